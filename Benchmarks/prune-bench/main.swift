@@ -1,0 +1,2 @@
+import PruneKit
+print("prune-bench: no benchmarks yet")

@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Executables are thin: argument parsing and process I/O live in PruneCLI,
+// every piece of logic lives in PruneKit.
+let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect"]
+
+let package = Package(
+    name: "prune",
+    products: [
+        .library(name: "PruneKit", targets: ["PruneKit"]),
+    ] + commands.map { .executable(name: $0, targets: [$0]) },
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
+                       providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "PruneKit",
+            dependencies: ["CBLAS", "CLAPACKE", "CZstd", "CCrypto"]
+        ),
+        .target(
+            name: "PruneCLI",
+            dependencies: ["PruneKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+    ] + commands.map { .executableTarget(name: $0, dependencies: ["PruneCLI"], path: "Sources/\($0)") } + [
+        .testTarget(
+            name: "PruneKitTests",
+            dependencies: ["PruneKit", "PruneCLI"],
+            resources: [.copy("Resources")]
+        ),
+        .executableTarget(name: "prune-bench", dependencies: ["PruneKit"], path: "Benchmarks/prune-bench"),
+        .executableTarget(name: "prune-fuzz", dependencies: ["PruneKit"], path: "Benchmarks/prune-fuzz"),
+    ]
+)

@@ -1,0 +1,2 @@
+import PruneCLI
+PruneCommand.main()  // replaced by the inspect command

@@ -1,0 +1,6 @@
+import Testing
+@testable import PruneKit
+
+@Test func versionIsSemantic() {
+    #expect(PruneVersion.string.split(separator: ".").count == 3)
+}
