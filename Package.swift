@@ -36,7 +36,10 @@ let package = Package(
             dependencies: ["PruneKit", "PruneCLI"],
             resources: [.copy("Resources")]
         ),
-        .executableTarget(name: "prune-bench", dependencies: ["PruneKit"], path: "Benchmarks/prune-bench"),
+        // Benchmarks print ratios against a baseline measured in the same run; the fuzz driver
+        // feeds random/mutated bytes to both parsers for a bounded time.
+        .executableTarget(name: "prune-bench-io", dependencies: ["PruneKit"], path: "Benchmarks/prune-bench-io"),
+        .executableTarget(name: "prune-bench-restraint", dependencies: ["PruneKit"], path: "Benchmarks/prune-bench-restraint"),
         .executableTarget(name: "prune-fuzz", dependencies: ["PruneKit"], path: "Benchmarks/prune-fuzz"),
     ]
 )

@@ -1,0 +1,2 @@
+import PruneKit
+print("prune-bench-io: not written yet")

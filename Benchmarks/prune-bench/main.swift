@@ -1,2 +1,0 @@
-import PruneKit
-print("prune-bench: no benchmarks yet")

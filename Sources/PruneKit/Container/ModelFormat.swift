@@ -1,0 +1,5 @@
+/// The container formats prune reads and writes.
+public enum ModelFormat: String, Sendable, Codable {
+    case safetensors
+    case gguf
+}
