@@ -1,0 +1,47 @@
+import Foundation
+
+/// A read-only memory mapping of a whole regular file.
+final class MappedFile: @unchecked Sendable {
+    let bytes: UnsafeRawBufferPointer
+    var count: Int { bytes.count }
+    private let base: UnsafeMutableRawPointer?
+    /// Pages before this offset were released with MADV_DONTNEED (only for streaming use).
+    private var released = 0
+    var releaseBehind = false
+    static let releaseStep = 32 << 20
+
+    /// Maps `fd` (which stays owned by the caller) of `size` bytes.
+    init(fd: Int32, size: Int, path: String) throws {
+        if size == 0 {
+            base = nil
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        guard let p, p != MAP_FAILED else {
+            throw ContainerError.cannotOpen(path: displayName(path), reason: "mmap: " + errnoText(errno))
+        }
+        base = p
+        bytes = UnsafeRawBufferPointer(start: p, count: size)
+    }
+
+    deinit {
+        if let base { munmap(base, bytes.count) }
+    }
+
+    /// Hints sequential access.
+    func adviseSequential() {
+        if let base { madvise(base, bytes.count, MADV_SEQUENTIAL) }
+    }
+
+    /// Drops the pages wholly before `offset` from this process (they stay in the page cache),
+    /// so that streaming through a large file keeps the resident set bounded.
+    func release(upTo offset: Int) {
+        guard releaseBehind, let base, offset - released >= MappedFile.releaseStep else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let end = offset / page * page
+        guard end > released else { return }
+        madvise(base + released, end - released, MADV_DONTNEED)
+        released = end
+    }
+}

@@ -1,0 +1,55 @@
+/// Random access to a safetensors file: the validated header and each tensor's bytes by name.
+///
+/// A regular uncompressed file is memory-mapped and accessed zero-copy; `-` (stdin), pipes and
+/// `.zst` input are decompressed once into an unlinked temporary file which is then mapped.
+public final class SafetensorsFile: @unchecked Sendable {
+    public let path: String
+    public let header: SafetensorsHeader
+    /// Whether the input was zstd-compressed.
+    public let wasCompressed: Bool
+    private let storage: MappedFile
+    private let index: [String: Int]
+
+    public init(path: String) throws {
+        let (mapped, compressed) = try ModelInput.mapWhole(path)
+        let stream = ByteStream(path: path, mapped: mapped)
+        let format = try ModelInput.detectFormat(stream)
+        guard format == .safetensors else {
+            throw ContainerError.wrongFormat(path: displayName(path), expected: .safetensors, found: format)
+        }
+        self.path = path
+        self.header = try SafetensorsParser.parseHeader(stream)
+        self.wasCompressed = compressed
+        self.storage = mapped
+        var index: [String: Int] = [:]
+        for (i, t) in header.tensors.enumerated() { index[t.name] = i }
+        self.index = index
+    }
+
+    /// Tensors in data order.
+    public var tensors: [TensorInfo] { header.tensors }
+    /// `__metadata__` in header order (empty when absent).
+    public var metadata: [MetadataEntry] { header.metadata ?? [] }
+
+    public func info(named name: String) -> TensorInfo? {
+        index[name].map { header.tensors[$0] }
+    }
+
+    /// Zero-copy access to a tensor's bytes; the buffer is valid only inside `body`.
+    public func withData<R>(for name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        guard let i = index[name] else {
+            throw ContainerError.tensorNotFound(path: displayName(path), name: name)
+        }
+        let t = header.tensors[i]
+        let start = header.dataStart + t.offset
+        return try body(UnsafeRawBufferPointer(rebasing: storage.bytes[start..<(start + t.byteCount)]))
+    }
+
+    /// A copy of a tensor's bytes.
+    public func data(for name: String) throws -> [UInt8] {
+        try withData(for: name) { Array($0) }
+    }
+
+    /// The header bytes (length prefix + JSON), verbatim.
+    public var headerBytes: [UInt8] { Array(storage.bytes[0..<header.dataStart]) }
+}
