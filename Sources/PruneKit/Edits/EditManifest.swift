@@ -1,0 +1,116 @@
+import Foundation
+
+/// A JSONL edit manifest: one edit per line, applied in order (see prune-manifest(5)).
+///
+/// `load` reads and checks everything that does not depend on the model — JSON syntax, kinds,
+/// fields, numbers, matrix values, value files and adapters — and `resolve` places the edits on a
+/// model. Either returns a complete result or throws the first error; nothing is half-done.
+public struct EditManifest: Sendable {
+    /// The manifest path as given (used in messages).
+    public let path: String
+    /// The manifest bytes, verbatim (the sidecar stores them).
+    public let bytes: [UInt8]
+    /// The edits in manifest order.
+    public let edits: [ManifestEdit]
+
+    static let fields: [String: (required: [String], optional: [String])] = [
+        "lowrank": (["tensor", "u", "v"], ["scale"]),
+        "dense": (["tensor", "delta"], ["scale"]),
+        "lora": (["adapter"], ["scale"]),
+    ]
+
+    /// Reads a manifest file. Relative paths inside it are resolved against its folder.
+    public static func load(path: String) throws -> EditManifest {
+        let url = URL(fileURLWithPath: path)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "unreadable" : "no such file"
+            throw EditError.unreadableManifest(manifest: path, reason: reason)
+        }
+        return try parse(bytes: [UInt8](data), path: path, folder: url.deletingLastPathComponent())
+    }
+
+    /// Parses manifest bytes; `path` names it in messages, `folder` anchors relative paths
+    /// (default: the current directory).
+    public static func parse(bytes: [UInt8], path: String, folder: URL? = nil) throws -> EditManifest {
+        let base = folder ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let files = ValueFileCache()
+        var edits: [ManifestEdit] = []
+        var firstLineOfID: [String: Int] = [:]
+        var lineNumber = 0
+        var start = 0
+        while start < bytes.count {
+            lineNumber += 1
+            var end = start
+            while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+            var lineBytes = Array(bytes[start..<end])
+            start = end + 1
+            if lineBytes.last == 0x0D { lineBytes.removeLast() }
+            if lineNumber == 1, lineBytes.starts(with: [0xEF, 0xBB, 0xBF]) { lineBytes.removeFirst(3) }
+            guard lineBytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
+            let edit = try parseLine(lineBytes, line: lineNumber, manifest: path, folder: base, files: files)
+            if let first = firstLineOfID[edit.id] {
+                throw EditError.duplicateID(manifest: path, line: lineNumber, id: edit.id, firstLine: first)
+            }
+            firstLineOfID[edit.id] = lineNumber
+            edits.append(edit)
+        }
+        return EditManifest(path: path, bytes: bytes, edits: edits)
+    }
+
+    private static func parseLine(_ bytes: [UInt8], line: Int, manifest: String, folder: URL, files: ValueFileCache) throws -> ManifestEdit {
+        let json: JSONValue
+        do { json = try JSONParser.parse(bytes) } catch {
+            throw EditError.invalidJSON(manifest: manifest, line: line, column: error.offset + 1, reason: error.reason)
+        }
+        guard case .object(let members) = json else { throw EditError.notAnObject(manifest: manifest, line: line) }
+        guard let kindValue = json["kind"] else { throw EditError.missingField(manifest: manifest, line: line, field: "kind", kind: "any") }
+        guard case .string(let kind) = kindValue else { throw EditError.wrongType(manifest: manifest, line: line, field: "kind", expected: "a string") }
+        guard let spec = fields[kind] else { throw EditError.unknownKind(manifest: manifest, line: line, kind: kind) }
+        let allowed = Set(spec.required + spec.optional + ["kind", "id"])
+        for m in members where !allowed.contains(m.key) {
+            throw EditError.unknownField(manifest: manifest, line: line, field: m.key, kind: kind)
+        }
+        for f in spec.required where json[f] == nil {
+            throw EditError.missingField(manifest: manifest, line: line, field: f, kind: kind)
+        }
+
+        let id: String
+        switch json["id"] {
+        case nil: id = String(line)
+        case .string(let s)? where !s.isEmpty: id = s
+        case .number(let d)? where d.isFinite && d.rounded() == d && abs(d) < 1e15: id = String(Int(d))
+        default: throw EditError.wrongType(manifest: manifest, line: line, field: "id", expected: "a non-empty string or an integer")
+        }
+
+        let reader = MatrixValueReader(manifest: manifest, line: line, folder: folder, files: files)
+        let scale = try json["scale"].map { try reader.scalar($0, field: "scale") } ?? 1
+        func tensorName() throws -> String {
+            guard case .string(let t)? = json["tensor"], !t.isEmpty else {
+                throw EditError.wrongType(manifest: manifest, line: line, field: "tensor", expected: "a non-empty string")
+            }
+            return t
+        }
+        switch kind {
+        case "lowrank":
+            let tensor = try tensorName()
+            let u = try reader.matrix(json["u"]!, field: "u")
+            let v = try reader.matrix(json["v"]!, field: "v")
+            guard u.columnCount == v.columnCount else {
+                throw EditError.wrongShape(manifest: manifest, line: line, field: "v",
+                                           reason: "u is \(u.shapeText) and v is \(v.shapeText): they need the same number of columns (the rank)")
+            }
+            return ManifestEdit(id: id, line: line, kind: .lowRank(tensor: tensor, u: u, v: v, scale: scale))
+        case "dense":
+            let tensor = try tensorName()
+            let delta = try reader.matrix(json["delta"]!, field: "delta")
+            return ManifestEdit(id: id, line: line, kind: .dense(tensor: tensor, delta: delta, scale: scale))
+        default:
+            guard case .string(let adapter)? = json["adapter"], !adapter.isEmpty else {
+                throw EditError.wrongType(manifest: manifest, line: line, field: "adapter", expected: "a non-empty string (a folder)")
+            }
+            let loaded = try LoRAAdapter.load(path: adapter, url: reader.resolve(adapter), manifest: manifest, line: line, files: files)
+            return ManifestEdit(id: id, line: line, kind: .lora(adapter: loaded, scale: scale))
+        }
+    }
+}

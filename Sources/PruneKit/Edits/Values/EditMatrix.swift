@@ -1,0 +1,46 @@
+/// A matrix value of a manifest, decoded to f32: a vector (`shape == [n]`) or a row-major matrix
+/// (`shape == [rows, cols]`). Values are all finite.
+public struct EditMatrix: Sendable, Equatable {
+    public var shape: [Int]
+    public var values: [Float]
+
+    public init(shape: [Int], values: [Float]) {
+        self.shape = shape
+        self.values = values
+    }
+
+    /// Rows when read as a matrix whose columns are the factor rank: a vector [n] is n × 1.
+    var rowCount: Int { shape[0] }
+    var columnCount: Int { shape.count == 2 ? shape[1] : 1 }
+    var isVector: Bool { shape.count == 1 }
+
+    /// "[3, 4]" for messages.
+    var shapeText: String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+
+    /// The transpose of a 2-D matrix (a vector is returned unchanged).
+    func transposed() -> EditMatrix {
+        guard shape.count == 2 else { return self }
+        let r = shape[0], c = shape[1]
+        var out = [Float](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for i in 0..<r { for j in 0..<c { dst[j * r + i] = src[i * c + j] } }
+            }
+        }
+        return EditMatrix(shape: [c, r], values: out)
+    }
+}
+
+/// Converts an IEEE half-precision bit pattern to Float (exact).
+func halfToFloat(_ h: UInt16) -> Float {
+    let sign = UInt32(h >> 15) << 31
+    let exp = Int((h >> 10) & 0x1F)
+    let mant = UInt32(h & 0x3FF)
+    if exp == 0 {
+        // Zero or subnormal: mant · 2^-24, exact in Float.
+        let magnitude = Float(mant) * Float(sign: .plus, exponent: -24, significand: 1)
+        return sign != 0 ? -magnitude : magnitude
+    }
+    if exp == 31 { return Float(bitPattern: sign | 0x7F80_0000 | (mant << 13)) }
+    return Float(bitPattern: sign | UInt32(exp - 15 + 127) << 23 | (mant << 13))
+}
