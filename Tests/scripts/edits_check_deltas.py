@@ -1,0 +1,39 @@
+"""Checks deltas prune resolved (dumped by the Swift tests) against independently computed ones.
+
+usage: edits_check_deltas.py INDEX_JSON
+INDEX_JSON = [{"model": path, "tensor": stored name, "rows", "cols", "file": raw little-endian f32
+               rows x cols, "hf_name": the HF tensor name, "expected": .npy of the HF-orientation
+               delta (f64), "scale": number, "exact": bool}]
+The expected stored delta is converter_transform(scale * expected) (identity on safetensors); rows x cols
+must equal the tensor's memory-order shape as gguf-py / safetensors read it."""
+import json
+import sys
+
+import numpy as np
+
+from edits_common import open_model, converter_transform
+
+index = json.load(open(sys.argv[1]))
+models = {}
+errors = []
+for e in index:
+    m = models.setdefault(e["model"], open_model(e["model"]))
+    data = m["tensors"][e["tensor"]][2]
+    mshape = (int(np.prod(data.shape[:-1])), data.shape[-1])
+    if (e["rows"], e["cols"]) != mshape:
+        errors.append(f"{e['tensor']}: prune {e['rows']}x{e['cols']}, file {mshape}"); continue
+    got = np.fromfile(e["file"], dtype="<f4").reshape(e["rows"], e["cols"]).astype(np.float64)
+    hf = np.load(e["expected"]).astype(np.float64) * e["scale"]
+    if m["format"] == "gguf":
+        _, fn = converter_transform(e["hf_name"], m["arch"], m["n_head"], m["n_head_kv"])
+        hf = fn(hf)
+    want = hf.reshape(mshape)
+    if e.get("exact"):
+        ok = np.array_equal(got, want.astype(np.float32).astype(np.float64))
+    else:
+        ok = np.allclose(got, want, rtol=1e-5, atol=1e-6 * max(1e-30, np.abs(want).max()))
+    if not ok:
+        errors.append(f"{e['tensor']} ({e['hf_name']}): max |diff| {np.abs(got - want).max():.3g}, max |want| {np.abs(want).max():.3g}")
+if errors:
+    print("\n".join(errors)); sys.exit(1)
+print(f"ok {len(index)} deltas")
