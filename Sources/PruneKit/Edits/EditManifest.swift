@@ -59,8 +59,8 @@ public struct EditManifest: Sendable {
     }
 
     private static func parseLine(_ bytes: [UInt8], line: Int, manifest: String, folder: URL, files: ValueFileCache) throws -> ManifestEdit {
-        let json: JSONValue
-        do { json = try JSONParser.parse(bytes) } catch {
+        let json: EditJSON
+        do { json = try EditJSONParser.parse(bytes) } catch {
             throw EditError.invalidJSON(manifest: manifest, line: line, column: error.offset + 1, reason: error.reason)
         }
         guard case .object(let members) = json else { throw EditError.notAnObject(manifest: manifest, line: line) }

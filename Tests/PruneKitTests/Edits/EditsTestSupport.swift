@@ -54,7 +54,7 @@ enum EditsSupport {
     /// The model description of a model file, read by gguf-py / safetensors (independent of prune's readers).
     static func describe(_ modelPath: String) throws -> ModelDescription {
         let json = try python("edits_tensor_list.py", [modelPath])
-        let v = try JSONParser.parse(Array(json.utf8))
+        let v = try EditJSONParser.parse(Array(json.utf8))
         guard case .string(let format)? = v["format"], let f = ModelFormat(rawValue: format),
               case .array(let list)? = v["tensors"] else { throw ScriptFailed(description: "bad tensor list") }
         var tensors: [TensorInfo] = []

@@ -48,10 +48,10 @@ extension LoRAAdapter {
         }
 
         // --- adapter_config.json
-        let config: JSONValue
+        let config: EditJSON
         do {
-            config = try JSONParser.parse([UInt8](try Data(contentsOf: configURL)))
-        } catch let e as JSONSyntaxError {
+            config = try EditJSONParser.parse([UInt8](try Data(contentsOf: configURL)))
+        } catch let e as EditJSONSyntaxError {
             throw fail("adapter_config.json: invalid JSON (\(e.reason) at byte \(e.offset))")
         } catch {
             throw fail("adapter_config.json: cannot read (\(error.localizedDescription))")
@@ -127,7 +127,7 @@ extension LoRAAdapter {
         return LoRAAdapter(path: path, modules: modules)
     }
 
-    private static func isNull(_ v: JSONValue) -> Bool { if case .null = v { return true }; return false }
+    private static func isNull(_ v: EditJSON) -> Bool { if case .null = v { return true }; return false }
 
     /// `base_model.model.X.lora_A.weight` → ("X", "A", false); `...X.lora_embedding_B` → ("X", "B", true).
     /// Also accepts the adapter-named form `X.lora_A.default.weight` some tools write.

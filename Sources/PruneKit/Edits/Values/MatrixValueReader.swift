@@ -13,7 +13,7 @@ struct MatrixValueReader {
     func bad(_ field: String, _ reason: String) -> EditError { .badMatrix(manifest: manifest, line: line, field: field, reason: reason) }
 
     /// A finite number that is also finite as f32.
-    func float(_ value: JSONValue, place: String, field: String) throws -> Float {
+    func float(_ value: EditJSON, place: String, field: String) throws -> Float {
         guard case .number(let d) = value else { throw EditError.wrongType(manifest: manifest, line: line, field: field, expected: "a number (found \(value.typeName) at \(place))") }
         let f = Float(d)
         guard d.isFinite, f.isFinite else { throw nonFinite(place) }
@@ -21,13 +21,13 @@ struct MatrixValueReader {
     }
 
     /// A finite number kept as Double (scales).
-    func scalar(_ value: JSONValue, field: String) throws -> Double {
+    func scalar(_ value: EditJSON, field: String) throws -> Double {
         guard case .number(let d) = value else { throw EditError.wrongType(manifest: manifest, line: line, field: field, expected: "a number") }
         guard d.isFinite, Float(d).isFinite else { throw nonFinite(field) }
         return d
     }
 
-    func matrix(_ value: JSONValue, field: String) throws -> EditMatrix {
+    func matrix(_ value: EditJSON, field: String) throws -> EditMatrix {
         switch value {
         case .array(let items):
             return try inlineMatrix(items, field: field)
@@ -41,7 +41,7 @@ struct MatrixValueReader {
         }
     }
 
-    private func inlineMatrix(_ items: [JSONValue], field: String) throws -> EditMatrix {
+    private func inlineMatrix(_ items: [EditJSON], field: String) throws -> EditMatrix {
         guard let first = items.first else { throw bad(field, "empty array") }
         if case .array = first {
             var values: [Float] = []
@@ -71,7 +71,7 @@ struct MatrixValueReader {
         return EditMatrix(shape: [items.count], values: values)
     }
 
-    private func shape(_ value: JSONValue?, field: String) throws -> [Int] {
+    private func shape(_ value: EditJSON?, field: String) throws -> [Int] {
         guard case .array(let dims)? = value, dims.count == 1 || dims.count == 2 else {
             throw bad(field, "\"shape\" must be [n] or [rows, cols]")
         }
@@ -89,7 +89,7 @@ struct MatrixValueReader {
         }
     }
 
-    private func base64Matrix(_ value: JSONValue, keys: Set<String>, field: String) throws -> EditMatrix {
+    private func base64Matrix(_ value: EditJSON, keys: Set<String>, field: String) throws -> EditMatrix {
         try checkKeys(keys, allowed: ["b64", "shape"], field: field)
         guard case .string(let text)? = value["b64"] else { throw bad(field, "\"b64\" must be a string") }
         let dims = try shape(value["shape"], field: field)
@@ -111,7 +111,7 @@ struct MatrixValueReader {
         path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
     }
 
-    private func fileMatrix(_ value: JSONValue, keys: Set<String>, field: String) throws -> EditMatrix {
+    private func fileMatrix(_ value: EditJSON, keys: Set<String>, field: String) throws -> EditMatrix {
         try checkKeys(keys, allowed: ["file", "key"], field: field)
         guard case .string(let path)? = value["file"], !path.isEmpty else { throw bad(field, "\"file\" must be a non-empty string") }
         let url = resolve(path)

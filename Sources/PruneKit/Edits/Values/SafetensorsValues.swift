@@ -10,8 +10,8 @@ enum SafetensorsValues {
         var n: UInt64 = 0
         for k in 0..<8 { n |= UInt64(bytes[k]) << (8 * UInt64(k)) }
         guard n <= UInt64(bytes.count - 8) else { throw ValueFileFailure(reason: "not a safetensors file (header length \(n) past the end)") }
-        let header: JSONValue
-        do { header = try JSONParser.parse(Array(bytes[8..<(8 + Int(n))])) } catch { throw ValueFileFailure(reason: "bad header JSON (\(error.reason) at header byte \(error.offset))") }
+        let header: EditJSON
+        do { header = try EditJSONParser.parse(Array(bytes[8..<(8 + Int(n))])) } catch { throw ValueFileFailure(reason: "bad header JSON (\(error.reason) at header byte \(error.offset))") }
         guard case .object(let entries) = header else { throw ValueFileFailure(reason: "header is not an object") }
         let dataStart = 8 + Int(n)
         var out: [String: EditMatrix] = [:]

@@ -3,13 +3,13 @@
 /// Numbers are kept as `Double` (parsed with correct rounding); the literals `NaN`, `Infinity` and
 /// `-Infinity` (which Python's json module writes) are accepted here as non-finite numbers so that
 /// the manifest reader can report them as such, with the place they occur.
-indirect enum JSONValue: Sendable {
+indirect enum EditJSON: Sendable {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
-    case array([JSONValue])
-    case object([(key: String, value: JSONValue)])
+    case array([EditJSON])
+    case object([(key: String, value: EditJSON)])
 
     /// A short name of the value's type for messages.
     var typeName: String {
@@ -23,31 +23,31 @@ indirect enum JSONValue: Sendable {
         }
     }
 
-    subscript(key: String) -> JSONValue? {
+    subscript(key: String) -> EditJSON? {
         guard case .object(let members) = self else { return nil }
         return members.first(where: { $0.key == key })?.value
     }
 }
 
 /// A JSON syntax error at a 0-based byte offset of the parsed text.
-struct JSONSyntaxError: Error, Sendable {
+struct EditJSONSyntaxError: Error, Sendable {
     var offset: Int
     var reason: String
 }
 
 /// A strict RFC 8259 parser (plus the three non-finite literals) over UTF-8 bytes.
 /// Duplicate object keys are an error; nesting deeper than `maxDepth` is an error (never a crash).
-struct JSONParser {
+struct EditJSONParser {
     static let maxDepth = 64
     private let bytes: [UInt8]
     private var pos = 0
 
-    static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
-        var p = JSONParser(bytes: bytes)
+    static func parse(_ bytes: [UInt8]) throws(EditJSONSyntaxError) -> EditJSON {
+        var p = EditJSONParser(bytes: bytes)
         p.skipWhitespace()
         let value = try p.parseValue(depth: 0)
         p.skipWhitespace()
-        if p.pos < p.bytes.count { throw JSONSyntaxError(offset: p.pos, reason: "unexpected text after the value") }
+        if p.pos < p.bytes.count { throw EditJSONSyntaxError(offset: p.pos, reason: "unexpected text after the value") }
         return value
     }
 
@@ -57,12 +57,12 @@ struct JSONParser {
         while pos < bytes.count, bytes[pos] == 0x20 || bytes[pos] == 0x09 || bytes[pos] == 0x0A || bytes[pos] == 0x0D { pos += 1 }
     }
 
-    private func fail(_ reason: String, at offset: Int? = nil) -> JSONSyntaxError {
-        JSONSyntaxError(offset: offset ?? pos, reason: reason)
+    private func fail(_ reason: String, at offset: Int? = nil) -> EditJSONSyntaxError {
+        EditJSONSyntaxError(offset: offset ?? pos, reason: reason)
     }
 
-    private mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> JSONValue {
-        guard depth < JSONParser.maxDepth else { throw fail("nesting deeper than \(JSONParser.maxDepth) levels") }
+    private mutating func parseValue(depth: Int) throws(EditJSONSyntaxError) -> EditJSON {
+        guard depth < EditJSONParser.maxDepth else { throw fail("nesting deeper than \(EditJSONParser.maxDepth) levels") }
         guard pos < bytes.count else { throw fail("unexpected end of line") }
         switch bytes[pos] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
@@ -84,15 +84,15 @@ struct JSONParser {
         (0x21...0x7E).contains(b) ? "'\(Character(UnicodeScalar(b)))'" : "byte 0x\(String(b, radix: 16))"
     }
 
-    private mutating func literal(_ word: String) throws(JSONSyntaxError) {
+    private mutating func literal(_ word: String) throws(EditJSONSyntaxError) {
         let w = Array(word.utf8)
         guard pos + w.count <= bytes.count, Array(bytes[pos..<pos + w.count]) == w else { throw fail("unexpected character \(describe(bytes[pos]))") }
         pos += w.count
     }
 
-    private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    private mutating func parseObject(depth: Int) throws(EditJSONSyntaxError) -> EditJSON {
         pos += 1
-        var members: [(key: String, value: JSONValue)] = []
+        var members: [(key: String, value: EditJSON)] = []
         var seen = Set<String>()
         skipWhitespace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(members) }
@@ -116,9 +116,9 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> JSONValue {
+    private mutating func parseArray(depth: Int) throws(EditJSONSyntaxError) -> EditJSON {
         pos += 1
-        var items: [JSONValue] = []
+        var items: [EditJSON] = []
         skipWhitespace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
         while true {
@@ -132,7 +132,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func parseNumber() throws(JSONSyntaxError) -> Double {
+    private mutating func parseNumber() throws(EditJSONSyntaxError) -> Double {
         let start = pos
         func digits() -> Int { let s = pos; while pos < bytes.count, (0x30...0x39).contains(bytes[pos]) { pos += 1 }; return pos - s }
         if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
@@ -156,7 +156,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func parseString() throws(JSONSyntaxError) -> String {
+    private mutating func parseString() throws(EditJSONSyntaxError) -> String {
         let start = pos
         pos += 1
         var out: [UInt8] = []
@@ -200,7 +200,7 @@ struct JSONParser {
         return s
     }
 
-    private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+    private mutating func hex4() throws(EditJSONSyntaxError) -> UInt32 {
         guard pos + 4 <= bytes.count else { throw fail("short \\u escape") }
         var v: UInt32 = 0
         for _ in 0..<4 {
