@@ -22,6 +22,8 @@ public final class ByteStream {
     private var bufStart = 0
     private var bufEnd = 0
     private var readerEOF = false
+    /// (device, inode) of the input file, when it is one (not stdin).
+    public internal(set) var fileIdentity: (dev: UInt64, ino: UInt64)?
     /// When non-nil, every byte consumed is appended here (header capture for the rewriter).
     var recording: [UInt8]?
 

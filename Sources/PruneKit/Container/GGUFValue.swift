@@ -79,7 +79,7 @@ public indirect enum GGUFValue: Sendable, Equatable {
 
     /// The value as JSON; arrays longer than `arrayLimit` are abbreviated to
     /// `{"type": "array", "element_type", "count", "head": [first items]}`.
-    public func json(arrayLimit: Int? = nil) -> JSONValue {
+    public func json(arrayLimit: Int? = nil) -> JSONNode {
         switch self {
         case .uint8(let v): return .int(v)
         case .int8(let v): return .int(v)
@@ -96,10 +96,10 @@ public indirect enum GGUFValue: Sendable, Equatable {
         case .array(let a):
             if let limit = arrayLimit, a.count > limit {
                 return .object([
-                    JSONMember(key: "type", value: .string("array")),
-                    JSONMember(key: "element_type", value: .string(a.elementType.description)),
-                    JSONMember(key: "count", value: .int(a.count)),
-                    JSONMember(key: "head", value: .array((0..<limit).map { a[$0].json(arrayLimit: limit) })),
+                    JSONNodeMember(key: "type", value: .string("array")),
+                    JSONNodeMember(key: "element_type", value: .string(a.elementType.description)),
+                    JSONNodeMember(key: "count", value: .int(a.count)),
+                    JSONNodeMember(key: "head", value: .array((0..<limit).map { a[$0].json(arrayLimit: limit) })),
                 ])
             }
             return .array((0..<a.count).map { a[$0].json(arrayLimit: arrayLimit) })

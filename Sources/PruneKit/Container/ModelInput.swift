@@ -28,6 +28,7 @@ public enum ModelInput {
             if path != "-" { close(fd) }
             throw ContainerError.cannotOpen(path: name, reason: errnoText(e))
         }
+        let identity: (dev: UInt64, ino: UInt64)? = path == "-" ? nil : (UInt64(st.st_dev), UInt64(st.st_ino))
         let kind = st.st_mode & S_IFMT
         if kind == S_IFDIR {
             if path != "-" { close(fd) }
@@ -47,9 +48,13 @@ public enum ModelInput {
             let head = Array(mapped.bytes.prefix(4))
             if isZstdMagic(head) {
                 let z = try ZstdReader(input: MappedReader(file: mapped), path: path)
-                return ByteStream(path: path, reader: z, compressed: true)
+                let s = ByteStream(path: path, reader: z, compressed: true)
+                s.fileIdentity = identity
+                return s
             }
-            return ByteStream(path: path, mapped: mapped)
+            let s = ByteStream(path: path, mapped: mapped)
+            s.fileIdentity = identity
+            return s
         }
         // Pipe, terminal, device, or an empty regular file: stream it.
         let raw = FDReader(fd: fd, path: path, closeOnDeinit: path != "-")
@@ -62,10 +67,11 @@ public enum ModelInput {
         }
         head.removeLast(4 - got)
         let prefixed = PrefixedReader(prefix: head, rest: raw)
-        if isZstdMagic(head) {
-            return ByteStream(path: path, reader: try ZstdReader(input: prefixed, path: path), compressed: true)
-        }
-        return ByteStream(path: path, reader: prefixed, compressed: false)
+        let s = isZstdMagic(head)
+            ? ByteStream(path: path, reader: try ZstdReader(input: prefixed, path: path), compressed: true)
+            : ByteStream(path: path, reader: prefixed, compressed: false)
+        s.fileIdentity = identity
+        return s
     }
 
     /// The container format of the stream, from its first bytes (nothing is consumed).

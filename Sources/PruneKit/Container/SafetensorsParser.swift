@@ -16,9 +16,9 @@ public enum SafetensorsParser {
         let json = try stream.read(n, what: "the \(n)-byte JSON header")
         try checkUTF8(json, path: p)
         guard json.first == UInt8(ascii: "{") else { throw SafetensorsError.headerNotObject(path: p) }
-        let root: JSONValue
+        let root: JSONNode
         do {
-            root = try JSONParser.parse(json)
+            root = try JSONNodeParser.parse(json)
         } catch {
             if case .duplicateKey(let k) = error.kind {
                 throw SafetensorsError.duplicateTensor(path: p, name: k, offset: 8 + error.offset)
@@ -106,7 +106,7 @@ public enum SafetensorsParser {
         return header
     }
 
-    private static func parseEntry(_ name: String, _ value: JSONValue, path p: String) throws -> (info: TensorInfo, end: Int) {
+    private static func parseEntry(_ name: String, _ value: JSONNode, path p: String) throws -> (info: TensorInfo, end: Int) {
         guard case .object = value else {
             throw SafetensorsError.invalidEntry(path: p, tensor: name, reason: "entry is not an object")
         }

@@ -1,16 +1,16 @@
 /// A JSON value that keeps object members in document order (JSONSerialization does not, and it
 /// silently keeps the last of duplicate keys). Numbers keep their source text so integers of any
 /// size round-trip exactly.
-public indirect enum JSONValue: Sendable, Equatable {
-    case object([JSONMember])
-    case array([JSONValue])
+public indirect enum JSONNode: Sendable, Equatable {
+    case object([JSONNodeMember])
+    case array([JSONNode])
     case string(String)
     case number(String)
     case bool(Bool)
     case null
 
     /// The member named `key` of an object, nil otherwise.
-    public subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONNode? {
         guard case .object(let members) = self else { return nil }
         return members.first(where: { $0.key == key })?.value
     }
@@ -47,7 +47,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .number(let n): out += n
-        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .string(let s): JSONNode.writeString(s, to: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "["
@@ -64,7 +64,7 @@ public indirect enum JSONValue: Sendable, Equatable {
             for (i, m) in members.enumerated() {
                 if i > 0 { out += "," }
                 if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
-                JSONValue.writeString(m.key, to: &out)
+                JSONNode.writeString(m.key, to: &out)
                 out += pretty ? ": " : ":"
                 m.value.write(to: &out, pretty: pretty, indent: indent + 1)
             }
@@ -95,22 +95,22 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     /// A JSON number for an integer.
-    public static func int<I: BinaryInteger>(_ v: I) -> JSONValue { .number(String(v)) }
+    public static func int<I: BinaryInteger>(_ v: I) -> JSONNode { .number(String(v)) }
 
     /// A JSON number for a double (non-finite values become strings, which JSON cannot hold otherwise).
-    public static func double(_ v: Double) -> JSONValue {
+    public static func double(_ v: Double) -> JSONNode {
         v.isFinite ? .number("\(v)") : .string("\(v)")
     }
 }
 
 /// One `"key": value` member of a JSON object.
-public struct JSONMember: Sendable, Equatable {
+public struct JSONNodeMember: Sendable, Equatable {
     public var key: String
-    public var value: JSONValue
+    public var value: JSONNode
     /// Byte offset of the key's opening quote in the parsed text (0 for values built in code).
     public var keyOffset: Int
 
-    public init(key: String, value: JSONValue, keyOffset: Int = 0) {
+    public init(key: String, value: JSONNode, keyOffset: Int = 0) {
         self.key = key
         self.value = value
         self.keyOffset = keyOffset

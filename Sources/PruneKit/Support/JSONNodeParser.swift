@@ -1,7 +1,7 @@
 /// A strict RFC 8259 parser (as strict as serde_json): UTF-8 input, no trailing commas, no leading
 /// zeros, no control characters or lone surrogates in strings, bounded nesting, and duplicate object
 /// keys reported (not silently merged).
-public struct JSONParser {
+public struct JSONNodeParser {
     public struct Failure: Error, Sendable, Equatable {
         public enum Kind: Sendable, Equatable {
             case syntax(String)
@@ -16,7 +16,7 @@ public struct JSONParser {
             switch kind {
             case .syntax(let m): return m
             case .duplicateKey(let k): return "duplicate key \"\(k)\""
-            case .tooDeep: return "nesting deeper than \(JSONParser.maxDepth) levels"
+            case .tooDeep: return "nesting deeper than \(JSONNodeParser.maxDepth) levels"
             }
         }
     }
@@ -29,8 +29,8 @@ public struct JSONParser {
     private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// Parses one JSON document; only whitespace may follow it.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONValue {
-        var p = JSONParser(bytes)
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONNode {
+        var p = JSONNodeParser(bytes)
         p.skipWhitespace()
         let v = try p.parseValue(depth: 0)
         p.skipWhitespace()
@@ -38,9 +38,9 @@ public struct JSONParser {
         return v
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
-        let result: Result<JSONValue, Failure> = bytes.withUnsafeBytes { b in
-            Result { () throws(Failure) -> JSONValue in try parse(b) }
+    public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONNode {
+        let result: Result<JSONNode, Failure> = bytes.withUnsafeBytes { b in
+            Result { () throws(Failure) -> JSONNode in try parse(b) }
         }
         return try result.get()
     }
@@ -56,7 +56,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseValue(depth: Int) throws(Failure) -> JSONValue {
+    private mutating func parseValue(depth: Int) throws(Failure) -> JSONNode {
         guard pos < bytes.count else { throw fail("unexpected end of JSON") }
         switch bytes[pos] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
@@ -82,10 +82,10 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
-        if depth > JSONParser.maxDepth { throw Failure(kind: .tooDeep, offset: pos) }
+    private mutating func parseObject(depth: Int) throws(Failure) -> JSONNode {
+        if depth > JSONNodeParser.maxDepth { throw Failure(kind: .tooDeep, offset: pos) }
         pos += 1
-        var members: [JSONMember] = []
+        var members: [JSONNodeMember] = []
         var seen = Set<String>()
         skipWhitespace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(members) }
@@ -101,7 +101,7 @@ public struct JSONParser {
             pos += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            members.append(JSONMember(key: key, value: value, keyOffset: keyOffset))
+            members.append(JSONNodeMember(key: key, value: value, keyOffset: keyOffset))
             skipWhitespace()
             guard pos < bytes.count else { throw fail("unexpected end of JSON inside an object") }
             if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
@@ -110,10 +110,10 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
-        if depth > JSONParser.maxDepth { throw Failure(kind: .tooDeep, offset: pos) }
+    private mutating func parseArray(depth: Int) throws(Failure) -> JSONNode {
+        if depth > JSONNodeParser.maxDepth { throw Failure(kind: .tooDeep, offset: pos) }
         pos += 1
-        var items: [JSONValue] = []
+        var items: [JSONNode] = []
         skipWhitespace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
         while true {
