@@ -1,0 +1,55 @@
+import CBLAS
+import Foundation
+
+/// Matrix products through OpenBLAS (`cblas_dgemm`).
+extension Matrix {
+    /// `alpha · op(a) · op(b)` where `op` transposes when the flag is set.
+    public static func gemm(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+                            alpha: Double = 1) -> Matrix {
+        let m = transposeA ? a.cols : a.rows
+        let k = transposeA ? a.rows : a.cols
+        let kb = transposeB ? b.cols : b.rows
+        let n = transposeB ? b.rows : b.cols
+        precondition(k == kb, "gemm: inner dimensions differ (\(k) vs \(kb))")
+        var c = Matrix(rows: m, cols: n)
+        gemm(a, transposeA: transposeA, b, transposeB: transposeB, alpha: alpha, beta: 0, into: &c)
+        return c
+    }
+
+    /// `c = alpha · op(a) · op(b) + beta · c`.
+    public static func gemm(_ a: Matrix, transposeA: Bool = false, _ b: Matrix, transposeB: Bool = false,
+                            alpha: Double = 1, beta: Double, into c: inout Matrix) {
+        let m = transposeA ? a.cols : a.rows
+        let k = transposeA ? a.rows : a.cols
+        let n = transposeB ? b.rows : b.cols
+        precondition(c.rows == m && c.cols == n, "gemm: output shape")
+        guard m > 0, n > 0 else { return }
+        if k == 0 {
+            for i in 0..<c.storage.count { c.storage[i] *= beta }
+            return
+        }
+        a.storage.withUnsafeBufferPointer { pa in
+            b.storage.withUnsafeBufferPointer { pb in
+                c.storage.withUnsafeMutableBufferPointer { pc in
+                    cblas_dgemm(CblasRowMajor,
+                                transposeA ? CblasTrans : CblasNoTrans,
+                                transposeB ? CblasTrans : CblasNoTrans,
+                                blasint(m), blasint(n), blasint(k), alpha,
+                                pa.baseAddress, blasint(max(1, a.cols)),
+                                pb.baseAddress, blasint(max(1, b.cols)),
+                                beta, pc.baseAddress, blasint(max(1, n)))
+                }
+            }
+        }
+    }
+
+    public static func * (a: Matrix, b: Matrix) -> Matrix { gemm(a, b) }
+}
+
+/// Control over OpenBLAS's thread pool (process-global).
+public enum BLASThreads {
+    /// Sets the number of OpenBLAS threads for subsequent calls.
+    public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    /// The current number of OpenBLAS threads.
+    public static var current: Int { Int(openblas_get_num_threads()) }
+}

@@ -1,0 +1,200 @@
+import CBLAS
+import Foundation
+
+/// σ_max of a weight matrix, with an a-posteriori error bound.
+public struct SpectralNormEstimate: Sendable, Equatable, Codable {
+    /// The estimate of the largest singular value (a Ritz value: never above the true σ₁).
+    public let sigmaMax: Double
+    /// An absolute bound: some singular value of W lies within `errorBound` of `sigmaMax`.
+    public let errorBound: Double
+    /// The second Ritz value (an estimate of σ₂; 0 when not available).
+    public let secondSigma: Double
+    /// Passes over W (each pass computes W·X and Wᵀ·(W·X) for one block).
+    public let passes: Int
+    /// "block-krylov" or "dense-svd" (tiny matrices).
+    public let method: String
+}
+
+/// Tuning of the σ_max iteration. The defaults meet a 1e-10 relative bound.
+public struct SpectralNormOptions: Sendable {
+    /// Block width b (≥ 2 makes clusters σ₁ ≈ σ₂ converge at the rate of the gap to σ_{b+1}).
+    public var blockSize: Int = 4
+    /// Krylov blocks kept before a thick restart from the top b Ritz vectors.
+    public var maxBlocksPerRestart: Int = 32
+    /// Upper bound on the passes over W before giving up with `RestraintError.notConverged`.
+    public var maxPasses: Int = 400
+    /// Stop when the error bound is ≤ relativeTolerance · σ_max.
+    public var relativeTolerance: Double = 1e-10
+    /// Seed of the deterministic start block.
+    public var seed: UInt64 = 0x5052_554E_4553_4947
+    public init() {}
+}
+
+/// The largest singular value of a dense f32 row-major matrix, computed by a block Krylov
+/// method with Rayleigh–Ritz and a residual-based convergence test.
+///
+/// Method: Krylov blocks of WᵀW are built from a seeded random start block, fully re-orthogonalised
+/// (classical Gram–Schmidt twice, then Householder QR). After each block, Rayleigh–Ritz on the
+/// basis Q gives Ritz values σ(W·Q) ≤ σ₁ and the top Ritz pair (u, v) with W v = σ u exactly;
+/// the residual r = Wᵀu − σ v bounds the error: some singular value lies within ‖r‖, and within
+/// ‖r‖²/gap once ‖r‖ ≤ gap/2 (gap = σ̂₁ − σ̂₂ from the Ritz values). The iteration stops when the
+/// bound is ≤ `relativeTolerance`·σ. Because whole blocks are used, a cluster σ₁ ≈ σ₂ converges as
+/// a cluster rather than stalling as plain power iteration does. W is read in row panels widened to
+/// float64, so all products are float64-accurate; W is never copied whole.
+///
+/// Deterministic for a given BLAS build and thread count (fixed seed, fixed panel order). The
+/// value is meant to be computed once per tensor and stored (the sidecar passes it back in).
+public enum SpectralNorm {
+    public static func estimate(weights: [Float], rows: Int, cols: Int, tensor: String = "<matrix>",
+                                options: SpectralNormOptions = SpectralNormOptions()) throws -> SpectralNormEstimate {
+        guard rows > 0, cols > 0, lapackDimension(rows) != nil, lapackDimension(cols) != nil else {
+            throw RestraintError.invalidDimensions(tensor: tensor, rows: rows, cols: cols)
+        }
+        let (count, overflow) = rows.multipliedReportingOverflow(by: cols)
+        guard !overflow, weights.count == count else {
+            throw RestraintError.shapeMismatch(tensor: tensor, what: "W0", expected: overflow ? -1 : count,
+                                               actual: weights.count)
+        }
+        var allZero = true
+        for (i, x) in weights.enumerated() {
+            if !x.isFinite { throw RestraintError.nonFinite(tensor: tensor, what: "W0", index: i) }
+            if x != 0 { allZero = false }
+        }
+        if allZero {
+            return SpectralNormEstimate(sigmaMax: 0, errorBound: 0, secondSigma: 0, passes: 1, method: "zero")
+        }
+        let b = max(1, min(options.blockSize, cols))
+        if cols <= 2 * b || count <= 4096 {
+            let s = try withTensor(tensor) { try Matrix(rows: rows, cols: cols, floats: weights).singularValues() }
+            return SpectralNormEstimate(sigmaMax: s[0], errorBound: 0, secondSigma: s.count > 1 ? s[1] : 0,
+                                        passes: 1, method: "dense-svd")
+        }
+        return try weights.withUnsafeBufferPointer { w in
+            try withTensor(tensor) {
+                try blockKrylov(w: w, m: rows, n: cols, b: b, tensor: tensor, options: options)
+            }
+        }
+    }
+
+    /// Re-labels linear-algebra errors with the tensor name.
+    static func withTensor<T>(_ tensor: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let RestraintError.lapackFailure(_, routine, info) {
+            throw RestraintError.lapackFailure(tensor: tensor, routine: routine, info: info)
+        }
+    }
+
+    /// One pass over W: y = W·x (m × b) and z = Wᵀ·y (n × b), W widened to float64 panel by panel.
+    static func gramPass(w: UnsafeBufferPointer<Float>, m: Int, n: Int, x: Matrix) -> (y: Matrix, z: Matrix) {
+        let b = x.cols
+        var y = Matrix(rows: m, cols: b)
+        var z = Matrix(rows: n, cols: b)
+        let panel = min(m, max(32, (1 << 17) / n))
+        var buffer = [Double](repeating: 0, count: panel * n)
+        buffer.withUnsafeMutableBufferPointer { buf in
+            x.storage.withUnsafeBufferPointer { px in
+                y.storage.withUnsafeMutableBufferPointer { py in
+                    z.storage.withUnsafeMutableBufferPointer { pz in
+                        var r0 = 0
+                        while r0 < m {
+                            let p = min(panel, m - r0)
+                            let base = r0 * n
+                            for i in 0..<(p * n) { buf[i] = Double(w[base + i]) }
+                            let yPanel = py.baseAddress! + r0 * b
+                            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(p), blasint(b), blasint(n),
+                                        1, buf.baseAddress, blasint(n), px.baseAddress, blasint(b),
+                                        0, yPanel, blasint(b))
+                            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(n), blasint(b), blasint(p),
+                                        1, buf.baseAddress, blasint(n), yPanel, blasint(b),
+                                        1, pz.baseAddress, blasint(b))
+                            r0 += p
+                        }
+                    }
+                }
+            }
+        }
+        return (y, z)
+    }
+
+    static func columnNorms(_ a: Matrix) -> [Double] {
+        var out = [Double](repeating: 0, count: a.cols)
+        for i in 0..<a.rows { for j in 0..<a.cols { let v = a.storage[i * a.cols + j]; out[j] += v * v } }
+        return out.map { $0.squareRoot() }
+    }
+
+    static func blockKrylov(w: UnsafeBufferPointer<Float>, m: Int, n: Int, b: Int, tensor: String,
+                            options: SpectralNormOptions) throws -> SpectralNormEstimate {
+        var rng = SplitMix64(seed: options.seed)
+        var start = Matrix(rows: n, cols: b)
+        for i in 0..<start.storage.count { start.storage[i] = rng.nextSigned() }
+        start = try start.qr().q
+        let maxBlocks = max(2, min(options.maxBlocksPerRestart, n / b))
+        var passes = 0
+        var bestBound = Double.infinity
+        var bestSigma = 0.0
+        while passes < options.maxPasses {
+            var qAll = start
+            var yAll = Matrix(rows: m, cols: 0)
+            var zAll = Matrix(rows: n, cols: 0)
+            var current = start
+            var ritzVectors = Matrix.identity(b)
+            for j in 0..<maxBlocks {
+                let (y, z) = gramPass(w: w, m: m, n: n, x: current)
+                passes += 1
+                yAll = Matrix.hconcat(yAll, y)
+                zAll = Matrix.hconcat(zAll, z)
+                // Rayleigh–Ritz: σ(W·Q)² are the eigenvalues of (WQ)ᵀ(WQ).
+                let gram = Matrix.gemm(yAll, transposeA: true, yAll)
+                let (theta, s) = try gram.symmetricEigen()
+                ritzVectors = s
+                let sigma1 = max(theta[0], 0).squareRoot()
+                let sigma2 = theta.count > 1 ? max(theta[1], 0).squareRoot() : 0
+                guard sigma1 > 0 else { break }
+                let s1 = s.columns(0..<1)
+                let v = Matrix.gemm(qAll, s1)
+                let wtu = Matrix.gemm(zAll, s1)
+                var rr = 0.0
+                for i in 0..<n { let d = wtu.storage[i] / sigma1 - sigma1 * v.storage[i]; rr += d * d }
+                let rnorm = rr.squareRoot()
+                let gap = sigma1 - sigma2
+                var bound = rnorm
+                if gap > 0, rnorm <= gap / 2 { bound = min(bound, rnorm * rnorm / gap) }
+                if bound < bestBound || sigma1 > bestSigma { bestBound = bound; bestSigma = sigma1 }
+                if bound <= options.relativeTolerance * sigma1 {
+                    return SpectralNormEstimate(sigmaMax: sigma1, errorBound: bound, secondSigma: sigma2,
+                                                passes: passes, method: "block-krylov")
+                }
+                if j == maxBlocks - 1 || passes >= options.maxPasses { break }
+                // Next block: Wᵀ W · current, orthogonalised against the whole basis (twice).
+                var x = z
+                let before = columnNorms(x)
+                for _ in 0..<2 {
+                    let c = Matrix.gemm(qAll, transposeA: true, x)
+                    Matrix.gemm(qAll, c, alpha: -1, beta: 1, into: &x)
+                }
+                let after = columnNorms(x)
+                let collapsed = zip(before, after).contains { $0.1 <= 1e-10 * $0.0 }
+                if collapsed {
+                    // An invariant subspace was found: the Ritz values are exact up to rounding.
+                    if bound <= 1e-8 * sigma1 {
+                        return SpectralNormEstimate(sigmaMax: sigma1, errorBound: bound, secondSigma: sigma2,
+                                                    passes: passes, method: "block-krylov")
+                    }
+                    break
+                }
+                current = try x.qr().q
+                qAll = Matrix.hconcat(qAll, current)
+            }
+            // Thick restart from the top b Ritz vectors.
+            let keep = min(b, ritzVectors.cols)
+            var next = Matrix.gemm(qAll, ritzVectors.columns(0..<keep))
+            if keep < b {
+                let extra = Matrix(rows: n, cols: b - keep)
+                next = Matrix.hconcat(next, extra)
+                for i in 0..<n { for j in keep..<b { next[i, j] = rng.nextSigned() } }
+            }
+            start = try next.qr().q
+        }
+        throw RestraintError.notConverged(tensor: tensor, passes: passes,
+                                          relativeErrorBound: bestSigma > 0 ? bestBound / bestSigma : .infinity)
+    }
+}
