@@ -1,0 +1,40 @@
+/// ggml Q8_0: blocks of 32 values as an f16 scale `d` and 32 signed bytes; x ≈ d·q.
+///
+/// Quantization follows `quantize_row_q8_0_ref` (d = amax/127, q = round-half-away(x/d)), which is
+/// what gguf-py's `Q8_0.quantize_blocks` reproduces bit for bit.
+enum Q8_0: BlockCodec {
+    static let valuesPerBlock = 32
+    static let bytesPerBlock = 34
+
+    static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int) {
+        for b in 0..<blocks {
+            let block = src + b * bytesPerBlock
+            let d = QuantMath.loadHalf(block, 0)
+            let qs = (block + 2).assumingMemoryBound(to: Int8.self)
+            let out = dst + b * valuesPerBlock
+            for j in 0..<32 {
+                out[j] = Float(qs[j]) * d
+            }
+        }
+    }
+
+    static func encode(_ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, blocks: Int) -> Int? {
+        var failed: Int?
+        for b in 0..<blocks {
+            let x = src + b * valuesPerBlock
+            let block = dst + b * bytesPerBlock
+            var amax: Float = 0
+            for j in 0..<32 { amax = Swift.max(amax, x[j].magnitude) }
+            let d = amax / 127
+            let id: Float = d != 0 ? 1 / d : 0
+            if failed == nil && !QuantMath.fitsHalf(d) { failed = b }
+            QuantMath.storeHalf(d, block, 0)
+            for j in 0..<32 {
+                let v = (x[j] * id).rounded(.toNearestOrAwayFromZero)
+                let q: Int8 = v.isFinite ? Int8(truncatingIfNeeded: Int32(Swift.max(-128, Swift.min(127, v)))) : 0
+                block.storeBytes(of: q, toByteOffset: 2 + j, as: Int8.self)
+            }
+        }
+        return failed
+    }
+}
