@@ -87,7 +87,13 @@ extension LoRAAdapter {
 
         // --- adapter_model.safetensors
         let tensors: [String: EditMatrix]
-        do { tensors = try SafetensorsValues.readAll(url: weightsURL) } catch let f as ValueFileFailure {
+        do {
+            let read = try SafetensorsValues.read(url: weightsURL)
+            if let (name, reason) = read.skipped.sorted(by: { $0.key < $1.key }).first {
+                throw fail("adapter_model.safetensors: tensor \(quoted(name)) \(reason)")
+            }
+            tensors = read.values
+        } catch let f as ValueFileFailure {
             throw fail("adapter_model.safetensors: \(f.reason)")
         }
         var pairs: [String: (a: EditMatrix?, b: EditMatrix?, embedding: Bool)] = [:]

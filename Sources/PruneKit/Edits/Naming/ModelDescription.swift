@@ -68,3 +68,17 @@ public struct ModelDescription: Sendable {
         return nil
     }
 }
+
+extension ModelDescription {
+    /// The description of an opened model file: GGUF architecture and head counts from its KVs,
+    /// safetensors architecture from config.json beside it (or from its tensor names).
+    public init(file: ModelFile) {
+        switch file.header {
+        case .gguf(let g):
+            self = .gguf(tensors: g.tensors, string: { g[$0]?.stringValue },
+                         integer: { g[$0]?.integerValue.flatMap { Int(exactly: $0) } })
+        case .safetensors(let s):
+            self = .safetensors(tensors: s.tensors, modelPath: file.path)
+        }
+    }
+}

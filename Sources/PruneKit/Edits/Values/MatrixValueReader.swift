@@ -148,7 +148,7 @@ struct ValueFileFailure: Error, Sendable { var reason: String }
 /// Value files read while loading one manifest, so that a file referenced by many edits is read once.
 final class ValueFileCache {
     private var npyCache: [URL: EditMatrix] = [:]
-    private var safetensorsCache: [URL: [String: EditMatrix]] = [:]
+    private var safetensorsCache: [URL: (values: [String: EditMatrix], skipped: [String: String])] = [:]
 
     func npy(url: URL) throws -> EditMatrix {
         if let m = npyCache[url] { return m }
@@ -161,9 +161,10 @@ final class ValueFileCache {
     }
 
     func safetensorsTensor(url: URL, key: String) throws -> EditMatrix {
-        if safetensorsCache[url] == nil { safetensorsCache[url] = try SafetensorsValues.readAll(url: url) }
-        guard let m = safetensorsCache[url]?[key] else {
-            let names = safetensorsCache[url].map { Array($0.keys) } ?? []
+        if safetensorsCache[url] == nil { safetensorsCache[url] = try SafetensorsValues.read(url: url) }
+        if let reason = safetensorsCache[url]?.skipped[key] { throw ValueFileFailure(reason: "tensor \(quoted(key)) \(reason)") }
+        guard let m = safetensorsCache[url]?.values[key] else {
+            let names = safetensorsCache[url].map { Array($0.values.keys) } ?? []
             throw ValueFileFailure(reason: "no tensor \(quoted(key))" + (closestName(to: key, in: names).map { " (did you mean \(quoted($0))?)" } ?? ""))
         }
         return m
