@@ -87,7 +87,7 @@ import Testing
         #expect(try dense("{\"kind\": \"dense\", \"tensor\": \"w\", \"delta\": {\"file\": \"values.safetensors\", \"key\": \"m\"}}", in: dir) == expected["m"])
         #expect(try dense("{\"kind\": \"dense\", \"tensor\": \"w\", \"delta\": {\"file\": \"values.safetensors\", \"key\": \"h\"}}", in: dir) == expected["h"])
         #expect(try dense("{\"kind\": \"dense\", \"tensor\": \"b\", \"delta\": {\"file\": \"values.safetensors\", \"key\": \"v\"}, \"scale\": 0.5}", in: dir) == expected["v"]!.map { $0 * 0.5 })
-        for (key, fragment) in [("ints", "is I32"), ("cube", "not a non-empty vector or matrix"), ("mm", "no tensor \"mm\" (did you mean \"m\"?)")] {
+        for (key, fragment) in [("ints", "is I32, not a float type"), ("cube", "not a non-empty vector or matrix"), ("mm", "no tensor \"mm\" (did you mean \"m\"?)")] {
             let e = try #require(try? { () throws -> EditError? in
                 do { _ = try dense("{\"kind\": \"dense\", \"tensor\": \"w\", \"delta\": {\"file\": \"values.safetensors\", \"key\": \"\(key)\"}}", in: dir); return nil } catch let e as EditError { return e }
             }())

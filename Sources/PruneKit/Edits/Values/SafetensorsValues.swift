@@ -1,7 +1,7 @@
 import Foundation
 
 /// Reads the float tensors of a small .safetensors file (matrix values, LoRA adapters) as f32,
-/// through the container's validating `SafetensorsFile`.
+/// through the container's validating `SafetensorsFile` and `TensorCodec` (every float dtype).
 enum SafetensorsValues {
     /// Every 1-D or 2-D float tensor of the file, by name. Other tensors are left out (asking for
     /// one by key reports it as absent, with its dtype/shape reason in `skipped`).
@@ -20,22 +20,17 @@ enum SafetensorsValues {
         var out: [String: EditMatrix] = [:]
         var skipped: [String: String] = [:]
         for t in file.tensors {
-            guard case .safetensors(let dtype) = t.type, [.f32, .f16, .bf16, .f64].contains(dtype) else {
-                skipped[t.name] = "is \(t.type), not F32, F16, BF16 or F64"; continue
+            guard case .safetensors(let dtype) = t.type, dtype.isFloat, TensorCodec.canDecode(t.type) else {
+                skipped[t.name] = "is \(t.type), not a float type"; continue
             }
             guard t.shape.count == 1 || t.shape.count == 2, t.elementCount > 0 else {
                 skipped[t.name] = "has shape \(t.shape), not a non-empty vector or matrix"; continue
             }
-            let count = t.elementCount
-            let values: [Float] = try file.withData(for: t.name) { raw in
-                var v = [Float](repeating: 0, count: count)
-                switch dtype {
-                case .f32: for i in 0..<count { v[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))) }
-                case .f16: for i in 0..<count { v[i] = halfToFloat(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
-                case .bf16: for i in 0..<count { v[i] = Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) << 16) }
-                default: for i in 0..<count { v[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))) }
-                }
-                return v
+            let values: [Float]
+            do {
+                values = try file.withData(for: t.name) { try TensorCodec.decode($0, as: t.type, count: t.elementCount) }
+            } catch {
+                throw ValueFileFailure(reason: "tensor \(quoted(t.name)): " + ((error as? LocalizedError)?.errorDescription ?? "\(error)"))
             }
             out[t.name] = EditMatrix(shape: t.shape, values: values)
         }
