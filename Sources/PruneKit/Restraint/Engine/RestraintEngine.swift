@@ -25,9 +25,18 @@ public enum RestraintEngine {
     public static func restrain(edits: [Delta], rows: Int, cols: Int, sigmaMax: Double,
                                 configuration: RestraintConfiguration, initialState: LowRankDelta? = nil,
                                 tensor: String = "<matrix>") throws -> RestraintResult {
+        try BLASThreads.deterministic {
+            try restrainAnyOrientation(edits: edits, rows: rows, cols: cols, sigmaMax: sigmaMax,
+                                       configuration: configuration, initialState: initialState, tensor: tensor)
+        }
+    }
+
+    static func restrainAnyOrientation(edits: [Delta], rows: Int, cols: Int, sigmaMax: Double,
+                                       configuration: RestraintConfiguration, initialState: LowRankDelta?,
+                                       tensor: String) throws -> RestraintResult {
         try validate(rows: rows, cols: cols, sigmaMax: sigmaMax, function: configuration.function, tensor: tensor)
         if rows < cols {
-            let r = try restrain(edits: edits.map { $0.transposed() }, rows: cols, cols: rows, sigmaMax: sigmaMax,
+            let r = try restrainAnyOrientation(edits: edits.map { $0.transposed() }, rows: cols, cols: rows, sigmaMax: sigmaMax,
                                  configuration: configuration, initialState: initialState?.transposed(), tensor: tensor)
             return transposedBack(r)
         }
@@ -46,6 +55,13 @@ public enum RestraintEngine {
     /// The `end` schedule on an accumulated record (e.g. a sidecar's raw factors plus new edits).
     public static func restrain(accumulated: DeltaAccumulator, sigmaMax: Double, configuration: RestraintConfiguration,
                                 tensor: String = "<matrix>") throws -> RestraintResult {
+        try BLASThreads.deterministic {
+            try restrainRecord(accumulated: accumulated, sigmaMax: sigmaMax, configuration: configuration, tensor: tensor)
+        }
+    }
+
+    static func restrainRecord(accumulated: DeltaAccumulator, sigmaMax: Double, configuration: RestraintConfiguration,
+                               tensor: String) throws -> RestraintResult {
         try validate(rows: accumulated.rows, cols: accumulated.cols, sigmaMax: sigmaMax,
                      function: configuration.function, tensor: tensor)
         if accumulated.rows < accumulated.cols {
@@ -72,9 +88,9 @@ public enum RestraintEngine {
             guard let hi = s.first, let lo = s.last else { return .nan }
             return lo > 0 ? hi / lo : .infinity
         }
-        let k0 = try kappa(w)
-        let k1 = try kappa(w + accumulated.dense())
-        let k2 = try kappa(w + restrained.dense())
+        let (k0, k1, k2) = try BLASThreads.deterministic {
+            (try kappa(w), try kappa(w + accumulated.dense()), try kappa(w + restrained.dense()))
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return ConditionNumbers(kappaW0: k0, kappaEdited: k1, kappaRestrained: k2, seconds: seconds)
     }

@@ -48,8 +48,41 @@ extension Matrix {
 
 /// Control over OpenBLAS's thread pool (process-global).
 public enum BLASThreads {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var depth = 0
+    nonisolated(unsafe) private static var saved: Int32 = 1
+
+    /// Runs `body` with OpenBLAS pinned to one thread, then restores the previous count.
+    ///
+    /// OpenBLAS's threaded kernels partition some reductions by thread count, so the same inputs
+    /// can give different last bits with 1 and 2 threads (measured: σ_max differed at 1e-14).
+    /// Everything the restraint engine returns (σ_max, factors, reports) is computed inside this
+    /// scope, so outputs are byte-identical whatever the machine's or the caller's thread count.
+    /// Nested and concurrent calls are counted; the previous count is restored by the last one out.
+    public static func deterministic<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        if depth == 0 {
+            saved = openblas_get_num_threads()
+            openblas_set_num_threads(1)
+        }
+        depth += 1
+        lock.unlock()
+        defer {
+            lock.lock()
+            depth -= 1
+            if depth == 0 { openblas_set_num_threads(saved) }
+            lock.unlock()
+        }
+        return try body()
+    }
+
     /// Sets the number of OpenBLAS threads for subsequent calls.
-    public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    /// (Inside a `deterministic` scope the count stays 1 until the scope ends.)
+    public static func set(_ count: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        if depth > 0 { saved = Int32(max(1, count)) } else { openblas_set_num_threads(Int32(max(1, count))) }
+    }
     /// The current number of OpenBLAS threads.
     public static var current: Int { Int(openblas_get_num_threads()) }
 }
