@@ -1,0 +1,22 @@
+import Foundation
+
+/// Errors of `prune-diff`.
+public enum DiffError: LocalizedError, Sendable, Equatable {
+    /// A tensor was requested behind the stream cursor (a bug: the plan orders reads by offset).
+    case internalOrder(path: String, tensor: String)
+    /// A tensor's bytes do not decode (message from the codec).
+    case cannotDecode(path: String, tensor: String, reason: String)
+    /// The linear algebra failed on a tensor's difference.
+    case numerics(path: String, tensor: String, reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .internalOrder(let p, let t):
+            return "\(p): tensor read out of order (tensor '\(t)'; internal error, please report)"
+        case .cannotDecode(let p, let t, let r):
+            return "\(p): cannot decode tensor values (\(r); tensor '\(t)')"
+        case .numerics(let p, let t, let r):
+            return "\(p): singular value computation failed (\(r); tensor '\(t)')"
+        }
+    }
+}
