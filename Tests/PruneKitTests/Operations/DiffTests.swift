@@ -74,7 +74,12 @@ import Testing
         let mixed = try ModelDiff.compare(base, edited + ".zst")
         #expect(mixed.layout.compressedB && !mixed.layout.compressedA)
         #expect(plain.tensors.map(\.name) == mixed.tensors.map(\.name))
-        #expect(plain.tensors.first?.spectrum == mixed.tensors.first?.spectrum)
+        // LAPACK may differ in the last bits with the buffer's alignment; the printed report
+        // (6 significant digits) must not.
+        let sp = try #require(plain.tensors.first?.spectrum), sm = try #require(mixed.tensors.first?.spectrum)
+        #expect(sp.rank == sm.rank)
+        for (x, y) in zip(sp.topSingularValues, sm.topSingularValues) { #expect(abs(x - y) <= 1e-12 * sp.topSingularValues[0]) }
+        #expect(plain.tensors.map { $0.json().serialized() } == mixed.tensors.map { $0.json().serialized() })
 
         let exe = try ReportTest.binary("prune-diff")
         let r = try ReportTest.run(exe, [base, edited + ".zst", "--json", "--spectra"])
