@@ -7,7 +7,7 @@ public struct PruneCommand: ParsableCommand {
         commandName: "prune",
         abstract: "Make knowledge edits to LLM weights into reproducible, restrained artifacts.",
         version: PruneVersion.string,
-        subcommands: []
+        subcommands: [InspectCommand.self]
     )
     public init() {}
 }

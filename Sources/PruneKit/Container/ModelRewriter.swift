@@ -45,7 +45,8 @@ public struct ModelRewriter: Sendable {
 
         // Open the destination only now: a bad input or selection leaves nothing behind.
         var atomic: AtomicOutputFile? = nil
-        let base: FDSink
+        let base: OutputSink
+        var discard = false
         switch output {
         case .file(let path):
             let file = try AtomicOutputFile(path: path, inputIdentity: stream.fileIdentity,
@@ -54,9 +55,12 @@ public struct ModelRewriter: Sendable {
             base = FDSink(fd: file.fd, name: path)
         case .stdout:
             base = FDSink(fd: 1, name: "<stdout>")
+        case .discard:
+            base = DiscardSink()
+            discard = true
         }
         defer { atomic?.abort() }
-        let sink: OutputSink = options.compress
+        let sink: OutputSink = options.compress && !discard
             ? try ZstdSink(next: base, name: output.name, level: options.level, threads: options.threads,
                            pledgedSize: stream.knownLength)
             : base

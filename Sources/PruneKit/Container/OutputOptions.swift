@@ -25,12 +25,15 @@ public enum OutputTarget: Sendable, Equatable {
     case file(String)
     /// Standard output.
     case stdout
+    /// Nowhere: the input is read, validated to its last byte and hashed, nothing is written.
+    case discard
 
     /// How messages name it.
     public var name: String {
         switch self {
         case .file(let p): return p
         case .stdout: return "<stdout>"
+        case .discard: return "<none>"
         }
     }
 }

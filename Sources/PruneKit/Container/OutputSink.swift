@@ -38,6 +38,13 @@ final class FDSink: OutputSink {
     func finish() throws {}
 }
 
+/// Drops everything (validation-only passes).
+final class DiscardSink: OutputSink {
+    private(set) var bytesWritten = 0
+    func write(_ bytes: UnsafeRawBufferPointer) throws { bytesWritten += bytes.count }
+    func finish() throws {}
+}
+
 /// Compresses into another sink with zstd (multi-threaded; content checksum on, like the zstd CLI).
 final class ZstdSink: OutputSink {
     private let next: OutputSink

@@ -50,6 +50,11 @@ public indirect enum JSONNode: Sendable, Equatable {
         case .string(let s): JSONNode.writeString(s, to: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
+            if pretty, items.allSatisfy({ if case .array = $0 { return false }; if case .object = $0 { return false }; return true }) {
+                // Arrays of scalars (shapes, short lists) stay on one line.
+                out += "[" + items.map { $0.serialized() }.joined(separator: ", ") + "]"
+                return
+            }
             out += "["
             for (i, item) in items.enumerated() {
                 if i > 0 { out += "," }

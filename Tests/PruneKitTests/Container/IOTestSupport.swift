@@ -93,3 +93,18 @@ struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
 }
+
+extension IOTest {
+    /// A built executable of this package (next to the test bundle, else .build/release or debug).
+    static func executable(_ name: String) throws -> String {
+        var candidates: [String] = []
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        candidates.append(me.appendingPathComponent(name).path)
+        candidates.append(me.deletingLastPathComponent().appendingPathComponent(name).path)
+        for conf in ["release", "debug"] {
+            candidates.append(packageRoot.appendingPathComponent(".build/\(conf)/\(name)").path)
+        }
+        for c in candidates where FileManager.default.isExecutableFile(atPath: c) { return c }
+        throw TestFailure("\(name) is not built (looked in \(candidates)); run swift build first")
+    }
+}
