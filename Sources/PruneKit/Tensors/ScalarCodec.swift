@@ -2,9 +2,13 @@
 /// All multi-byte values are little-endian.
 enum ScalarCodec {
     static func decodeF32(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        #if _endian(little)
+        UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: 4 * n)
+        #else
         for i in 0..<n {
             dst[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
         }
+        #endif
     }
 
     static func decodeF64(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
@@ -44,7 +48,11 @@ enum ScalarCodec {
     }
 
     static func encodeF32(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ n: Int) -> Int? {
+        #if _endian(little)
+        dst.copyMemory(from: src, byteCount: 4 * n)
+        #else
         for i in 0..<n { dst.storeBytes(of: src[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+        #endif
         return nil
     }
 

@@ -47,6 +47,15 @@ enum QuantMath {
         return UInt8(truncatingIfNeeded: Int32(x))
     }
 
+    /// `nearestInt` without the range guard: exactly ggml's `nearest_int` as compiled in release
+    /// (its assert off), used in the scale searches where results are clamped to the level range
+    /// right after. Same as `nearestInt` whenever |x| ≤ 4194303; never traps.
+    @inline(__always)
+    static func nearestIntBounded(_ x: Float) -> Int32 {
+        let shifted = x + 12582912
+        return Int32(bitPattern: shifted.bitPattern & 0x007f_ffff) - 0x0040_0000
+    }
+
     /// ggml's `nearest_int`: round to nearest, ties to even, for |x| ≤ 4194303.
     /// Out-of-range values are clamped first and NaN gives 0, so it never traps.
     @inline(__always)

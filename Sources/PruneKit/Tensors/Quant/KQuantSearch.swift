@@ -33,7 +33,7 @@ enum KQuantSearch {
         var scale = 1 / iscale
         var bestError: Float = 0
         for i in 0..<n {
-            let l = Swift.max(0, Swift.min(Int32(nmax), QuantMath.nearestInt(iscale * (x[i] - min))))
+            let l = Swift.max(0, Swift.min(Int32(nmax), QuantMath.nearestIntBounded(iscale * (x[i] - min))))
             levels[i] = UInt8(l)
             var diff = scale * Float(l) + min - x[i]
             diff = useMad ? diff.magnitude : diff * diff
@@ -44,7 +44,7 @@ enum KQuantSearch {
             iscale = (rmin + rdelta * Float(step) + fmax) / (max - min)
             var sumL: Float = 0, sumL2: Float = 0, sumXL: Float = 0
             for i in 0..<n {
-                let l = Swift.max(0, Swift.min(Int32(nmax), QuantMath.nearestInt(iscale * (x[i] - min))))
+                let l = Swift.max(0, Swift.min(Int32(nmax), QuantMath.nearestIntBounded(iscale * (x[i] - min))))
                 scratch[i] = UInt8(l)
                 let w = weights[i]
                 let fl = Float(l)
@@ -95,7 +95,7 @@ enum KQuantSearch {
         var sumLX: Float = 0
         var sumL2: Float = 0
         for i in 0..<n {
-            let l = Swift.max(lo, Swift.min(hi, QuantMath.nearestInt(iscale * x[i])))
+            let l = Swift.max(lo, Swift.min(hi, QuantMath.nearestIntBounded(iscale * x[i])))
             levels[i] = Int8(l + Int32(nmax))
             let w = x[i] * x[i]
             let fl = Float(l)
@@ -109,7 +109,7 @@ enum KQuantSearch {
             sumLX = 0
             sumL2 = 0
             for i in 0..<n {
-                let l = Swift.max(lo, Swift.min(hi, QuantMath.nearestInt(iscale * x[i])))
+                let l = Swift.max(lo, Swift.min(hi, QuantMath.nearestIntBounded(iscale * x[i])))
                 let w = x[i] * x[i]
                 let fl = Float(l)
                 sumLX += w * x[i] * fl
@@ -117,7 +117,7 @@ enum KQuantSearch {
             }
             if sumL2 > 0 && sumLX * sumLX > best * sumL2 {
                 for i in 0..<n {
-                    let l = Swift.max(lo, Swift.min(hi, QuantMath.nearestInt(iscale * x[i])))
+                    let l = Swift.max(lo, Swift.min(hi, QuantMath.nearestIntBounded(iscale * x[i])))
                     levels[i] = Int8(l + Int32(nmax))
                 }
                 scale = sumLX / sumL2
@@ -145,7 +145,7 @@ enum KQuantSearch {
         var sumLX: Float = 0
         var sumL2: Float = 0
         for i in 0..<n {
-            let l = Swift.max(lo, Swift.min(hi, QuantMath.nearestInt(iscale * x[i])))
+            let l = Swift.max(lo, Swift.min(hi, QuantMath.nearestIntBounded(iscale * x[i])))
             levels[i] = Int8(l)
             let w = x[i] * x[i]
             sumLX += w * x[i] * Float(l)
@@ -159,7 +159,7 @@ enum KQuantSearch {
                 var slx = sumLX - w * x[i] * li
                 if slx > 0 {
                     var sl2 = sumL2 - w * li * li
-                    let newL = Swift.max(lo, Swift.min(hi, QuantMath.nearestInt(x[i] * sl2 / slx)))
+                    let newL = Swift.max(lo, Swift.min(hi, QuantMath.nearestIntBounded(x[i] * sl2 / slx)))
                     if newL != Int32(levels[i]) {
                         let fl = Float(newL)
                         slx += w * x[i] * fl

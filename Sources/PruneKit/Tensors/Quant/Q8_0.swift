@@ -30,11 +30,20 @@ enum Q8_0: BlockCodec {
             if failed == nil && !QuantMath.fitsHalf(d) { failed = b }
             QuantMath.storeHalf(d, block, 0)
             for j in 0..<32 {
-                let v = (x[j] * id).rounded(.toNearestOrAwayFromZero)
-                let q: Int8 = v.isFinite ? Int8(truncatingIfNeeded: Int32(Swift.max(-128, Swift.min(127, v)))) : 0
-                block.storeBytes(of: q, toByteOffset: 2 + j, as: Int8.self)
+                block.storeBytes(of: roundHalfAway(x[j] * id), toByteOffset: 2 + j, as: Int8.self)
             }
         }
         return failed
+    }
+
+    /// C's `roundf` (half away from zero) into int8, without a libm call: in double precision,
+    /// v ± 0.5 is exact for |v| < 2^7, so truncating it rounds half away from zero exactly.
+    /// Values are within ±127.5 for finite scales; NaN and out-of-range values give 0, like NumPy
+    /// on x86.
+    @inline(__always)
+    static func roundHalfAway(_ v: Float) -> Int8 {
+        guard v > -128.5, v < 127.5 else { return 0 }
+        let d = Double(v)
+        return Int8(truncatingIfNeeded: Int32(d + Double(signOf: d, magnitudeOf: 0.5)))
     }
 }
