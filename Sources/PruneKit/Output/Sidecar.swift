@@ -1,0 +1,178 @@
+/// Everything prune-apply records about one run: enough to replay it bit for bit on the base model,
+/// continue it with more edits, revert it exactly, and audit it. Stored as a safetensors file
+/// (see prune-sidecar(5)); `Sidecar.read(path:)` opens one, `SidecarWriter` writes one.
+public struct Sidecar: Sendable, Equatable {
+    /// The value of `__metadata__["format"]`.
+    public static let formatName = "prune-sidecar"
+    /// The current `format_version`; readers refuse larger values.
+    public static let formatVersion = 1
+
+    public var formatVersion: Int = Sidecar.formatVersion
+    /// The prune version that wrote the file.
+    public var toolVersion: String = PruneVersion.string
+    public var model: Model
+    public var parameters: Parameters
+    /// The manifests of the chain in the order they were applied (one for a plain run; a
+    /// continuation appends its manifest to those of the sidecar it continued).
+    public var manifests: [Manifest]
+    /// Every edit of every manifest, in order.
+    public var edits: [Edit]
+    /// One record per edited tensor, in file order of the model.
+    public var tensors: [Tensor]
+
+    public init(model: Model, parameters: Parameters, manifests: [Manifest], edits: [Edit], tensors: [Tensor]) {
+        self.model = model
+        self.parameters = parameters
+        self.manifests = manifests
+        self.edits = edits
+        self.tensors = tensors
+    }
+
+    public struct Model: Sendable, Equatable {
+        public var format: ModelFormat
+        /// SHA-256 (hex) of the base model file, decompressed.
+        public var baseSHA256: String
+        /// SHA-256 (hex) of the edited model file, decompressed.
+        public var outputSHA256: String
+        public init(format: ModelFormat, baseSHA256: String, outputSHA256: String) {
+            self.format = format
+            self.baseSHA256 = baseSHA256
+            self.outputSHA256 = outputSHA256
+        }
+    }
+
+    public struct Parameters: Sendable, Equatable {
+        /// "log", "linear" or "none".
+        public var restraint: String
+        /// The logarithm base α of the log restraint.
+        public var alpha: Double
+        /// "end" or "each".
+        public var schedule: String
+        /// Whether κ values were computed.
+        public var kappa: Bool
+        public init(restraint: String, alpha: Double, schedule: String, kappa: Bool) {
+            self.restraint = restraint
+            self.alpha = alpha
+            self.schedule = schedule
+            self.kappa = kappa
+        }
+    }
+
+    public struct Manifest: Sendable, Equatable {
+        /// The file name the manifest had (no folder).
+        public var name: String
+        /// The manifest, byte for byte.
+        public var bytes: [UInt8]
+        /// SHA-256 (hex) of `bytes`.
+        public var sha256: String
+        public init(name: String, bytes: [UInt8], sha256: String) {
+            self.name = name
+            self.bytes = bytes
+            self.sha256 = sha256
+        }
+    }
+
+    public struct Edit: Sendable, Equatable {
+        /// Index into `manifests`.
+        public var manifest: Int
+        public var id: String
+        public var kind: String
+        /// 1-based line of the manifest.
+        public var line: Int
+        /// Names of the model tensors it changes.
+        public var tensors: [String]
+        public init(manifest: Int, id: String, kind: String, line: Int, tensors: [String]) {
+            self.manifest = manifest
+            self.id = id
+            self.kind = kind
+            self.line = line
+            self.tensors = tensors
+        }
+    }
+
+    /// One raw (unrestrained) delta an edit contributed to a tensor, in the stored orientation
+    /// (rows × cols, cols innermost), scale folded in.
+    public struct Term: Sendable, Equatable {
+        /// Index into `edits`.
+        public var edit: Int
+        public var delta: Delta
+        public init(edit: Int, delta: Delta) {
+            self.edit = edit
+            self.delta = delta
+        }
+    }
+
+    public enum Delta: Sendable, Equatable {
+        /// ΔW = U Vᵀ with U rows × rank and V cols × rank, both row-major.
+        case lowRank(u: [Float], v: [Float], rank: Int)
+        /// ΔW as a rows × cols row-major matrix.
+        case dense([Float])
+    }
+
+    /// The restrained delta U · diag(S) · Vᵀ: U rows × rank, S rank, V cols × rank, row-major.
+    public struct Factors: Sendable, Equatable {
+        public var rank: Int
+        public var u: SidecarValues
+        public var s: SidecarValues
+        public var v: SidecarValues
+        public init(rank: Int, u: SidecarValues, s: SidecarValues, v: SidecarValues) {
+            self.rank = rank
+            self.u = u
+            self.s = s
+            self.v = v
+        }
+    }
+
+    public struct Tensor: Sendable, Equatable {
+        public var name: String
+        /// The stored type as the container spells it ("F32", "BF16", "Q4_K", …).
+        public var type: String
+        /// The shape as the container stores it (GGUF: ne order).
+        public var shape: [Int]
+        /// The matrix view the deltas live in (TensorInfo.matrixShape).
+        public var rows: Int
+        public var cols: Int
+        /// SHA-256 (hex) of the tensor's bytes in the base model and in the output.
+        public var baseSHA256: String
+        public var outputSHA256: String
+        /// The accumulated raw delta, one term per edit contribution, in edit order.
+        public var terms: [Term]
+        /// σ_max(W₀), the restraint threshold.
+        public var sigmaMax: Double
+        /// The delta that was added to W₀.
+        public var restrained: Factors
+        /// Singular values of the accumulated raw delta and of the restrained delta, descending.
+        public var spectrumBefore: [Double]
+        public var spectrumAfter: [Double]
+        /// How many singular values were at or above σ_max and were replaced.
+        public var componentsRestrained: Int
+        /// κ values, when computed (`parameters.kappa`).
+        public var kappa: [Double]?
+        /// zstd(base bytes XOR encode(decode(output) − restrained)); see Residual.
+        public var residual: [UInt8]
+        /// Length of the uncompressed residual (= the tensor's byte count).
+        public var residualLength: Int
+
+        public init(name: String, type: String, shape: [Int], rows: Int, cols: Int,
+                    baseSHA256: String, outputSHA256: String, terms: [Term], sigmaMax: Double,
+                    restrained: Factors, spectrumBefore: [Double], spectrumAfter: [Double],
+                    componentsRestrained: Int, kappa: [Double]?, residual: [UInt8], residualLength: Int) {
+            self.name = name
+            self.type = type
+            self.shape = shape
+            self.rows = rows
+            self.cols = cols
+            self.baseSHA256 = baseSHA256
+            self.outputSHA256 = outputSHA256
+            self.terms = terms
+            self.sigmaMax = sigmaMax
+            self.restrained = restrained
+            self.spectrumBefore = spectrumBefore
+            self.spectrumAfter = spectrumAfter
+            self.componentsRestrained = componentsRestrained
+            self.kappa = kappa
+            self.residual = residual
+            self.residualLength = residualLength
+        }
+    }
+}

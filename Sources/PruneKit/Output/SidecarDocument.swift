@@ -1,0 +1,102 @@
+/// The JSON document stored in `__metadata__["prune"]` of a sidecar: every scalar and string of the
+/// run, and the names of the tensors that hold the arrays. Field names are a contract
+/// (prune-sidecar(5)); they are snake_case and written with sorted keys.
+struct SidecarDocument: Codable, Equatable {
+    var formatVersion: Int
+    var toolVersion: String
+    var model: ModelDoc
+    var parameters: ParametersDoc
+    var manifests: [ManifestDoc]
+    var edits: [EditDoc]
+    var tensors: [TensorDoc]
+    /// SHA-256 of every tensor of the container, by name.
+    var parts: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", toolVersion = "tool_version"
+        case model, parameters, manifests, edits, tensors, parts
+    }
+
+    struct ModelDoc: Codable, Equatable {
+        var format: String
+        var baseSHA256: String
+        var outputSHA256: String
+        enum CodingKeys: String, CodingKey {
+            case format, baseSHA256 = "base_sha256", outputSHA256 = "output_sha256"
+        }
+    }
+
+    struct ParametersDoc: Codable, Equatable {
+        var restraint: String
+        var alpha: Double
+        var schedule: String
+        var kappa: Bool
+    }
+
+    struct ManifestDoc: Codable, Equatable {
+        var name: String
+        var sha256: String
+        var bytes: Int
+        var data: String
+    }
+
+    struct EditDoc: Codable, Equatable {
+        var manifest: Int
+        var id: String
+        var kind: String
+        var line: Int
+        var tensors: [String]
+    }
+
+    struct TermDoc: Codable, Equatable {
+        var edit: Int
+        var kind: String          // "lowrank" | "dense"
+        var rank: Int?
+        var u: String?
+        var v: String?
+        var delta: String?
+    }
+
+    struct FactorsDoc: Codable, Equatable {
+        var rank: Int
+        var u: String
+        var s: String
+        var v: String
+    }
+
+    struct ResidualDoc: Codable, Equatable {
+        var codec: String         // "zstd-xor"
+        var length: Int
+        var data: String
+    }
+
+    struct TensorDoc: Codable, Equatable {
+        var name: String
+        var type: String
+        var shape: [Int]
+        var rows: Int
+        var cols: Int
+        var baseSHA256: String
+        var outputSHA256: String
+        var sigmaMax: Double
+        var sigmaBefore: Double
+        var sigmaAfter: Double
+        var componentsRestrained: Int
+        var terms: [TermDoc]
+        var restrained: FactorsDoc
+        var spectrumBefore: String
+        var spectrumAfter: String
+        var kappa: String?
+        var residual: ResidualDoc
+
+        enum CodingKeys: String, CodingKey {
+            case name, type, shape, rows, cols
+            case baseSHA256 = "base_sha256", outputSHA256 = "output_sha256"
+            case sigmaMax = "sigma_max", sigmaBefore = "sigma_before", sigmaAfter = "sigma_after"
+            case componentsRestrained = "components_restrained"
+            case terms, restrained
+            case spectrumBefore = "spectrum_before", spectrumAfter = "spectrum_after"
+            case kappa, residual
+        }
+    }
+}

@@ -1,0 +1,251 @@
+import Foundation
+
+extension Sidecar {
+    /// Reads and checks a sidecar file: its container, its document, and the SHA-256 of every part.
+    public static func read(path: String) throws -> Sidecar {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SidecarError.io(path: path, reason: "cannot read the sidecar")
+        }
+        return try parse([UInt8](data), path: path)
+    }
+
+    /// Whether the file at `path` starts like a sidecar (a safetensors header whose metadata says
+    /// `"format":"prune-sidecar"`). A JSONL manifest never does.
+    public static func looksLikeSidecar(path: String) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        guard let head = try? h.read(upToCount: 8), head.count == 8 else { return false }
+        let n = head.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
+        guard n >= 2, n < 1 << 30, let json = try? h.read(upToCount: Int(n)), json.count == Int(n),
+              let obj = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
+              let meta = obj["__metadata__"] as? [String: Any] else { return false }
+        return meta["format"] as? String == formatName
+    }
+
+    /// Parses a sidecar held in memory; `path` names it in errors.
+    public static func parse(_ bytes: [UInt8], path: String) throws -> Sidecar {
+        let table = try SidecarContainer(bytes: bytes, path: path)
+        guard table.metadata["format"] == formatName else {
+            throw SidecarError.notASidecar(path: path, reason: "__metadata__.format is not \(formatName)")
+        }
+        guard let versionText = table.metadata["format_version"], let version = Int(versionText) else {
+            throw SidecarError.malformed(path: path, reason: "missing __metadata__.format_version")
+        }
+        guard version <= formatVersion else { throw SidecarError.unsupportedVersion(path: path, version: version) }
+        guard let docText = table.metadata["prune"] else {
+            throw SidecarError.malformed(path: path, reason: "missing __metadata__.prune")
+        }
+        let docBytes = Array(docText.utf8)
+        if let recorded = table.metadata["prune_sha256"], recorded != SHA256Hasher.hex(docBytes) {
+            throw SidecarError.partHashMismatch(path: path, part: "__metadata__.prune")
+        }
+        let doc: SidecarDocument
+        do { doc = try JSONDecoder().decode(SidecarDocument.self, from: Data(docBytes)) } catch {
+            throw SidecarError.malformed(path: path, reason: "the document in __metadata__.prune does not decode: \(error)")
+        }
+        for name in table.entries.keys.sorted() {
+            guard let recorded = doc.parts[name] else {
+                throw SidecarError.malformed(path: path, reason: "tensor \(name) is not listed in parts")
+            }
+            let actual = table.withBytes(name) { SHA256Hasher.hex($0) }
+            guard recorded == actual else { throw SidecarError.partHashMismatch(path: path, part: name) }
+        }
+        guard let format = ModelFormat(rawValue: doc.model.format) else {
+            throw SidecarError.malformed(path: path, reason: "unknown model format \(doc.model.format)")
+        }
+        var manifests: [Manifest] = []
+        for m in doc.manifests {
+            let b = try table.u8(m.data, count: m.bytes)
+            manifests.append(Manifest(name: m.name, bytes: b, sha256: m.sha256))
+        }
+        for e in doc.edits where e.manifest < 0 || e.manifest >= manifests.count {
+            throw SidecarError.malformed(path: path, reason: "edit \(e.id) names manifest \(e.manifest)")
+        }
+        var tensors: [Tensor] = []
+        for t in doc.tensors {
+            guard t.rows > 0, t.cols > 0, !t.rows.multipliedReportingOverflow(by: t.cols).overflow else {
+                throw SidecarError.malformed(path: path, reason: "bad matrix shape \(t.rows)x\(t.cols) (tensor \(t.name))")
+            }
+            var terms: [Term] = []
+            for term in t.terms {
+                guard term.edit >= 0, term.edit < doc.edits.count else {
+                    throw SidecarError.malformed(path: path, reason: "term names edit \(term.edit) (tensor \(t.name))")
+                }
+                switch term.kind {
+                case "lowrank":
+                    guard let k = term.rank, k > 0, let uk = term.u, let vk = term.v else {
+                        throw SidecarError.malformed(path: path, reason: "incomplete low-rank term (tensor \(t.name))")
+                    }
+                    let u = try table.f32(uk, shape: [t.rows, k])
+                    let v = try table.f32(vk, shape: [t.cols, k])
+                    terms.append(Term(edit: term.edit, delta: .lowRank(u: u, v: v, rank: k)))
+                case "dense":
+                    guard let dk = term.delta else {
+                        throw SidecarError.malformed(path: path, reason: "incomplete dense term (tensor \(t.name))")
+                    }
+                    terms.append(Term(edit: term.edit, delta: .dense(try table.f32(dk, shape: [t.rows, t.cols]))))
+                default:
+                    throw SidecarError.malformed(path: path, reason: "unknown term kind \(term.kind) (tensor \(t.name))")
+                }
+            }
+            let r = t.restrained.rank
+            guard r >= 0 else { throw SidecarError.malformed(path: path, reason: "negative rank (tensor \(t.name))") }
+            let factors = Factors(rank: r,
+                                  u: try table.values(t.restrained.u, shape: [t.rows, r]),
+                                  s: try table.values(t.restrained.s, shape: [r]),
+                                  v: try table.values(t.restrained.v, shape: [t.cols, r]))
+            guard t.residual.codec == Residual.codec else {
+                throw SidecarError.malformed(path: path, reason: "unknown residual codec \(t.residual.codec) (tensor \(t.name))")
+            }
+            tensors.append(Tensor(
+                name: t.name, type: t.type, shape: t.shape, rows: t.rows, cols: t.cols,
+                baseSHA256: t.baseSHA256, outputSHA256: t.outputSHA256, terms: terms, sigmaMax: t.sigmaMax,
+                restrained: factors,
+                spectrumBefore: try table.f64(t.spectrumBefore),
+                spectrumAfter: try table.f64(t.spectrumAfter),
+                componentsRestrained: t.componentsRestrained,
+                kappa: try t.kappa.map { try table.f64($0) },
+                residual: try table.u8(t.residual.data, count: nil),
+                residualLength: t.residual.length))
+        }
+        var s = Sidecar(
+            model: Model(format: format, baseSHA256: doc.model.baseSHA256, outputSHA256: doc.model.outputSHA256),
+            parameters: Parameters(restraint: doc.parameters.restraint, alpha: doc.parameters.alpha,
+                                   schedule: doc.parameters.schedule, kappa: doc.parameters.kappa),
+            manifests: manifests,
+            edits: doc.edits.map { Edit(manifest: $0.manifest, id: $0.id, kind: $0.kind, line: $0.line, tensors: $0.tensors) },
+            tensors: tensors)
+        s.formatVersion = doc.formatVersion
+        s.toolVersion = doc.toolVersion
+        return s
+    }
+}
+
+/// The tensor table of a sidecar's safetensors container, checked strictly: offsets in range,
+/// contiguous, sizes matching dtype and shape.
+struct SidecarContainer {
+    struct Entry {
+        var dtype: SafetensorsDType
+        var shape: [Int]
+        var range: Range<Int>
+    }
+
+    let path: String
+    let bytes: [UInt8]
+    var metadata: [String: String] = [:]
+    var entries: [String: Entry] = [:]
+
+    init(bytes: [UInt8], path: String) throws {
+        self.path = path
+        self.bytes = bytes
+        guard bytes.count >= 8 else { throw SidecarError.notASidecar(path: path, reason: "shorter than 8 bytes") }
+        var n: UInt64 = 0
+        for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard n <= UInt64(bytes.count - 8) else {
+            throw SidecarError.notASidecar(path: path, reason: "header length \(n) past the end of the file (byte offset 0)")
+        }
+        let dataStart = 8 + Int(n)
+        let obj: [String: Any]
+        do {
+            guard let o = try JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])) as? [String: Any] else {
+                throw SidecarError.notASidecar(path: path, reason: "header is not a JSON object (byte offset 8)")
+            }
+            obj = o
+        } catch let e as SidecarError { throw e } catch {
+            throw SidecarError.notASidecar(path: path, reason: "header is not JSON (byte offset 8)")
+        }
+        let dataCount = bytes.count - dataStart
+        var ranges: [Range<Int>] = []
+        for (name, value) in obj {
+            if name == "__metadata__" {
+                guard let m = value as? [String: Any] else {
+                    throw SidecarError.malformed(path: path, reason: "__metadata__ is not an object")
+                }
+                for (k, v) in m {
+                    guard let s = v as? String else {
+                        throw SidecarError.malformed(path: path, reason: "__metadata__.\(k) is not a string")
+                    }
+                    metadata[k] = s
+                }
+                continue
+            }
+            guard let e = value as? [String: Any], let dt = e["dtype"] as? String,
+                  let dtype = SafetensorsDType(rawValue: dt),
+                  let shape = (e["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  let offs = (e["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  offs.count == 2 else {
+                throw SidecarError.malformed(path: path, reason: "bad header entry (tensor \(name))")
+            }
+            guard offs[0] >= 0, offs[0] <= offs[1], offs[1] <= dataCount else {
+                throw SidecarError.malformed(path: path, reason: "data offsets out of range (tensor \(name))")
+            }
+            var count = 1
+            for d in shape {
+                let (p, o) = count.multipliedReportingOverflow(by: d)
+                guard d >= 0, !o else { throw SidecarError.malformed(path: path, reason: "bad shape (tensor \(name))") }
+                count = p
+            }
+            guard dtype.byteCount(forElements: count) == offs[1] - offs[0] else {
+                throw SidecarError.malformed(path: path, reason: "size does not match dtype and shape (tensor \(name))")
+            }
+            let r = (dataStart + offs[0])..<(dataStart + offs[1])
+            ranges.append(r)
+            entries[name] = Entry(dtype: dtype, shape: shape, range: r)
+        }
+        ranges.sort { $0.lowerBound < $1.lowerBound }
+        var at = dataStart
+        for r in ranges {
+            guard r.lowerBound == at else {
+                throw SidecarError.malformed(path: path, reason: "tensor data is not contiguous (byte offset \(at))")
+            }
+            at = r.upperBound
+        }
+        guard at == bytes.count else {
+            throw SidecarError.malformed(path: path, reason: "trailing bytes after the last tensor (byte offset \(at))")
+        }
+    }
+
+    func withBytes<R>(_ name: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        let r = entries[name]?.range ?? 0..<0
+        return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[r])) }
+    }
+
+    private func entry(_ name: String, _ dtype: SafetensorsDType, shape: [Int]?) throws -> Entry {
+        guard let e = entries[name] else { throw SidecarError.malformed(path: path, reason: "missing tensor \(name)") }
+        guard e.dtype == dtype else {
+            throw SidecarError.malformed(path: path, reason: "tensor \(name) is \(e.dtype.rawValue), expected \(dtype.rawValue)")
+        }
+        if let shape, shape != e.shape {
+            throw SidecarError.malformed(path: path, reason: "tensor \(name) has shape \(e.shape), expected \(shape)")
+        }
+        return e
+    }
+
+    func u8(_ name: String, count: Int?) throws -> [UInt8] {
+        let e = try entry(name, .u8, shape: count.map { [$0] })
+        guard e.shape.count == 1 else { throw SidecarError.malformed(path: path, reason: "tensor \(name) is not a vector") }
+        return Array(bytes[e.range])
+    }
+
+    func f32(_ name: String, shape: [Int]?) throws -> [Float] {
+        let e = try entry(name, .f32, shape: shape)
+        return withBytes(name) { raw in
+            (0..<(e.range.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
+    }
+
+    func f64(_ name: String, shape: [Int]? = nil) throws -> [Double] {
+        let e = try entry(name, .f64, shape: shape)
+        guard e.shape.count == 1 || shape != nil else {
+            throw SidecarError.malformed(path: path, reason: "tensor \(name) is not a vector")
+        }
+        return withBytes(name) { raw in
+            (0..<(e.range.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
+        }
+    }
+
+    func values(_ name: String, shape: [Int]) throws -> SidecarValues {
+        guard let e = entries[name] else { throw SidecarError.malformed(path: path, reason: "missing tensor \(name)") }
+        return e.dtype == .f64 ? .f64(try f64(name, shape: shape)) : .f32(try f32(name, shape: shape))
+    }
+}

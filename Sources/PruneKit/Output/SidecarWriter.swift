@@ -1,0 +1,92 @@
+import Foundation
+
+/// Serialises a `Sidecar` into its safetensors container (prune-sidecar(5)). Deterministic: the same
+/// sidecar always gives the same bytes.
+public enum SidecarWriter {
+    /// The complete sidecar file.
+    public static func encode(_ sidecar: Sidecar) throws -> [UInt8] {
+        var b = SafetensorsBuilder()
+        var manifests: [SidecarDocument.ManifestDoc] = []
+        for (m, man) in sidecar.manifests.enumerated() {
+            let key = "manifest.\(m)"
+            try b.add(key, dtype: .u8, shape: [man.bytes.count], bytes: man.bytes)
+            manifests.append(.init(name: man.name, sha256: man.sha256, bytes: man.bytes.count, data: key))
+        }
+        var tensors: [SidecarDocument.TensorDoc] = []
+        for (i, t) in sidecar.tensors.enumerated() {
+            let p = "tensor.\(i)."
+            var terms: [SidecarDocument.TermDoc] = []
+            for (j, term) in t.terms.enumerated() {
+                switch term.delta {
+                case .lowRank(let u, let v, let rank):
+                    try b.add(p + "term.\(j).u", f32: u, shape: [t.rows, rank])
+                    try b.add(p + "term.\(j).v", f32: v, shape: [t.cols, rank])
+                    terms.append(.init(edit: term.edit, kind: "lowrank", rank: rank,
+                                       u: p + "term.\(j).u", v: p + "term.\(j).v", delta: nil))
+                case .dense(let d):
+                    try b.add(p + "term.\(j).delta", f32: d, shape: [t.rows, t.cols])
+                    terms.append(.init(edit: term.edit, kind: "dense", rank: nil, u: nil, v: nil,
+                                       delta: p + "term.\(j).delta"))
+                }
+            }
+            let r = t.restrained
+            try add(&b, p + "restrained.u", r.u, shape: [t.rows, r.rank])
+            try add(&b, p + "restrained.s", r.s, shape: [r.rank])
+            try add(&b, p + "restrained.v", r.v, shape: [t.cols, r.rank])
+            try b.add(p + "spectrum_before", f64: t.spectrumBefore, shape: [t.spectrumBefore.count])
+            try b.add(p + "spectrum_after", f64: t.spectrumAfter, shape: [t.spectrumAfter.count])
+            var kappaKey: String?
+            if let k = t.kappa {
+                kappaKey = p + "kappa"
+                try b.add(p + "kappa", f64: k, shape: [k.count])
+            }
+            try b.add(p + "residual", dtype: .u8, shape: [t.residual.count], bytes: t.residual)
+            tensors.append(.init(
+                name: t.name, type: t.type, shape: t.shape, rows: t.rows, cols: t.cols,
+                baseSHA256: t.baseSHA256, outputSHA256: t.outputSHA256, sigmaMax: t.sigmaMax,
+                sigmaBefore: t.spectrumBefore.first ?? 0, sigmaAfter: t.spectrumAfter.first ?? 0,
+                componentsRestrained: t.componentsRestrained, terms: terms,
+                restrained: .init(rank: r.rank, u: p + "restrained.u", s: p + "restrained.s", v: p + "restrained.v"),
+                spectrumBefore: p + "spectrum_before", spectrumAfter: p + "spectrum_after", kappa: kappaKey,
+                residual: .init(codec: Residual.codec, length: t.residualLength, data: p + "residual")))
+        }
+        var parts: [String: String] = [:]
+        for e in b.entries { parts[e.name] = SHA256Hasher.hex(e.bytes) }
+        let doc = SidecarDocument(
+            formatVersion: sidecar.formatVersion, toolVersion: sidecar.toolVersion,
+            model: .init(format: sidecar.model.format.rawValue, baseSHA256: sidecar.model.baseSHA256,
+                         outputSHA256: sidecar.model.outputSHA256),
+            parameters: .init(restraint: sidecar.parameters.restraint, alpha: sidecar.parameters.alpha,
+                              schedule: sidecar.parameters.schedule, kappa: sidecar.parameters.kappa),
+            manifests: manifests,
+            edits: sidecar.edits.map { .init(manifest: $0.manifest, id: $0.id, kind: $0.kind, line: $0.line, tensors: $0.tensors) },
+            tensors: tensors, parts: parts)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let json: Data
+        do { json = try enc.encode(doc) } catch {
+            throw SidecarError.builder("cannot encode the sidecar document: \(error)")
+        }
+        let text = String(decoding: json, as: UTF8.self)
+        b.setMetadata("format", Sidecar.formatName)
+        b.setMetadata("format_version", String(sidecar.formatVersion))
+        b.setMetadata("tool_version", sidecar.toolVersion)
+        b.setMetadata("prune", text)
+        b.setMetadata("prune_sha256", SHA256Hasher.hex(Array(json)))
+        return b.build()
+    }
+
+    private static func add(_ b: inout SafetensorsBuilder, _ key: String, _ v: SidecarValues, shape: [Int]) throws {
+        switch v {
+        case .f32(let a): try b.add(key, f32: a, shape: shape)
+        case .f64(let a): try b.add(key, f64: a, shape: shape)
+        }
+    }
+
+    /// Writes the sidecar atomically: a temporary file in the destination folder, then rename.
+    public static func write(_ sidecar: Sidecar, to path: String) throws {
+        let bytes = try encode(sidecar)
+        let staged = try StagedFile(bytes: bytes, destination: path)
+        try staged.commit()
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+@testable import PruneKit
+
+/// Paths and process helpers shared by the sidecar / apply / revert suites.
+enum ApplyTestSupport {
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }   // Output, PruneKitTests, Tests → root
+        return url.path
+    }()
+
+    static var fixtures: String {
+        ProcessInfo.processInfo.environment["PRUNE_FIXTURES"] ?? packageRoot + "/../shared/fixtures"
+    }
+
+    static func fixture(_ rel: String) -> String { fixtures + "/" + rel }
+
+    /// A fresh empty folder under the system temp dir.
+    static func scratch(_ tag: String) throws -> String {
+        let p = NSTemporaryDirectory() + "prune-apply-tests-\(tag)-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+        return p
+    }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs a program and waits; output is collected through files to avoid pipe deadlocks.
+    static func run(_ exe: String, _ args: [String], stdin: String? = nil) throws -> Run {
+        let dir = try scratch("run")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: exe)
+        p.arguments = args
+        FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+        FileManager.default.createFile(atPath: dir + "/err", contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
+        if let stdin { p.standardInput = FileHandle(forReadingAtPath: stdin) }
+        else { p.standardInput = FileHandle.nullDevice }
+        try p.run()
+        p.waitUntilExit()
+        let out = (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? ""
+        return Run(status: p.terminationStatus, stdout: out, stderr: err)
+    }
+
+    static func python(_ script: String, _ args: [String]) throws -> Run {
+        try run("/usr/bin/env", ["python3", packageRoot + "/Tests/scripts/" + script] + args)
+    }
+
+    static func bytes(_ path: String) -> [UInt8] {
+        FileManager.default.contents(atPath: path).map { [UInt8]($0) } ?? []
+    }
+}
