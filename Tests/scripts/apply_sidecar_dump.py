@@ -29,6 +29,6 @@ with safe_open(path, framework="numpy") as f:
         "format": meta["format"], "format_version": meta["format_version"], "tool_version": meta["tool_version"],
         "keys": keys, "manifests": manifests, "doc": doc,
         "sigma_max_repr": [repr(t["sigma_max"]) for t in doc["tensors"]],
-        "restrained_s": {t["name"]: f.get_tensor(t["restrained"]["s"]).astype(np.float64).tolist() for t in doc["tensors"]},
+        "restrained_u": {t["name"]: f.get_tensor(t["restrained"]["u"]).astype(np.float64).ravel().tolist() for t in doc["tensors"]},
     }
 print(json.dumps(out))

@@ -109,16 +109,15 @@ public struct Sidecar: Sendable, Equatable {
         case dense([Float])
     }
 
-    /// The restrained delta U · diag(S) · Vᵀ: U rows × rank, S rank, V cols × rank, row-major.
+    /// The restrained delta U · Vᵀ as it was added to W₀ (f32, singular values folded into U):
+    /// U rows × rank, V cols × rank, row-major.
     public struct Factors: Sendable, Equatable {
         public var rank: Int
-        public var u: SidecarValues
-        public var s: SidecarValues
-        public var v: SidecarValues
-        public init(rank: Int, u: SidecarValues, s: SidecarValues, v: SidecarValues) {
+        public var u: [Float]
+        public var v: [Float]
+        public init(rank: Int, u: [Float], v: [Float]) {
             self.rank = rank
             self.u = u
-            self.s = s
             self.v = v
         }
     }

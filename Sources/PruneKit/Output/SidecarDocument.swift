@@ -60,7 +60,6 @@ struct SidecarDocument: Codable, Equatable {
     struct FactorsDoc: Codable, Equatable {
         var rank: Int
         var u: String
-        var s: String
         var v: String
     }
 

@@ -91,9 +91,8 @@ extension Sidecar {
             let r = t.restrained.rank
             guard r >= 0 else { throw SidecarError.malformed(path: path, reason: "negative rank (tensor \(t.name))") }
             let factors = Factors(rank: r,
-                                  u: try table.values(t.restrained.u, shape: [t.rows, r]),
-                                  s: try table.values(t.restrained.s, shape: [r]),
-                                  v: try table.values(t.restrained.v, shape: [t.cols, r]))
+                                  u: try table.f32(t.restrained.u, shape: [t.rows, r]),
+                                  v: try table.f32(t.restrained.v, shape: [t.cols, r]))
             guard t.residual.codec == Residual.codec else {
                 throw SidecarError.malformed(path: path, reason: "unknown residual codec \(t.residual.codec) (tensor \(t.name))")
             }
@@ -242,10 +241,5 @@ struct SidecarContainer {
         return withBytes(name) { raw in
             (0..<(e.range.count / 8)).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) }
         }
-    }
-
-    func values(_ name: String, shape: [Int]) throws -> SidecarValues {
-        guard let e = entries[name] else { throw SidecarError.malformed(path: path, reason: "missing tensor \(name)") }
-        return e.dtype == .f64 ? .f64(try f64(name, shape: shape)) : .f32(try f32(name, shape: shape))
     }
 }

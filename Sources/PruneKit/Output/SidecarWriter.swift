@@ -30,9 +30,8 @@ public enum SidecarWriter {
                 }
             }
             let r = t.restrained
-            try add(&b, p + "restrained.u", r.u, shape: [t.rows, r.rank])
-            try add(&b, p + "restrained.s", r.s, shape: [r.rank])
-            try add(&b, p + "restrained.v", r.v, shape: [t.cols, r.rank])
+            try b.add(p + "restrained.u", f32: r.u, shape: [t.rows, r.rank])
+            try b.add(p + "restrained.v", f32: r.v, shape: [t.cols, r.rank])
             try b.add(p + "spectrum_before", f64: t.spectrumBefore, shape: [t.spectrumBefore.count])
             try b.add(p + "spectrum_after", f64: t.spectrumAfter, shape: [t.spectrumAfter.count])
             var kappaKey: String?
@@ -46,7 +45,7 @@ public enum SidecarWriter {
                 baseSHA256: t.baseSHA256, outputSHA256: t.outputSHA256, sigmaMax: t.sigmaMax,
                 sigmaBefore: t.spectrumBefore.first ?? 0, sigmaAfter: t.spectrumAfter.first ?? 0,
                 componentsRestrained: t.componentsRestrained, terms: terms,
-                restrained: .init(rank: r.rank, u: p + "restrained.u", s: p + "restrained.s", v: p + "restrained.v"),
+                restrained: .init(rank: r.rank, u: p + "restrained.u", v: p + "restrained.v"),
                 spectrumBefore: p + "spectrum_before", spectrumAfter: p + "spectrum_after", kappa: kappaKey,
                 residual: .init(codec: Residual.codec, length: t.residualLength, data: p + "residual")))
         }
@@ -74,13 +73,6 @@ public enum SidecarWriter {
         b.setMetadata("prune", text)
         b.setMetadata("prune_sha256", SHA256Hasher.hex(Array(json)))
         return b.build()
-    }
-
-    private static func add(_ b: inout SafetensorsBuilder, _ key: String, _ v: SidecarValues, shape: [Int]) throws {
-        switch v {
-        case .f32(let a): try b.add(key, f32: a, shape: shape)
-        case .f64(let a): try b.add(key, f64: a, shape: shape)
-        }
     }
 
     /// Writes the sidecar atomically: a temporary file in the destination folder, then rename.

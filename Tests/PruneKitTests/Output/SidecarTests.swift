@@ -13,7 +13,7 @@ import Testing
             terms: [.init(edit: 0, delta: .lowRank(u: floats(2), v: floats(3), rank: 1)),
                     .init(edit: 1, delta: .dense(floats(6)))],
             sigmaMax: 1.2345678901234567,
-            restrained: .init(rank: 2, u: .f64(floats(4).map(Double.init)), s: .f64([3.5, 0.25]), v: .f32(floats(6))),
+            restrained: .init(rank: 2, u: floats(4), v: floats(6)),
             spectrumBefore: [4, 0.25], spectrumAfter: [3.5, 0.25], componentsRestrained: 1,
             kappa: [0.5, 2], residual: [1, 2, 3, 4], residualLength: 12)
         return Sidecar(
@@ -50,7 +50,7 @@ import Testing
         // Exact through JSON: Python's float repr of the recorded value is the shortest round-trip form.
         #expect((obj?["sigma_max_repr"] as? [String])?.first == "\(1.2345678901234567)")
         #expect(t0?["components_restrained"] as? Int == 1)
-        #expect((obj?["restrained_s"] as? [String: [Double]])?["blk.0.attn_q.weight"] == [3.5, 0.25])
+        #expect((obj?["restrained_u"] as? [String: [Double]])?["blk.0.attn_q.weight"] == s.tensors[0].restrained.u.map(Double.init))
     }
 
     @Test func detectsDamage() throws {
