@@ -1,2 +1,2 @@
 import PruneCLI
-PruneCommand.main()  // replaced by the apply command
+ApplyCommand.main()

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import PruneKit
+
+/// `prune-apply MODEL MANIFEST|SIDECAR`: argument parsing and process I/O; the work is `Apply.run`.
+public struct ApplyCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Apply a manifest of edits to a model with the PRUNE restraint, writing the model and a sidecar.",
+        discussion: """
+        With a sidecar instead of a manifest, re-creates the edited model from the base model bit for bit.
+        With --continue, goes on with the chain of edits recorded in OLD.prune.
+        """)
+
+    @Argument(help: "The model (.safetensors or .gguf, possibly .zst); '-' reads standard input.")
+    var model: String
+    @Argument(help: "A JSONL edit manifest, or a sidecar to replay.")
+    var manifest: String
+    @Option(name: .shortAndLong, help: "Write the model here (atomically) instead of standard output.")
+    var output: String?
+    @Option(help: "Where the sidecar goes (default: the manifest path with the extension .prune).")
+    var sidecar: String?
+    @Option(help: "log, linear or none.")
+    var restraint: String = "log"
+    @Option(help: "Base α of the log restraint (> 1; default e).")
+    var alpha: Double = M_E
+    @Option(help: "end (restrain the accumulated delta once) or each (after every edit).")
+    var schedule: String = "end"
+    @Option(help: "zstd compression level (1-19).")
+    var level: Int32 = 3
+    @Option(help: "Threads (zstd workers and tensor work); 0 = one per core. Output never depends on it.")
+    var threads: Int = 0
+    @Flag(help: "Write the model uncompressed.")
+    var noCompress = false
+    @Option(name: .customLong("continue"), help: "The sidecar of the run that produced MODEL; continue its chain.")
+    var continueFrom: String?
+    @Flag(help: "Compute condition numbers κ of W₀, W₀+ΔW and the restrained weights (slow).")
+    var kappa = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard ["log", "linear", "none"].contains(restraint) else {
+            throw ValidationError("--restraint must be log, linear or none, not '\(restraint)'")
+        }
+        guard ["end", "each"].contains(schedule) else {
+            throw ValidationError("--schedule must be end or each, not '\(schedule)'")
+        }
+        guard alpha.isFinite, alpha > 1 else { throw ValidationError("--alpha must be a number > 1") }
+        guard (1...22).contains(level) else { throw ValidationError("--level must be 1…22") }
+        guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0") }
+    }
+
+    public func run() throws {
+        var options = ApplyOptions()
+        switch restraint {
+        case "linear": options.restraint = .linear
+        case "none": options.restraint = .none
+        default: options.restraint = .log(base: alpha)
+        }
+        options.schedule = schedule == "each" ? .each : .end
+        options.kappa = kappa
+        options.threads = threads
+        options.output = OutputOptions(compress: !noCompress, level: level, threads: threads)
+        let target: OutputTarget = output.map { .file($0) } ?? .stdout
+        try CLIRun.guarding(tool: "prune-apply") {
+            if target == .stdout, !noCompress, isatty(1) == 1 {
+                throw CLIRun.Refusal("refusing to write compressed data to a terminal (use -o FILE or a redirection)")
+            }
+            let request = ApplyRequest(model: model, manifest: manifest, output: target, sidecar: sidecar,
+                                       continueFrom: continueFrom, options: options)
+            let progress = CLIRun.progress(tool: "prune-apply")
+            let r = try Apply.run(request, progress: progress.report)
+            progress.finish()
+            CLIRun.stderr("prune-apply: " + Self.summary(r))
+        }
+    }
+
+    static func summary(_ r: ApplyResult) -> String {
+        func f(_ x: Double) -> String { String(format: "%.4g", x) }
+        let names = r.tensors.count == 1 ? "1 tensor" : "\(r.tensors.count) tensors"
+        let edits = r.edits == 1 ? "1 edit" : "\(r.edits) edits"
+        let sigma = r.tensors.isEmpty ? "" : "; largest σ \(f(r.largestSigmaBefore)) before restraint, \(f(r.largestSigmaAfter)) after"
+        switch r.mode {
+        case .replay:
+            return "replayed \(names) (\(edits)) from the sidecar; output SHA-256 \(r.outputSHA256.prefix(16))… verified"
+        case .apply, .continuation:
+            let chain = r.mode == .continuation ? " (chain of \(r.sidecar.manifests.count) manifests)" : ""
+            return "edited \(names) with \(edits)\(chain)\(sigma); sidecar \(r.sidecarPath ?? "-")"
+        }
+    }
+}

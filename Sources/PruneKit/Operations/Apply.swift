@@ -1,0 +1,180 @@
+import Foundation
+
+/// prune-apply: edits a model with a manifest (restrained, recorded in a sidecar), replays a sidecar
+/// on the base model, or continues a sidecar's chain with more edits. Nothing is written on error.
+public enum Apply {
+    /// `edits.jsonl` → `edits.prune`; a name without extension gets `.prune` appended.
+    public static func defaultSidecarPath(forManifest path: String) -> String {
+        let slash = path.lastIndex(of: "/")
+        let nameStart = slash.map { path.index(after: $0) } ?? path.startIndex
+        if let dot = path[nameStart...].lastIndex(of: "."), dot > nameStart {
+            return String(path[..<dot]) + ".prune"
+        }
+        return path + ".prune"
+    }
+
+    public static func run(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)? = nil) throws -> ApplyResult {
+        if Sidecar.looksLikeSidecar(path: request.manifest) {
+            return try Replay.run(request, progress: progress)
+        }
+        return try applyManifest(request, progress: progress)
+    }
+
+    /// One raw term of a tensor before it has a place in the sidecar's edit list.
+    struct Plan {
+        var manifests: [Sidecar.Manifest]
+        var edits: [Sidecar.Edit]
+        /// Terms by tensor name, in edit order.
+        var terms: [String: [Sidecar.Term]]
+    }
+
+    static func manifestRecord(_ m: EditManifest) -> Sidecar.Manifest {
+        let name = URL(fileURLWithPath: m.path).lastPathComponent
+        return Sidecar.Manifest(name: name, bytes: m.bytes, sha256: SHA256Hasher.hex(m.bytes))
+    }
+
+    static func description(of header: ModelHeader, modelPath: String) -> ModelDescription {
+        switch header {
+        case .safetensors(let s):
+            return ModelDescription.safetensors(tensors: s.tensors, modelPath: modelPath)
+        case .gguf(let g):
+            return ModelDescription.gguf(tensors: g.tensors, string: { g[$0]?.stringValue },
+                                         integer: { g[$0]?.integerValue.map { Int(truncatingIfNeeded: $0) } })
+        }
+    }
+
+    /// Appends a manifest's resolved edits to a plan.
+    static func extend(_ plan: inout Plan, manifest: EditManifest, resolved: [ResolvedEdit]) {
+        let m = plan.manifests.count
+        plan.manifests.append(manifestRecord(manifest))
+        for e in resolved {
+            let index = plan.edits.count
+            plan.edits.append(Sidecar.Edit(manifest: m, id: e.id, kind: e.kind, line: e.line,
+                                           tensors: e.targets.map(\.tensor)))
+            for t in e.targets {
+                let delta: Sidecar.Delta
+                switch t.delta {
+                case .lowRank(let u, let v, let rank): delta = .lowRank(u: u, v: v, rank: rank)
+                case .dense(let d): delta = .dense(d)
+                }
+                plan.terms[t.tensor, default: []].append(Sidecar.Term(edit: index, delta: delta))
+            }
+        }
+    }
+
+    static func checkPaths(_ request: ApplyRequest, sidecarPath: String?) throws {
+        var inputs = [request.model, request.manifest]
+        if let c = request.continueFrom { inputs.append(c) }
+        var outputs: [String] = []
+        if case .file(let p) = request.output { outputs.append(p) }
+        if let s = sidecarPath { outputs.append(s) }
+        for o in outputs {
+            for i in inputs where o == i || FileIdentity.same(o, i) { throw ApplyError.sameFile(path: o) }
+        }
+        if outputs.count == 2, outputs[0] == outputs[1] || FileIdentity.same(outputs[0], outputs[1]) {
+            throw ApplyError.sameFile(path: outputs[1])
+        }
+    }
+
+    static func applyManifest(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)?) throws -> ApplyResult {
+        let sidecarPath = request.sidecar ?? defaultSidecarPath(forManifest: request.manifest)
+        try checkPaths(request, sidecarPath: sidecarPath)
+        let manifest = try EditManifest.load(path: request.manifest)
+        let old = try request.continueFrom.map { try Sidecar.read(path: $0) }
+        let oldName = request.continueFrom ?? ""
+        let options = request.options
+        let settings = TensorEditor.Settings(configuration: options.configuration, kappa: options.kappa,
+                                             threads: options.resolvedThreads)
+        let modelName = request.model == "-" ? "<stdin>" : request.model
+
+        var plan = Plan(manifests: old?.manifests ?? [], edits: old?.edits ?? [], terms: [:])
+        var oldRecords: [String: Sidecar.Tensor] = [:]
+        for t in old?.tensors ?? [] {
+            oldRecords[t.name] = t
+            plan.terms[t.name] = t.terms
+        }
+        var records: [String: Sidecar.Tensor] = [:]
+        var done = 0
+        let staging = OutputStaging(request.output)
+        let rewriter = ModelRewriter(input: request.model, output: staging.rewriterTarget, options: options.output)
+        let summary: RewriteSummary
+        do {
+            summary = try rewriter.run(select: { header in
+                if let old, old.model.format != header.format {
+                    throw ApplyError.formatMismatch(path: modelName, sidecar: oldName, model: header.format,
+                                                    recorded: old.model.format)
+                }
+                for name in oldRecords.keys.sorted() {
+                    guard let info = header.tensors.first(where: { $0.name == name }) else {
+                        throw ApplyError.missingTensor(path: modelName, tensor: name, sidecar: oldName)
+                    }
+                    _ = try TensorEditor.check(info, against: oldRecords[name]!, path: modelName, sidecar: oldName)
+                }
+                let resolved = try manifest.resolve(against: description(of: header, modelPath: request.model))
+                extend(&plan, manifest: manifest, resolved: resolved)
+                for info in header.tensors where plan.terms[info.name] != nil {
+                    let (rows, cols) = try TensorEditor.matrixShape(info, path: modelName)
+                    for term in plan.terms[info.name] ?? [] {
+                        let (r, c): (Int, Int)
+                        switch term.delta {
+                        case .lowRank(let u, let v, let k): (r, c) = (k > 0 ? u.count / k : rows, k > 0 ? v.count / k : cols)
+                        case .dense(let d): (r, c) = (d.count == rows * cols ? rows : -1, cols)
+                        }
+                        guard r == rows, c == cols else {
+                            throw ApplyError.deltaShape(path: modelName, tensor: info.name, rows: r, cols: c,
+                                                        expectedRows: rows, expectedCols: cols)
+                        }
+                    }
+                }
+                return Set(plan.terms.keys)
+            }, transform: { info, bytes in
+                guard let terms = plan.terms[info.name] else { return nil }
+                var w0 = [UInt8]()
+                if let rec = oldRecords[info.name] {
+                    w0 = try TensorEditor.revert(edited: bytes, info: info, record: rec, threads: settings.threads,
+                                                 path: modelName, sidecar: oldName)
+                }
+                let (out, record) = try (oldRecords[info.name] == nil
+                    ? TensorEditor.apply(base: bytes, info: info, terms: terms, settings: settings, path: modelName)
+                    : w0.withUnsafeBytes { try TensorEditor.apply(base: $0, info: info, terms: terms, settings: settings, path: modelName) })
+                records[info.name] = record
+                done += 1
+                progress?(ApplyProgress(tensorsDone: done, tensorsTotal: plan.terms.count, tensor: info.name,
+                                        edits: plan.edits.count))
+                return out
+            })
+            if let old, summary.inputSHA256 != old.model.outputSHA256 {
+                throw ApplyError.modelHashMismatch(path: modelName, sidecar: oldName, which: "output")
+            }
+        } catch {
+            staging.discard()
+            throw error
+        }
+        let ordered = summary.header.tensors.compactMap { records[$0.name] }
+        let sidecar = Sidecar(
+            model: .init(format: summary.header.format, baseSHA256: old?.model.baseSHA256 ?? summary.inputSHA256,
+                         outputSHA256: summary.outputSHA256),
+            parameters: options.parameters, manifests: plan.manifests, edits: plan.edits, tensors: ordered)
+        let staged: StagedFile
+        do {
+            staged = try StagedFile(bytes: try SidecarWriter.encode(sidecar), destination: sidecarPath)
+        } catch {
+            staging.discard()
+            throw error
+        }
+        do { try staging.commit() } catch { staged.discard(); throw error }
+        do { try staged.commit() } catch { staging.uncommit(); throw error }
+        return result(old == nil ? .apply : .continuation, sidecar: sidecar, sidecarPath: sidecarPath, summary: summary)
+    }
+
+    static func result(_ mode: ApplyResult.Mode, sidecar: Sidecar, sidecarPath: String?, summary: RewriteSummary) -> ApplyResult {
+        ApplyResult(
+            mode: mode, sidecarPath: sidecarPath, sidecar: sidecar, edits: sidecar.edits.count,
+            tensors: sidecar.tensors.map {
+                .init(name: $0.name, sigmaMax: $0.sigmaMax, sigmaBefore: $0.spectrumBefore.first ?? 0,
+                      sigmaAfter: $0.spectrumAfter.first ?? 0, componentsRestrained: $0.componentsRestrained)
+            },
+            inputSHA256: summary.inputSHA256, outputSHA256: summary.outputSHA256,
+            modelBytes: summary.outputBytes, writtenBytes: summary.writtenBytes)
+    }
+}

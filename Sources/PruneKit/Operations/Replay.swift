@@ -1,0 +1,53 @@
+import Foundation
+
+/// `prune-apply MODEL SIDECAR`: re-creates the edited model from the base model and the restrained
+/// factors the sidecar recorded, bit for bit, and checks the recorded hashes.
+enum Replay {
+    static func run(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)?) throws -> ApplyResult {
+        try Apply.checkPaths(request, sidecarPath: nil)
+        let sidecarName = request.manifest
+        let sidecar = try Sidecar.read(path: sidecarName)
+        let modelName = request.model == "-" ? "<stdin>" : request.model
+        let threads = request.options.resolvedThreads
+        var records: [String: Sidecar.Tensor] = [:]
+        for t in sidecar.tensors { records[t.name] = t }
+        var done = 0
+        let staging = OutputStaging(request.output)
+        let rewriter = ModelRewriter(input: request.model, output: staging.rewriterTarget, options: request.options.output)
+        let summary: RewriteSummary
+        do {
+            summary = try rewriter.run(select: { header in
+                guard header.format == sidecar.model.format else {
+                    throw ApplyError.formatMismatch(path: modelName, sidecar: sidecarName, model: header.format,
+                                                    recorded: sidecar.model.format)
+                }
+                for t in sidecar.tensors {
+                    guard let info = header.tensors.first(where: { $0.name == t.name }) else {
+                        throw ApplyError.missingTensor(path: modelName, tensor: t.name, sidecar: sidecarName)
+                    }
+                    _ = try TensorEditor.check(info, against: t, path: modelName, sidecar: sidecarName)
+                }
+                return Set(records.keys)
+            }, transform: { info, bytes in
+                guard let rec = records[info.name] else { return nil }
+                let out = try TensorEditor.replay(base: bytes, info: info, record: rec, threads: threads,
+                                                  path: modelName, sidecar: sidecarName)
+                done += 1
+                progress?(ApplyProgress(tensorsDone: done, tensorsTotal: records.count, tensor: info.name,
+                                        edits: sidecar.edits.count))
+                return out
+            })
+            guard summary.inputSHA256 == sidecar.model.baseSHA256 else {
+                throw ApplyError.modelHashMismatch(path: modelName, sidecar: sidecarName, which: "base")
+            }
+            guard summary.outputSHA256 == sidecar.model.outputSHA256 else {
+                throw ApplyError.modelHashMismatch(path: request.output.name, sidecar: sidecarName, which: "output")
+            }
+            try staging.commit()
+        } catch {
+            staging.discard()
+            throw error
+        }
+        return Apply.result(.replay, sidecar: sidecar, sidecarPath: nil, summary: summary)
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// prune-revert: gives back the base model byte for byte from an edited model and its sidecar.
+public enum Revert {
+    public struct Result: Sendable {
+        public var tensors: [String]
+        public var baseSHA256: String
+        public var modelBytes: Int
+        public var writtenBytes: Int
+    }
+
+    /// - Parameters:
+    ///   - model: the edited model (`-` for stdin, may be zstd).
+    ///   - sidecar: the sidecar of the run that produced it.
+    public static func run(model: String, sidecar sidecarPath: String, output: OutputTarget,
+                           options: OutputOptions = .default, threads: Int = 0,
+                           progress: ((ApplyProgress) -> Void)? = nil) throws -> Result {
+        if case .file(let p) = output, p == model || p == sidecarPath
+            || FileIdentity.same(p, model) || FileIdentity.same(p, sidecarPath) {
+            throw ApplyError.sameFile(path: p)
+        }
+        let sidecar = try Sidecar.read(path: sidecarPath)
+        let modelName = model == "-" ? "<stdin>" : model
+        let threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+        var records: [String: Sidecar.Tensor] = [:]
+        for t in sidecar.tensors { records[t.name] = t }
+        var done = 0
+        let staging = OutputStaging(output)
+        let summary: RewriteSummary
+        do {
+            summary = try ModelRewriter(input: model, output: staging.rewriterTarget, options: options).run(select: { header in
+                guard header.format == sidecar.model.format else {
+                    throw ApplyError.formatMismatch(path: modelName, sidecar: sidecarPath, model: header.format,
+                                                    recorded: sidecar.model.format)
+                }
+                for t in sidecar.tensors {
+                    guard let info = header.tensors.first(where: { $0.name == t.name }) else {
+                        throw ApplyError.missingTensor(path: modelName, tensor: t.name, sidecar: sidecarPath)
+                    }
+                    _ = try TensorEditor.check(info, against: t, path: modelName, sidecar: sidecarPath)
+                }
+                return Set(records.keys)
+            }, transform: { info, bytes in
+                guard let rec = records[info.name] else { return nil }
+                let base = try TensorEditor.revert(edited: bytes, info: info, record: rec, threads: threads,
+                                                   path: modelName, sidecar: sidecarPath)
+                done += 1
+                progress?(ApplyProgress(tensorsDone: done, tensorsTotal: records.count, tensor: info.name,
+                                        edits: sidecar.edits.count))
+                return base
+            })
+            guard summary.inputSHA256 == sidecar.model.outputSHA256 else {
+                throw ApplyError.modelHashMismatch(path: modelName, sidecar: sidecarPath, which: "output")
+            }
+            guard summary.outputSHA256 == sidecar.model.baseSHA256 else {
+                throw ApplyError.modelHashMismatch(path: output.name, sidecar: sidecarPath, which: "base")
+            }
+            try staging.commit()
+        } catch {
+            staging.discard()
+            throw error
+        }
+        return Result(tensors: summary.replaced, baseSHA256: summary.outputSHA256, modelBytes: summary.outputBytes,
+                      writtenBytes: summary.writtenBytes)
+    }
+}
