@@ -19,6 +19,15 @@ enum TensorEditor {
         return m
     }
 
+    /// Bytes per element of plain 2- and 4-byte float types; nil for everything else.
+    static func elementBytes(_ type: TensorType) -> Int? {
+        switch type {
+        case .safetensors(.f32), .ggml(.f32): return 4
+        case .safetensors(.f16), .safetensors(.bf16), .ggml(.f16), .ggml(.bf16): return 2
+        default: return nil
+        }
+    }
+
     static func decode(_ bytes: UnsafeRawBufferPointer, _ info: TensorInfo) throws -> [Float] {
         try TensorCodec.decode(bytes, as: info.type, count: info.elementCount)
     }
@@ -55,7 +64,8 @@ enum TensorEditor {
         }
         try factored.subtract(from: &back, threads: settings.threads, tensor: info.name)
         let reconstructed = try TensorCodec.encode(back, as: info.type)
-        let residual = try Residual.make(base: base, reconstructed: reconstructed)
+        let codec = Residual.codec(elementBytes: elementBytes(info.type))
+        let residual = try Residual.make(base: base, reconstructed: reconstructed, codec: codec)
         var kappa: [Double]?
         if settings.kappa {
             var acc = DeltaAccumulator(rows: rows, cols: cols)
@@ -72,7 +82,7 @@ enum TensorEditor {
             restrained: .init(rank: factored.rank, u: factored.u, v: factored.v),
             spectrumBefore: report.topSigmaBefore, spectrumAfter: report.topSigmaAfter,
             componentsRestrained: report.restrainedCount, kappa: kappa,
-            residual: residual, residualLength: base.count)
+            residual: residual, residualCodec: codec, residualLength: base.count)
         return (out, record)
     }
 
@@ -118,7 +128,8 @@ enum TensorEditor {
         var w = try decode(edited, info)
         try factored(record).subtract(from: &w, threads: threads, tensor: info.name)
         var bytes = try TensorCodec.encode(w, as: info.type)
-        try Residual.apply(record.residual, length: record.residualLength, to: &bytes, path: sidecar, tensor: info.name)
+        try Residual.apply(record.residual, codec: record.residualCodec, length: record.residualLength, to: &bytes,
+                           path: sidecar, tensor: info.name)
         guard SHA256Hasher.hex(bytes) == record.baseSHA256 else {
             throw ApplyError.tensorHashMismatch(path: path, tensor: info.name, sidecar: sidecar, which: "base")
         }

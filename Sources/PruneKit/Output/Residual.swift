@@ -1,26 +1,102 @@
 import CZstd
 
-/// The residual that makes revert exact: zstd(base XOR reconstructed), where `reconstructed` is what
-/// revert computes without it, encode(decode(output) − restrained delta). For float tensors the two
-/// agree almost everywhere (fl(fl(a + d) − d) = a except near rounding ties), so the XOR is nearly
-/// all zeros and compresses to a few bytes.
+/// The residual that makes revert exact. Revert computes `reconstructed` = encode(decode(output) −
+/// restrained delta); the residual holds what separates it from the base bytes:
+///
+/// - `zstd-diff16` / `zstd-diff32` (tensors of 2- or 4-byte floats: F16, BF16, F32): per element the
+///   difference base − reconstructed of the little-endian bit patterns, as a zigzag-coded integer
+///   (0, 1, −1, 2 … → 0, 1, 2, 3 …), split into byte planes (all low bytes, then the next bytes …),
+///   zstd-compressed. Where fl(fl(a + d) − d) = a the difference is 0; elsewhere it is a few units in
+///   the last place, so the high planes are zero and the low plane is small.
+/// - `zstd-xor` (every other type, e.g. quantized blocks): zstd(base XOR reconstructed).
 public enum Residual {
-    /// The codec name recorded in the sidecar.
-    public static let codec = "zstd-xor"
+    public static let xor = "zstd-xor"
+    public static let diff16 = "zstd-diff16"
+    public static let diff32 = "zstd-diff32"
+    public static let codecs: Set<String> = [xor, diff16, diff32]
     /// Fixed so that the same inputs always give the same residual bytes.
-    static let level: Int32 = 15
+    static let level: Int32 = 19
+
+    /// The codec for a stored element width in bytes (nil for block-quantized or packed types).
+    public static func codec(elementBytes: Int?) -> String {
+        switch elementBytes {
+        case 2: return diff16
+        case 4: return diff32
+        default: return xor
+        }
+    }
 
     /// The compressed residual of `base` against `reconstructed` (same length).
-    public static func make(base: UnsafeRawBufferPointer, reconstructed: [UInt8]) throws -> [UInt8] {
+    public static func make(base: UnsafeRawBufferPointer, reconstructed: [UInt8], codec: String) throws -> [UInt8] {
         guard base.count == reconstructed.count else {
             throw SidecarError.builder("residual: base has \(base.count) bytes, reconstruction \(reconstructed.count)")
         }
-        var x = reconstructed
-        x.withUnsafeMutableBytes { out in
-            for i in 0..<out.count { out[i] ^= base[i] }
+        let n = base.count
+        var x = [UInt8](repeating: 0, count: n)
+        switch codec {
+        case diff16, diff32:
+            let w = codec == diff16 ? 2 : 4
+            guard n % w == 0 else { throw SidecarError.builder("residual: \(n) bytes are not whole \(w)-byte elements") }
+            let count = n / w
+            reconstructed.withUnsafeBytes { r in
+                for i in 0..<count {
+                    let d = load(base, i, w) &- load(r, i, w)
+                    // zigzag over w bytes: sign bit to the bottom
+                    let bits = UInt32(w * 8)
+                    let mask: UInt32 = w == 4 ? .max : 0xFFFF
+                    let signed = d & mask
+                    let neg = (signed >> (bits - 1)) & 1
+                    let z = ((signed << 1) ^ (neg == 1 ? mask : 0)) & mask
+                    for p in 0..<w { x[p * count + i] = UInt8(truncatingIfNeeded: z >> (8 * UInt32(p))) }
+                }
+            }
+        default:
+            reconstructed.withUnsafeBytes { r in
+                for i in 0..<n { x[i] = base[i] ^ r[i] }
+            }
         }
-        let bound = ZSTD_compressBound(x.count)
-        var out = [UInt8](repeating: 0, count: bound)
+        return try compress(x)
+    }
+
+    /// Undoes `make`: turns `reconstructed` into the base bytes.
+    public static func apply(_ residual: [UInt8], codec: String, length: Int, to reconstructed: inout [UInt8],
+                             path: String, tensor: String) throws {
+        guard reconstructed.count == length else {
+            throw SidecarError.residual(path: path, tensor: tensor, reason: "length \(length), tensor has \(reconstructed.count) bytes")
+        }
+        let x = try decompress(residual, length: length, path: path, tensor: tensor)
+        switch codec {
+        case diff16, diff32:
+            let w = codec == diff16 ? 2 : 4
+            guard length % w == 0 else {
+                throw SidecarError.residual(path: path, tensor: tensor, reason: "\(length) bytes are not whole \(w)-byte elements")
+            }
+            let count = length / w
+            let mask: UInt32 = w == 4 ? .max : 0xFFFF
+            reconstructed.withUnsafeMutableBytes { r in
+                for i in 0..<count {
+                    var z: UInt32 = 0
+                    for p in 0..<w { z |= UInt32(x[p * count + i]) << (8 * UInt32(p)) }
+                    let d = ((z >> 1) ^ ((z & 1) == 1 ? mask : 0)) & mask
+                    let v = (load(UnsafeRawBufferPointer(r), i, w) &+ d) & mask
+                    for p in 0..<w { r[i * w + p] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(p))) }
+                }
+            }
+        case xor:
+            for i in 0..<length { reconstructed[i] ^= x[i] }
+        default:
+            throw SidecarError.residual(path: path, tensor: tensor, reason: "unknown codec \(codec)")
+        }
+    }
+
+    @inline(__always)
+    private static func load(_ b: UnsafeRawBufferPointer, _ i: Int, _ w: Int) -> UInt32 {
+        w == 4 ? UInt32(littleEndian: b.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
+               : UInt32(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
+    }
+
+    private static func compress(_ x: [UInt8]) throws -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: ZSTD_compressBound(x.count))
         let n = out.withUnsafeMutableBytes { o in
             x.withUnsafeBytes { i in ZSTD_compress(o.baseAddress, o.count, i.baseAddress, i.count, level) }
         }
@@ -31,12 +107,7 @@ public enum Residual {
         return out
     }
 
-    /// Undoes `make`: XORs the decompressed residual into `reconstructed`, giving the base bytes.
-    public static func apply(_ residual: [UInt8], length: Int, to reconstructed: inout [UInt8],
-                             path: String, tensor: String) throws {
-        guard reconstructed.count == length else {
-            throw SidecarError.residual(path: path, tensor: tensor, reason: "length \(length), tensor has \(reconstructed.count) bytes")
-        }
+    private static func decompress(_ residual: [UInt8], length: Int, path: String, tensor: String) throws -> [UInt8] {
         let size = residual.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
         guard size == UInt64(length) else {
             throw SidecarError.residual(path: path, tensor: tensor, reason: "zstd frame does not hold \(length) bytes")
@@ -48,6 +119,6 @@ public enum Residual {
         guard ZSTD_isError(n) == 0, n == length else {
             throw SidecarError.residual(path: path, tensor: tensor, reason: "zstd cannot decompress it")
         }
-        for i in 0..<length { reconstructed[i] ^= x[i] }
+        return x
     }
 }

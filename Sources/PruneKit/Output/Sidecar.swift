@@ -147,15 +147,18 @@ public struct Sidecar: Sendable, Equatable {
         public var componentsRestrained: Int
         /// κ values, when computed (`parameters.kappa`).
         public var kappa: [Double]?
-        /// zstd(base bytes XOR encode(decode(output) − restrained)); see Residual.
+        /// What revert needs besides the restrained delta to give the base bytes back; see Residual.
         public var residual: [UInt8]
+        /// The residual's codec (`Residual.codecs`).
+        public var residualCodec: String
         /// Length of the uncompressed residual (= the tensor's byte count).
         public var residualLength: Int
 
         public init(name: String, type: String, shape: [Int], rows: Int, cols: Int,
                     baseSHA256: String, outputSHA256: String, terms: [Term], sigmaMax: Double,
                     restrained: Factors, spectrumBefore: [Double], spectrumAfter: [Double],
-                    componentsRestrained: Int, kappa: [Double]?, residual: [UInt8], residualLength: Int) {
+                    componentsRestrained: Int, kappa: [Double]?, residual: [UInt8], residualCodec: String,
+                    residualLength: Int) {
             self.name = name
             self.type = type
             self.shape = shape
@@ -171,6 +174,7 @@ public struct Sidecar: Sendable, Equatable {
             self.componentsRestrained = componentsRestrained
             self.kappa = kappa
             self.residual = residual
+            self.residualCodec = residualCodec
             self.residualLength = residualLength
         }
     }

@@ -93,7 +93,7 @@ extension Sidecar {
             let factors = Factors(rank: r,
                                   u: try table.f32(t.restrained.u, shape: [t.rows, r]),
                                   v: try table.f32(t.restrained.v, shape: [t.cols, r]))
-            guard t.residual.codec == Residual.codec else {
+            guard Residual.codecs.contains(t.residual.codec) else {
                 throw SidecarError.malformed(path: path, reason: "unknown residual codec \(t.residual.codec) (tensor \(t.name))")
             }
             tensors.append(Tensor(
@@ -104,7 +104,7 @@ extension Sidecar {
                 spectrumAfter: try table.f64(t.spectrumAfter),
                 componentsRestrained: t.componentsRestrained,
                 kappa: try t.kappa.map { try table.f64($0) },
-                residual: try table.u8(t.residual.data, count: nil),
+                residual: try table.u8(t.residual.data, count: nil), residualCodec: t.residual.codec,
                 residualLength: t.residual.length))
         }
         var s = Sidecar(

@@ -47,7 +47,7 @@ public enum SidecarWriter {
                 componentsRestrained: t.componentsRestrained, terms: terms,
                 restrained: .init(rank: r.rank, u: p + "restrained.u", v: p + "restrained.v"),
                 spectrumBefore: p + "spectrum_before", spectrumAfter: p + "spectrum_after", kappa: kappaKey,
-                residual: .init(codec: Residual.codec, length: t.residualLength, data: p + "residual")))
+                residual: .init(codec: t.residualCodec, length: t.residualLength, data: p + "residual")))
         }
         var parts: [String: String] = [:]
         for e in b.entries { parts[e.name] = SHA256Hasher.hex(e.bytes) }

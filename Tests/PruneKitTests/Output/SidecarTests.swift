@@ -15,7 +15,7 @@ import Testing
             sigmaMax: 1.2345678901234567,
             restrained: .init(rank: 2, u: floats(4), v: floats(6)),
             spectrumBefore: [4, 0.25], spectrumAfter: [3.5, 0.25], componentsRestrained: 1,
-            kappa: [0.5, 2], residual: [1, 2, 3, 4], residualLength: 12)
+            kappa: [0.5, 2], residual: [1, 2, 3, 4], residualCodec: Residual.diff16, residualLength: 12)
         return Sidecar(
             model: .init(format: .gguf, baseSHA256: String(repeating: "c", count: 64), outputSHA256: String(repeating: "d", count: 64)),
             parameters: .init(restraint: "log", alpha: M_E, schedule: "each", kappa: true),
@@ -79,11 +79,14 @@ import Testing
         for i in base.indices { base[i] = UInt8(truncatingIfNeeded: i &* 2654435761 >> 7) }
         var recon = base
         recon[17] ^= 1; recon[4000] ^= 0x80
-        let r = try base.withUnsafeBytes { try Residual.make(base: $0, reconstructed: recon) }
-        #expect(r.count < 100)
-        try Residual.apply(r, length: recon.count, to: &recon, path: "p", tensor: "t")
-        #expect(recon == base)
-        var short = [UInt8](repeating: 0, count: 10)
-        #expect(throws: SidecarError.self) { try Residual.apply(r, length: 4096, to: &short, path: "p", tensor: "t") }
+        for codec in [Residual.xor, Residual.diff16, Residual.diff32] {
+            var work = recon
+            let r = try base.withUnsafeBytes { try Residual.make(base: $0, reconstructed: work, codec: codec) }
+            #expect(r.count < 100)
+            try Residual.apply(r, codec: codec, length: work.count, to: &work, path: "p", tensor: "t")
+            #expect(work == base)
+            var short = [UInt8](repeating: 0, count: 10)
+            #expect(throws: SidecarError.self) { try Residual.apply(r, codec: codec, length: 4096, to: &short, path: "p", tensor: "t") }
+        }
     }
 }
