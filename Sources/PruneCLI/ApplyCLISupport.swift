@@ -38,7 +38,7 @@ enum CLIRun {
             guard enabled else { return nil }
             return { [self] p in
                 shown = true
-                FileHandle.standardError.write(Data("\r\u{1B}[K\(tool): tensor \(p.tensorsDone)/\(p.tensorsTotal) (\(p.edits) edits) \(p.tensor)".utf8))
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(tool): tensor \(p.tensorsDone)/\(p.tensorsTotal) (\(p.edits) edits), \(p.bytesDone >> 20)/\(p.bytesTotal >> 20) MiB, \(p.tensor)".utf8))
             }
         }
         func finish() {

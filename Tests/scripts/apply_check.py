@@ -53,7 +53,7 @@ for mpath in manifests:
             d = value(e["delta"]) * s
         else:
             raise SystemExit("apply_check.py handles lowrank and dense edits only")
-        deltas.setdefault(e["tensor"], []).append(d)
+        deltas.setdefault(e["tensor"], []).append(d.T if base.transposed(e["tensor"]) else d)
 
 
 def restrain(d, smax):
@@ -79,11 +79,15 @@ with safe_open(sidecar_path, framework="numpy") as sc:
         if schedule == "end":
             r, spectrum, nres = restrain(sum(ds[1:], ds[0].copy()), smax)
         else:
+            # each: R_t = restrain(R_{t-1} + delta_t) against sigma_max(W0); the sidecar's
+            # spectrum_before is that of the plain sum of the deltas.
             acc = np.zeros_like(w0)
             nres = 0
             for d in ds:
-                acc, spectrum, n = restrain(acc + d, smax)
+                acc, _, n = restrain(acc + d, smax)
                 nres += n
+            r = acc
+            spectrum = np.linalg.svd(sum(ds[1:], ds[0].copy()), compute_uv=False)
         ref = w0 + r
         got = out.matrix(name)
         t = out.type(name)

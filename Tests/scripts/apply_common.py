@@ -46,6 +46,8 @@ class Model:
         if self.gguf:
             self.reader = gguf.GGUFReader(path)
             self.by_name = {t.name: t for t in self.reader.tensors}
+            f = self.reader.fields.get("general.architecture")
+            self.arch = bytes(f.parts[f.data[0]]).decode() if f is not None else None
         else:
             self.header, _ = st_header(path)
 
@@ -66,6 +68,16 @@ class Model:
             return rows, ne[0]
         shape = self.header[name]["shape"]
         return (int(np.prod(shape[:-1])) if len(shape) > 1 else 1), shape[-1]
+
+    def transposed(self, name):
+        """Whether the manifest orientation (Hugging Face's) is the transpose of the stored one:
+        GPT-2's Conv1D weights are [in, out] in Hugging Face files, while llama.cpp stores them
+        ne = [in, out], i.e. rows = out."""
+        return self.gguf and self.arch == "gpt2" and len(self.by_name[name].shape) == 2
+
+    def logical_shape(self, name):
+        rows, cols = self.matrix_shape(name)
+        return (cols, rows) if self.transposed(name) else (rows, cols)
 
     def raw(self, name):
         if self.gguf:

@@ -14,6 +14,7 @@ public enum Apply {
     }
 
     public static func run(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)? = nil) throws -> ApplyResult {
+        if request.options.threads > 0 { BLASThreads.set(request.options.threads) }
         if Sidecar.looksLikeSidecar(path: request.manifest) {
             return try Replay.run(request, progress: progress)
         }
@@ -95,11 +96,13 @@ public enum Apply {
         }
         var records: [String: Sidecar.Tensor] = [:]
         var done = 0
+        var dataBytes = 0
         let staging = OutputStaging(request.output)
         let rewriter = ModelRewriter(input: request.model, output: staging.rewriterTarget, options: options.output)
         let summary: RewriteSummary
         do {
             summary = try rewriter.run(select: { header in
+                dataBytes = header.tensors.map { $0.offset + $0.byteCount }.max() ?? 0
                 if let old, old.model.format != header.format {
                     throw ApplyError.formatMismatch(path: modelName, sidecar: oldName, model: header.format,
                                                     recorded: old.model.format)
@@ -140,7 +143,8 @@ public enum Apply {
                 records[info.name] = record
                 done += 1
                 progress?(ApplyProgress(tensorsDone: done, tensorsTotal: plan.terms.count, tensor: info.name,
-                                        edits: plan.edits.count))
+                                        edits: plan.edits.count, bytesDone: info.offset + info.byteCount,
+                                        bytesTotal: dataBytes))
                 return out
             })
             if let old, summary.inputSHA256 != old.model.outputSHA256 {

@@ -107,4 +107,7 @@ public struct ApplyProgress: Sendable {
     public var tensorsTotal: Int
     public var tensor: String
     public var edits: Int
+    /// Bytes of the model's data section passed so far, and in all.
+    public var bytesDone: Int
+    public var bytesTotal: Int
 }

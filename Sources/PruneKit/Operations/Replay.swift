@@ -12,11 +12,13 @@ enum Replay {
         var records: [String: Sidecar.Tensor] = [:]
         for t in sidecar.tensors { records[t.name] = t }
         var done = 0
+        var dataBytes = 0
         let staging = OutputStaging(request.output)
         let rewriter = ModelRewriter(input: request.model, output: staging.rewriterTarget, options: request.options.output)
         let summary: RewriteSummary
         do {
             summary = try rewriter.run(select: { header in
+                dataBytes = header.tensors.map { $0.offset + $0.byteCount }.max() ?? 0
                 guard header.format == sidecar.model.format else {
                     throw ApplyError.formatMismatch(path: modelName, sidecar: sidecarName, model: header.format,
                                                     recorded: sidecar.model.format)
@@ -34,7 +36,8 @@ enum Replay {
                                                   path: modelName, sidecar: sidecarName)
                 done += 1
                 progress?(ApplyProgress(tensorsDone: done, tensorsTotal: records.count, tensor: info.name,
-                                        edits: sidecar.edits.count))
+                                        edits: sidecar.edits.count, bytesDone: info.offset + info.byteCount,
+                                        bytesTotal: dataBytes))
                 return out
             })
             guard summary.inputSHA256 == sidecar.model.baseSHA256 else {

@@ -20,15 +20,18 @@ public enum Revert {
             throw ApplyError.sameFile(path: p)
         }
         let sidecar = try Sidecar.read(path: sidecarPath)
+        if threads > 0 { BLASThreads.set(threads) }
         let modelName = model == "-" ? "<stdin>" : model
         let threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         var records: [String: Sidecar.Tensor] = [:]
         for t in sidecar.tensors { records[t.name] = t }
         var done = 0
+        var dataBytes = 0
         let staging = OutputStaging(output)
         let summary: RewriteSummary
         do {
             summary = try ModelRewriter(input: model, output: staging.rewriterTarget, options: options).run(select: { header in
+                dataBytes = header.tensors.map { $0.offset + $0.byteCount }.max() ?? 0
                 guard header.format == sidecar.model.format else {
                     throw ApplyError.formatMismatch(path: modelName, sidecar: sidecarPath, model: header.format,
                                                     recorded: sidecar.model.format)
@@ -46,7 +49,8 @@ public enum Revert {
                                                    path: modelName, sidecar: sidecarPath)
                 done += 1
                 progress?(ApplyProgress(tensorsDone: done, tensorsTotal: records.count, tensor: info.name,
-                                        edits: sidecar.edits.count))
+                                        edits: sidecar.edits.count, bytesDone: info.offset + info.byteCount,
+                                        bytesTotal: dataBytes))
                 return base
             })
             guard summary.inputSHA256 == sidecar.model.outputSHA256 else {
