@@ -133,6 +133,11 @@ with safe_open(sidecar_path, framework="numpy") as sc:
         nz = after[:k] > 1e-6 * after[0]
         if not np.allclose(got_after[:k][nz], after[:k][nz], rtol=1e-5, atol=1e-6 * after[0]):
             failures.append(f"{name}: spectrum_after {got_after[:4]} vs numpy {after[:4]}")
+        if rec.get("kappa"):
+            got_k = sc.get_tensor(rec["kappa"]).astype(np.float64)
+            want_k = [np.linalg.cond(w0), np.linalg.cond(w0 + sum(ds[1:], ds[0].copy())), np.linalg.cond(w0 + r)]
+            if not np.allclose(got_k, want_k, rtol=1e-6):
+                failures.append(f"{name}: kappa {got_k.tolist()} vs numpy {want_k}")
         report[name] = {"type": t, "sigma_max": smax, "sigma_before": float(spectrum[0]),
                         "sigma_after": float(after[0]), "restrained": nres, "max_error": float(err.max()),
                         "cos": cos}

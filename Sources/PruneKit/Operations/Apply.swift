@@ -14,7 +14,10 @@ public enum Apply {
     }
 
     public static func run(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)? = nil) throws -> ApplyResult {
-        if request.options.threads > 0 { BLASThreads.set(request.options.threads) }
+        // The restraint's float64 linear algebra (σ_max, QR, SVD) gives results that depend on
+        // OpenBLAS's thread partitioning; everything written must not, so BLAS runs on one thread.
+        // `threads` still drives zstd, the codecs and the fixed-order delta kernel.
+        BLASThreads.set(1)
         if Sidecar.looksLikeSidecar(path: request.manifest) {
             return try Replay.run(request, progress: progress)
         }

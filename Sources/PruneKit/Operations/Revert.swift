@@ -20,7 +20,6 @@ public enum Revert {
             throw ApplyError.sameFile(path: p)
         }
         let sidecar = try Sidecar.read(path: sidecarPath)
-        if threads > 0 { BLASThreads.set(threads) }
         let modelName = model == "-" ? "<stdin>" : model
         let threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         var records: [String: Sidecar.Tensor] = [:]

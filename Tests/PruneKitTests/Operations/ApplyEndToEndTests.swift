@@ -171,6 +171,23 @@ import Testing
         }
     }
 
+    @Test func kappaIsRecordedAndMatchesNumpy() throws {
+        let model = ApplyTestSupport.fixture("llama-tiny/model.safetensors")
+        let dir = try ApplyTestSupport.scratch("kappa")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let c = Self.cases[0]
+        let m = try Self.makeManifest(Case(label: "", model: c.model, tensors: [c.tensors[0]], dense: nil),
+                                      model: model, dir: dir, seed: 9)
+        var o = Self.options(compress: false)
+        o.kappa = true
+        _ = try Apply.run(ApplyRequest(model: model, manifest: m, output: .file(dir + "/out"), options: o))
+        let s = try Sidecar.read(path: dir + "/edits.prune")
+        #expect(s.parameters.kappa)
+        #expect(s.tensors.first?.kappa?.count == 3)
+        let check = try ApplyTestSupport.python("apply_check.py", [model, dir + "/out", dir + "/edits.prune", m])
+        #expect(check.status == 0, "\(check.stdout.suffix(600))")
+    }
+
     /// The reference check is not vacuous: a differently restrained output fails it.
     @Test func referenceCheckCatchesAWrongOutput() throws {
         let dir = try ApplyTestSupport.scratch("tamper")
