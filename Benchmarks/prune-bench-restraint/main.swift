@@ -115,6 +115,11 @@ BLASThreads.set(threads)
 let config = RestraintConfiguration(function: .log(base: M_E), schedule: .end)
 print("prune-bench-restraint: BLAS threads \(BLASThreads.current), materialisation threads \(threads)")
 
+/// The reference calls numpy's svd with its default full_matrices=True on all four matrices;
+/// `--values-only-baseline` computes only singular values for W0, W0+dW and the new W (a faster,
+/// more conservative baseline).
+let baselineVectors: SVDVectors = CommandLine.arguments.contains("--values-only-baseline") ? .none : .full
+
 func referenceCase() throws {
     let (m, n) = (6400, 1600)
     print("\n== reference case: \(m)x\(n) f32, 100 rank-1 edits (accumulated rank 100), F = log_e")
@@ -129,8 +134,8 @@ func referenceCase() throws {
     let fast = try RestraintEngine.restrain(edits: edits, rows: m, cols: n, sigmaMax: est.sigmaMax, configuration: config)
     let t3 = now()
     let fastTotal = (t1 - t0) + (t3 - t2)
-    print("fast path: sigma_max(W0) \("\(t1 - t0)") s (\(est.passes) passes, bound \(est.errorBound / est.sigmaMax)), "
-          + "restraint \("\(t3 - t2)") s, total \("\(fastTotal)") s, peak RSS \(fmt(peakRSSMiB(), 0)) MiB")
+    print("fast path: sigma_max(W0) \("\(t1 - t0)") (\(est.passes) passes, bound \(est.errorBound / est.sigmaMax)), "
+          + "restraint \("\(t3 - t2)"), total \("\(fastTotal)"), peak RSS \(fmt(peakRSSMiB(), 0)) MiB")
     print("  rank \(fast.report.numericalRank), restrained \(fast.report.restrainedCount), path \(fast.report.path)")
     // Dense path following the reference.
     let w = try Matrix(rows: m, cols: n, floats: w0)
@@ -141,9 +146,9 @@ func referenceCase() throws {
     let d1 = now()
     let svdD = try dW.svd(.full)
     let d2 = now()
-    let sW0 = try w.singularValues()
+    let sW0 = try w.svd(baselineVectors).s
     let d3 = now()
-    let sEdited = try (w + dW).singularValues()
+    let sEdited = try (w + dW).svd(baselineVectors).s
     let d4 = now()
     let r = NumericalRank.rank(singularValues: svdD.s, rows: m, cols: n, epsilon: Double.ulpOfOne)
     let sigmaMax = sW0[0]
@@ -153,11 +158,12 @@ func referenceCase() throws {
     let newDelta = Matrix.gemm(ur, svdD.vt.rowSlice(0..<r))
     let newW = w + newDelta
     let d5 = now()
-    let sNew = try newW.singularValues()
+    let sNew = try newW.svd(baselineVectors).s
     let d6 = now()
     let denseTotal = d6 - d0
-    print("dense path: build dW \("\(d1 - d0)") s, full SVD(dW) \("\(d2 - d1)") s, SVD(W0) \("\(d3 - d2)") s, "
-          + "SVD(W0+dW) \("\(d4 - d3)") s, restrain+new W \("\(d5 - d4)") s, SVD(new W) \("\(d6 - d5)") s; total \("\(denseTotal)") s")
+    print("dense path (SVDs of W0, W0+dW, new W: \(baselineVectors == .full ? "full U, V as numpy's default" : "values only")):")
+    print("  build dW \("\(d1 - d0)"), full SVD(dW) \("\(d2 - d1)"), SVD(W0) \("\(d3 - d2)"), "
+          + "SVD(W0+dW) \("\(d4 - d3)"), restrain+new W \("\(d5 - d4)"), SVD(new W) \("\(d6 - d5)"); total \("\(denseTotal)")")
     let agreement = relFrob(fast.delta.dense(), newDelta)
     let restraintOnlyDense = denseTotal - (d3 - d2), restraintOnlyFast = t3 - t2
     print("ratio dense/fast incl. sigma_max(W0): wall \(fmt(denseTotal.wall / fastTotal.wall, 1))x, cpu \(fmt(denseTotal.cpu / fastTotal.cpu, 1))x")
@@ -165,9 +171,14 @@ func referenceCase() throws {
           + "\(fmt(restraintOnlyDense.wall / restraintOnlyFast.wall, 1))x, cpu \(fmt(restraintOnlyDense.cpu / restraintOnlyFast.cpu, 1))x")
     print("agreement: restrained delta rel. Frobenius \(agreement) (contract 1e-4); sigma_max rel. error "
           + "\(abs(est.sigmaMax - sigmaMax) / sigmaMax) (contract 1e-6); rank \(r) vs \(fast.report.numericalRank)")
-    let kappaTime = (d3 - d2) + (d4 - d3) + (d6 - d5)
-    print("condition numbers: kappa(W0) \(fmt(sW0[0] / sW0.last!, 2)), kappa(W0+dW) \(fmt(sEdited[0] / sEdited.last!, 2)), "
-          + "kappa(W0+dW_bar) \(fmt(sNew[0] / sNew.last!, 2)); cost of the three value-only SVDs \(kappaTime)")
+    let kc = now()
+    var kAcc = DeltaAccumulator(rows: m, cols: n)
+    for e in edits { try kAcc.append(e) }
+    let kappa = try RestraintEngine.conditionNumbers(w0: w0, rows: m, cols: n, accumulated: kAcc, restrained: fast.delta)
+    let kappaTime = now() - kc
+    print("condition numbers (RestraintEngine.conditionNumbers): kappa(W0) \(fmt(kappa.kappaW0, 4)), kappa(W0+dW) "
+          + "\(fmt(kappa.kappaEdited, 4)), kappa(W0+dW_bar) \(fmt(kappa.kappaRestrained, 4)); took \(kappaTime); dense path's: "
+          + "\(fmt(sW0[0] / sW0.last!, 4)), \(fmt(sEdited[0] / sEdited.last!, 4)), \(fmt(sNew[0] / sNew.last!, 4))")
 }
 
 func fastCase(rows m: Int, cols n: Int, rank: Int, edits count: Int) throws {
@@ -190,9 +201,9 @@ func fastCase(rows m: Int, cols n: Int, rank: Int, edits count: Int) throws {
     var w1 = w0
     try factored.add(to: &w1, threads: 1)
     let same = w1 == w
-    print("\(m)x\(n) rank \(rank) (\(count) edit\(count == 1 ? "" : "s")): sigma_max \("\(t1 - t0)") s (\(est.passes) passes), "
-          + "restraint \("\(t3 - t2)") s [\(r.report.path), r=\(r.report.numericalRank), restrained \(r.report.restrainedCount)], "
-          + "fast total \("\((t1 - t0) + (t3 - t2))") s; materialise \("\(t5 - t4)") s (\(threads) threads, "
+    print("\(m)x\(n) rank \(rank) (\(count) edit\(count == 1 ? "" : "s")): sigma_max \("\(t1 - t0)") (\(est.passes) passes), "
+          + "restraint \("\(t3 - t2)") [\(r.report.path), r=\(r.report.numericalRank), restrained \(r.report.restrainedCount)], "
+          + "fast total \("\((t1 - t0) + (t3 - t2))"); materialise \("\(t5 - t4)") (\(threads) threads, "
           + "bit-identical to 1 thread: \(same)); peak RSS \(fmt(peakRSSMiB(), 0)) MiB (W0 alone \(fmt(Double(m * n * 4) / 1048576, 0)) MiB, "
           + "process before case \(fmt(base, 0)) MiB)")
 }
@@ -209,7 +220,7 @@ func denseCase() throws {
     let t2 = now()
     let r = try RestraintEngine.restrain(edits: [.dense(delta)], rows: n, cols: n, sigmaMax: est.sigmaMax, configuration: config)
     let t3 = now()
-    print("\n== dense full-rank \(n)x\(n) delta: sigma_max \("\(t1 - t0)") s, restraint \("\(t3 - t2)") s "
+    print("\n== dense full-rank \(n)x\(n) delta: sigma_max \("\(t1 - t0)"), restraint \("\(t3 - t2)") "
           + "[\(r.report.path), r=\(r.report.numericalRank), restrained \(r.report.restrainedCount)], peak RSS \(fmt(peakRSSMiB(), 0)) MiB")
 }
 

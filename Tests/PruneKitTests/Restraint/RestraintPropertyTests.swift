@@ -207,6 +207,18 @@ private func constructed(rows: Int, cols: Int, sigmas: [Double], seed: UInt64) t
         #expect(zip(a.report.topSigmaBefore, s).allSatisfy { abs($0 - $1) <= 1e-12 * s[0] })
     }
 
+    @Test func recompressionKeepsTheDeltaAndDropsRedundantRank() throws {
+        let d = try S.randomLowRank(rows: 120, cols: 80, rank: 5, seed: 61, scale: 2)
+        var acc = DeltaAccumulator(rows: 120, cols: 80)
+        for _ in 0..<4 { try acc.append(.lowRank(d)) }   // the same edit 4 times: raw rank 20, true rank 5
+        #expect(acc.rank == 20 && acc.edits == 4)
+        let compact = try acc.rawLowRank.recompressed()
+        #expect(compact.rank == 5)
+        let want = d.dense().storage.map { $0 * 4 }
+        #expect(S.relativeFrobenius(compact.dense().storage, want) <= 1e-13)
+        #expect(S.relativeFrobenius(acc.dense().storage, want) <= 1e-14)
+    }
+
     @Test func float32RankEpsilonDropsTinyComponents() throws {
         // σ ratio 1e-6 < max(m,n)·ε_f32 (≈ 1.2e-5 here) but ≫ max(m,n)·ε_f64.
         let (d, _, _) = try constructed(rows: 100, cols: 80, sigmas: [3, 1, 3e-6], seed: 8)
