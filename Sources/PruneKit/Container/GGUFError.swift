@@ -23,6 +23,7 @@ public enum GGUFError: LocalizedError, Sendable, Equatable {
     case dataOverflow(path: String, tensor: String)
     case dataTruncated(path: String, tensor: String, end: Int, fileSize: Int)
     case trailingBytes(path: String, offset: Int, extra: String)
+    case pastEnd(path: String, what: String, fileSize: Int, offset: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -31,12 +32,12 @@ public enum GGUFError: LocalizedError, Sendable, Equatable {
             return "\(p): big-endian GGUF is not supported; convert it to little-endian (version field at byte 4)"
         case .unsupportedVersion(let p, let v):
             return "\(p): unsupported GGUF version \(v), expected 2 or 3 (at byte 4)"
-        case .countTooLarge(let p, let w, let c, let o): return "\(p): \(w) count \(c) is too large (at byte \(o))"
+        case .countTooLarge(let p, let w, let c, let o): return "\(p): \(w) count \(c) exceeds the limit (at byte \(o))"
         case .duplicateKey(let p, let k, let o): return "\(p): duplicate key '\(k)' (at byte \(o))"
         case .invalidValueType(let p, let k, let t, let o): return "\(p): invalid value type \(t) for key '\(k)' (at byte \(o))"
-        case .stringTooLong(let p, let l, let o): return "\(p): string length \(l) exceeds the limit or the file (at byte \(o))"
+        case .stringTooLong(let p, let l, let o): return "\(p): string length \(l) exceeds the limit (at byte \(o))"
         case .arrayTooLong(let p, let k, let c, let o):
-            return "\(p): array of \(c) elements for key '\(k)' exceeds the limit or the file (at byte \(o))"
+            return "\(p): array of \(c) elements for key '\(k)' exceeds the limit (at byte \(o))"
         case .nestingTooDeep(let p, let k, let o): return "\(p): arrays nested too deeply in key '\(k)' (at byte \(o))"
         case .invalidAlignment(let p, let d): return "\(p): invalid general.alignment: \(d) (key 'general.alignment')"
         case .nameTooLong(let p, let t, let o): return "\(p): tensor name of \(t.utf8.count) bytes exceeds 63 (at byte \(o))"
@@ -53,6 +54,7 @@ public enum GGUFError: LocalizedError, Sendable, Equatable {
         case .dataTruncated(let p, let t, let e, let s):
             return "\(p): file is truncated: tensor data ends at byte \(e), file has \(s) (tensor '\(t)')"
         case .trailingBytes(let p, let o, let x): return "\(p): \(x) trailing bytes after the tensor data (at byte \(o))"
+        case .pastEnd(let p, let w, let s, let o): return "\(p): \(w) runs past the end of the \(s)-byte file (at byte \(o))"
         }
     }
 }

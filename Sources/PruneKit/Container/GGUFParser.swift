@@ -28,14 +28,16 @@ public enum GGUFParser {
 
         var at = stream.position
         let nTensors = try stream.readUInt64(what: "the tensor count")
-        guard nTensors <= maxTensors, nTensors <= remainingBytes(stream) / 24 else {
+        guard nTensors <= maxTensors else {
             throw GGUFError.countTooLarge(path: p, what: "tensor", count: nTensors, offset: at)
         }
+        try checkFits(stream, nTensors, 24, what: "tensor count \(nTensors)", at: at)
         at = stream.position
         let nKV = try stream.readUInt64(what: "the key/value count")
-        guard nKV <= maxKeyValues, nKV <= remainingBytes(stream) / 12 else {
+        guard nKV <= maxKeyValues else {
             throw GGUFError.countTooLarge(path: p, what: "key/value", count: nKV, offset: at)
         }
+        try checkFits(stream, nKV, 12, what: "key/value count \(nKV)", at: at)
 
         var kvs: [GGUFKeyValue] = []
         var keys = Set<String>()
@@ -135,18 +137,21 @@ public enum GGUFParser {
         return header
     }
 
-    /// Bytes left in a mapped input, or a large number for streams.
-    private static func remainingBytes(_ stream: ByteStream) -> UInt64 {
-        guard let n = stream.knownLength else { return UInt64.max }
-        return UInt64(max(0, n - stream.position))
+    /// With a known file size, `count` items of at least `minSize` bytes must fit in what is left.
+    private static func checkFits(_ stream: ByteStream, _ count: UInt64, _ minSize: UInt64, what: @autoclosure () -> String, at: Int) throws {
+        guard let size = stream.knownLength else { return }
+        let left = UInt64(max(0, size - stream.position))
+        let (need, o) = count.multipliedReportingOverflow(by: minSize)
+        if o || need > left { throw GGUFError.pastEnd(path: stream.name, what: what(), fileSize: size, offset: at) }
     }
 
     static func readString(_ stream: ByteStream, what: @autoclosure () -> String) throws -> String {
         let at = stream.position
         let n = try stream.readUInt64(what: "the length of " + what())
-        guard n <= maxStringLength, n <= remainingBytes(stream) else {
+        guard n <= maxStringLength else {
             throw GGUFError.stringTooLong(path: stream.name, length: n, offset: at)
         }
+        try checkFits(stream, n, 1, what: "string of length \(n)", at: at)
         let bytes = try stream.read(Int(n), what: what())
         return String(decoding: bytes, as: UTF8.self)
     }
@@ -177,9 +182,10 @@ public enum GGUFParser {
         let countAt = stream.position
         let n = try stream.readUInt64(what: "the array length of key '\(key)'")
         let minSize: UInt64 = type.fixedSize.map { UInt64($0) } ?? (type == .string ? 8 : 12)
-        guard n <= maxArrayCount, n <= remainingBytes(stream) / minSize else {
+        guard n <= maxArrayCount else {
             throw GGUFError.arrayTooLong(path: p, key: key, count: n, offset: countAt)
         }
+        try checkFits(stream, n, minSize, what: "array of \(n) elements for key '\(key)'", at: countAt)
         let count = Int(n)
         switch type {
         case .string:

@@ -8,7 +8,7 @@ final class MappedFile: @unchecked Sendable {
     /// Pages before this offset were released with MADV_DONTNEED (only for streaming use).
     private var released = 0
     var releaseBehind = false
-    static let releaseStep = 32 << 20
+    static let releaseStep = 16 << 20
 
     /// Maps `fd` (which stays owned by the caller) of `size` bytes.
     init(fd: Int32, size: Int, path: String) throws {
