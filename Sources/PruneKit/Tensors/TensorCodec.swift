@@ -237,6 +237,7 @@ public enum TensorCodec {
     private static func split(blocks: Int, valuesPerBlock: Int, threads: Int) -> [(first: Int, count: Int)] {
         let minValues = 1 << 16
         let minBlocks = Swift.max(1, minValues / Swift.max(1, valuesPerBlock))
+        guard threads > 1 else { return [(0, blocks)] }
         let parts = Swift.max(1, Swift.min(threads * 4, blocks / minBlocks))
         guard parts > 1 else { return [(0, blocks)] }
         var ranges: [(first: Int, count: Int)] = []

@@ -126,10 +126,11 @@ import Testing
         var rng = S.Rng(seed: 7)
         let x = (0..<(256 * 1100)).map { _ in rng.normal() * 0.05 }
         let one = try x.withUnsafeBufferPointer { try TensorCodec.encode($0, as: .ggml(type), threads: 1) }
-        let many = try x.withUnsafeBufferPointer { try TensorCodec.encode($0, as: .ggml(type), threads: 7) }
+        // threads 1 runs one sequential range; 3 splits the tensor into 4 ranges run concurrently.
+        let many = try x.withUnsafeBufferPointer { try TensorCodec.encode($0, as: .ggml(type), threads: 3) }
         #expect(one == many)
         let d1 = try one.withUnsafeBytes { try TensorCodec.decode($0, as: .ggml(type), count: x.count, threads: 1) }
-        let d7 = try one.withUnsafeBytes { try TensorCodec.decode($0, as: .ggml(type), count: x.count, threads: 7) }
+        let d7 = try one.withUnsafeBytes { try TensorCodec.decode($0, as: .ggml(type), count: x.count, threads: 3) }
         #expect(S.firstBitMismatch(d1, d7) == nil)
     }
 
@@ -144,5 +145,41 @@ import Testing
         let doubles: [Double] = [1 + 0x1p-24, 1 + 0x1p-24 + 0x1p-40, 1e300, -1e-300, .pi]
         let raw = doubles.flatMap { d in withUnsafeBytes(of: d.bitPattern.littleEndian) { Array($0) } }
         #expect(try S.decode(raw, as: .safetensors(.f64), count: 5) == [1, 1 + 0x1p-23, .infinity, -0.0, 3.14159274])
+    }
+
+    /// Arbitrary bytes (inf/NaN scales included) decode without trapping, for every decodable type.
+    @Test("random bytes never trap the decoder", arguments: [GGMLType.f16, .bf16] + quantTypes)
+    func randomBytesDecode(_ type: GGMLType) throws {
+        var rng = S.Rng(seed: 0xdead_0000 &+ UInt64(type.rawValue))
+        let count = type.blockSize * 64
+        let bytes = (0..<type.byteCount(forValues: count)!).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        #expect(try S.decode(bytes, as: .ggml(type), count: count).count == count)
+    }
+
+    /// Finite values of every magnitude, from denormals to near FLT_MAX, either encode to blocks
+    /// that decode to finite values or give `valueOutOfRange`; nothing traps.
+    @Test("extreme magnitudes encode or fail cleanly", arguments: quantTypes)
+    func extremeMagnitudes(_ type: GGMLType) throws {
+        var rng = S.Rng(seed: 0xe000 &+ UInt64(type.rawValue))
+        var encoded = 0, refused = 0
+        for _ in 0..<200 {
+            let exponent = Int(rng.next() % 250) - 148
+            let spread = Int(rng.next() % 40)
+            let x = (0..<type.blockSize).map { _ -> Float in
+                let e = exponent - Int(rng.next() % UInt64(spread + 1))
+                let v = Float(sign: rng.next() & 1 == 0 ? .plus : .minus, exponent: max(-149, min(127, e)), significand: Float(1 + rng.uniform()))
+                return v.isFinite ? v : .greatestFiniteMagnitude
+            }
+            do {
+                let bytes = try TensorCodec.encode(x, as: .ggml(type))
+                let y = try S.decode(bytes, as: .ggml(type), count: x.count)
+                #expect(y.allSatisfy { $0.isFinite }, "\(type) exponent \(exponent) spread \(spread)")
+                encoded += 1
+            } catch TensorCodecError.valueOutOfRange(_, let index) {
+                #expect(index == 0)
+                refused += 1
+            }
+        }
+        #expect(encoded > 50 && refused > 10, "\(type): \(encoded) encoded, \(refused) refused")
     }
 }
