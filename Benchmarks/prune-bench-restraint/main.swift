@@ -91,7 +91,8 @@ func randomEdits(rows: Int, cols: Int, count: Int, k: Int, sigmaMax: Double, lo:
         for j in 0..<k {
             let t = Double(e * k + j) / Double(max(1, count * k - 1))
             let sigma = (lo + (hi - lo) * t) * sigmaMax
-            let sa = (sigma / Double(rows)).squareRoot() * 1.7320508, sb = 1.7320508 / Double(cols).squareRoot()
+            // Uniform entries in [-1, 1) have variance 1/3: ‖a‖ ≈ σ, ‖b‖ ≈ 1, so σ(a bᵀ) ≈ σ.
+            let sa = sigma / Double(rows).squareRoot() * 1.7320508, sb = 1.7320508 / Double(cols).squareRoot()
             for i in 0..<rows { a[i * k + j] = Float(g.next() * sa) }
             for i in 0..<cols { b[i * k + j] = Float(g.next() * sb) }
         }

@@ -21,7 +21,14 @@ public enum RestraintEngine {
     }
 
     /// Runs `configuration.schedule` over a sequence of edits on one rows × cols tensor.
-    /// For `each`, `initialState` continues a previous run from its `RestraintResult.delta`.
+    ///
+    /// - `initialState`: for `each`, continues a previous run from its `RestraintResult.delta`
+    ///   (store those factors in float64: continuing from them is bit-identical to one run over all
+    ///   edits). For `end`, it is treated as a leading raw edit; to continue an `end` sequence exactly,
+    ///   rebuild its `DeltaAccumulator` from the stored raw record and use `restrain(accumulated:…)`.
+    /// - `sigmaMax`: σ_max(W₀) of the ORIGINAL weights (see `sigmaMax(weights:rows:cols:)`); it may be
+    ///   any value for `RestraintFunction.none`.
+    /// - Set `result.report.conditionNumbers` with `conditionNumbers(…)` when κ is wanted (slow).
     public static func restrain(edits: [Delta], rows: Int, cols: Int, sigmaMax: Double,
                                 configuration: RestraintConfiguration, initialState: LowRankDelta? = nil,
                                 tensor: String = "<matrix>") throws -> RestraintResult {
