@@ -42,6 +42,16 @@ import Testing
         #expect(v == [2, 0, 0, 3])
     }
 
+    @Test func numbersRoundLikeSwift() throws {
+        let texts = ["0.1", "1e-45", "3.4028235e38", "-0", "123456789012345678901234567890", "2.5e-324", "0.30000000000000004"]
+        let m = try EditManifest.parse(bytes: Array("{\"kind\": \"dense\", \"tensor\": \"w\", \"delta\": [[\(texts[0]), \(texts[1])], [\(texts[2]), \(texts[3])], [\(texts[4]), \(texts[5])]], \"scale\": \(texts[6])}".utf8), path: "n.jsonl")
+        guard case .dense(_, let d, let s) = m.edits[0].kind else { Issue.record("not dense"); return }
+        #expect(d.values.map(\.bitPattern) == texts.prefix(6).map { Float(Double($0)!).bitPattern })
+        #expect(s == 0.30000000000000004)
+        let e = try #require(try EditsSupport.error(["{\"kind\": \"dense\", \"tensor\": \"b\", \"delta\": [1, 2, 3.4028236e38]}"]))
+        #expect(e.errorDescription?.contains("non-finite number at delta[2]") == true)
+    }
+
     @Test func emptyManifestHasNoEdits() throws {
         let m = try EditManifest.parse(bytes: Array("\n\n  \n".utf8), path: "e.jsonl")
         #expect(m.edits.isEmpty)

@@ -1,9 +1,11 @@
+import Foundation
+
 /// A parsed JSON value, keeping object keys in their written order.
 ///
 /// Numbers are kept as `Double` (parsed with correct rounding); the literals `NaN`, `Infinity` and
 /// `-Infinity` (which Python's json module writes) are accepted here as non-finite numbers so that
 /// the manifest reader can report them as such, with the place they occur.
-indirect enum EditJSON: Sendable {
+enum EditJSON: Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -41,6 +43,8 @@ struct EditJSONParser {
     static let maxDepth = 64
     private let bytes: [UInt8]
     private var pos = 0
+    /// NUL-terminated copy of the number being converted (C locale: the decimal point is '.').
+    private var scratch = [CChar](repeating: 0, count: 64)
 
     static func parse(_ bytes: [UInt8]) throws(EditJSONSyntaxError) -> EditJSON {
         var p = EditJSONParser(bytes: bytes)
@@ -150,8 +154,15 @@ struct EditJSONParser {
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
             guard digits() > 0 else { throw fail("a number needs digits in its exponent") }
         }
+        // strtod rounds correctly (glibc); an exponent too large gives ±inf, which callers report.
+        // The grammar above already accepted the text, so strtod consumes all of it.
+        let length = pos - start
+        if length < scratch.count {
+            for k in 0..<length { scratch[k] = CChar(bitPattern: bytes[start + k]) }
+            scratch[length] = 0
+            return scratch.withUnsafeBufferPointer { strtod($0.baseAddress!, nil) }
+        }
         let text = String(decoding: bytes[start..<pos], as: UTF8.self)
-        // Double(String) rounds correctly; an exponent too large gives ±inf, which callers report.
         guard let value = Double(text) else { throw fail("malformed number", at: start) }
         return value
     }

@@ -94,9 +94,10 @@ struct MatrixValueReader {
         guard case .string(let text)? = value["b64"] else { throw bad(field, "\"b64\" must be a string") }
         let dims = try shape(value["shape"], field: field)
         guard let data = Data(base64Encoded: text) else { throw bad(field, "\"b64\" is not valid base64") }
-        let count = dims.reduce(1, *)   // each ≤ Int32.max, at most two: no overflow on 64-bit
-        guard data.count == count * 4 else {
-            throw bad(field, "\"b64\" holds \(data.count) bytes, shape \(EditMatrix(shape: dims, values: []).shapeText) of f32 needs \(count * 4)")
+        let (count, o1) = dims.count == 2 ? dims[0].multipliedReportingOverflow(by: dims[1]) : (dims[0], false)
+        let (bytes, o2) = count.multipliedReportingOverflow(by: 4)
+        guard !o1, !o2, data.count == bytes else {
+            throw bad(field, "\"b64\" holds \(data.count) bytes, shape \(EditMatrix(shape: dims, values: []).shapeText) of f32 needs \(o1 || o2 ? "more" : String(bytes))")
         }
         var values = [Float](repeating: 0, count: count)
         data.withUnsafeBytes { raw in
