@@ -40,6 +40,6 @@ let package = Package(
         // feeds random/mutated bytes to both parsers for a bounded time.
         .executableTarget(name: "prune-bench-io", dependencies: ["PruneKit"], path: "Benchmarks/prune-bench-io"),
         .executableTarget(name: "prune-bench-restraint", dependencies: ["PruneKit"], path: "Benchmarks/prune-bench-restraint"),
-        .executableTarget(name: "prune-fuzz", dependencies: ["PruneKit"], path: "Benchmarks/prune-fuzz"),
+        .executableTarget(name: "prune-fuzz", dependencies: ["PruneKit", "CZstd"], path: "Benchmarks/prune-fuzz"),
     ]
 )

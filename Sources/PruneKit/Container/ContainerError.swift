@@ -18,7 +18,9 @@ public enum ContainerError: LocalizedError, Sendable, Equatable {
     case replacementWrongSize(path: String, tensor: String, expected: Int, got: Int)
     case wrongFormat(path: String, expected: ModelFormat, found: ModelFormat)
 
-    public var errorDescription: String? {
+    public var errorDescription: String? { oneLineMessage(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .cannotOpen(let p, let r): return "\(p): cannot open (\(r))"
         case .isDirectory(let p): return "\(p): is a directory, expected a model file"
@@ -45,3 +47,24 @@ func displayName(_ path: String) -> String { path == "-" ? "<stdin>" : path }
 
 /// The text of an errno value.
 func errnoText(_ code: Int32) -> String { String(cString: strerror(code)) }
+
+/// A message made safe for one line: control characters escaped (names and keys come from the
+/// file), and very long messages shortened in the middle so the place at the end stays.
+func oneLineMessage(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if u.value < 0x20 || u.value == 0x7F || (0x80..<0xA0).contains(u.value) || u == "\u{2028}" || u == "\u{2029}" {
+                out += "\\u{" + String(u.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+    }
+    if out.count > 1000 { out = String(out.prefix(600)) + " … " + String(out.suffix(300)) }
+    return out
+}

@@ -25,7 +25,9 @@ public enum GGUFError: LocalizedError, Sendable, Equatable {
     case trailingBytes(path: String, offset: Int, extra: String)
     case pastEnd(path: String, what: String, fileSize: Int, offset: Int)
 
-    public var errorDescription: String? {
+    public var errorDescription: String? { oneLineMessage(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .badMagic(let p): return "\(p): not a GGUF file (bad magic, at byte 0)"
         case .bigEndian(let p):

@@ -25,8 +25,19 @@ final class MappedFile: @unchecked Sendable {
         bytes = UnsafeRawBufferPointer(start: p, count: size)
     }
 
+    private var owned = false
+
+    /// A private copy of `data` in ordinary memory, behaving like a mapping (tests, fuzzing).
+    init(copying data: [UInt8]) {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: max(1, data.count), alignment: 64)
+        data.withUnsafeBytes { if let b = $0.baseAddress { p.copyMemory(from: b, byteCount: data.count) } }
+        base = p
+        bytes = UnsafeRawBufferPointer(start: p, count: data.count)
+        owned = true
+    }
+
     deinit {
-        if let base { munmap(base, bytes.count) }
+        if owned { base?.deallocate() } else if let base { munmap(base, bytes.count) }
     }
 
     /// Hints sequential access.
@@ -37,7 +48,7 @@ final class MappedFile: @unchecked Sendable {
     /// Drops the pages wholly before `offset` from this process (they stay in the page cache),
     /// so that streaming through a large file keeps the resident set bounded.
     func release(upTo offset: Int) {
-        guard releaseBehind, let base, offset - released >= MappedFile.releaseStep else { return }
+        guard releaseBehind, !owned, let base, offset - released >= MappedFile.releaseStep else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let end = offset / page * page
         guard end > released else { return }

@@ -31,7 +31,15 @@ public struct ModelRewriter: Sendable {
         select: (ModelHeader) throws -> Set<String> = { _ in [] },
         transform: (TensorInfo, UnsafeRawBufferPointer) throws -> [UInt8]? = { _, _ in nil }
     ) throws -> RewriteSummary {
-        let stream = try ModelInput.open(input, releaseBehind: true)
+        try run(stream: try ModelInput.open(input, releaseBehind: true), select: select, transform: transform)
+    }
+
+    /// The rewrite over an already-open stream (`input` is then only used for the same-file check).
+    func run(
+        stream: ByteStream,
+        select: (ModelHeader) throws -> Set<String>,
+        transform: (TensorInfo, UnsafeRawBufferPointer) throws -> [UInt8]?
+    ) throws -> RewriteSummary {
         stream.recording = []
         let header = try ModelHeader.parse(stream)
         let headerBytes = stream.recording ?? []

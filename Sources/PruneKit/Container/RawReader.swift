@@ -138,3 +138,23 @@ final class ZstdReader: RawReader {
         return out.pos
     }
 }
+
+/// Bytes from memory, handed out in pieces of at most `step` bytes (to exercise buffer refills).
+final class MemoryReader: RawReader {
+    private let data: [UInt8]
+    private let step: Int
+    private var pos = 0
+
+    init(_ data: [UInt8], step: Int = 1 << 20) {
+        self.data = data
+        self.step = max(1, step)
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = min(buffer.count, data.count - pos, step)
+        guard n > 0 else { return 0 }
+        data.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + pos, byteCount: n) }
+        pos += n
+        return n
+    }
+}

@@ -21,7 +21,9 @@ public enum SafetensorsError: LocalizedError, Sendable, Equatable {
     case dataTruncated(path: String, expected: Int, actual: Int)
     case trailingBytes(path: String, dataEnd: Int, extra: String)
 
-    public var errorDescription: String? {
+    public var errorDescription: String? { oneLineMessage(rawDescription) }
+
+    private var rawDescription: String {
         switch self {
         case .headerTooLarge(let p, let n):
             return "\(p): header length \(n) exceeds the 100000000-byte limit (at byte 0)"
