@@ -48,14 +48,13 @@ enum KAffineQuantizer {
 
     static func encode(_ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, blocks: Int, format: Format) -> Int? {
         let levels = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
-        let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 32)
-        let weights = UnsafeMutablePointer<Float>.allocate(capacity: 32)
+        let search = KQuantSearch8.Scratch()
         let scales = UnsafeMutablePointer<Float>.allocate(capacity: 8)
         let mins = UnsafeMutablePointer<Float>.allocate(capacity: 8)
         let ls = UnsafeMutablePointer<UInt8>.allocate(capacity: 8)
         let lm = UnsafeMutablePointer<UInt8>.allocate(capacity: 8)
         defer {
-            levels.deallocate(); scratch.deallocate(); weights.deallocate()
+            levels.deallocate()
             scales.deallocate(); mins.deallocate(); ls.deallocate(); lm.deallocate()
         }
         let nmax = format.nmax
@@ -65,19 +64,12 @@ enum KAffineQuantizer {
             let block = dst + format.bytesPerBlock * b
             var maxScale: Float = 0
             var maxMin: Float = 0
+            let fit = KQuantSearch8.affine(nmax: nmax, x: x, levels: levels, rmin: format.rmin, rdelta: 0.1, steps: format.steps, scratch: search)
             for j in 0..<8 {
-                let xs = x + 32 * j
-                var sumX2: Float = 0
-                for l in 0..<32 { sumX2 += xs[l] * xs[l] }
-                let avX = (sumX2 / 32).squareRoot()
-                for l in 0..<32 { weights[l] = avX + xs[l].magnitude }
-                let fit = KQuantSearch.affine(
-                    n: 32, nmax: nmax, x: xs, weights: weights, levels: levels + 32 * j, scratch: scratch,
-                    rmin: format.rmin, rdelta: 0.1, steps: format.steps, useMad: false)
-                scales[j] = fit.scale
-                mins[j] = fit.theMin
-                if fit.scale > maxScale { maxScale = fit.scale }
-                if fit.theMin > maxMin { maxMin = fit.theMin }
+                scales[j] = fit.scales[j]
+                mins[j] = fit.mins[j]
+                if scales[j] > maxScale { maxScale = scales[j] }
+                if mins[j] > maxMin { maxMin = mins[j] }
             }
             let invScale: Float = maxScale > 0 ? 63 / maxScale : 0
             let invMin: Float = maxMin > 0 ? 63 / maxMin : 0
