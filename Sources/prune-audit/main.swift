@@ -1,2 +1,2 @@
 import PruneCLI
-PruneCommand.main()  // replaced by the audit command
+AuditCommand.main()
