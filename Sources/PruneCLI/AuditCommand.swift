@@ -2,20 +2,19 @@ import ArgumentParser
 import Foundation
 import PruneKit
 
-/// `prune-audit SIDECAR [MODEL]`: argument parsing and output; the work is `SidecarAudit.run`.
-public struct AuditCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "audit",
-        abstract: "Account for an edit from its sidecar alone, and tell whether a model is its base, its output, or neither.",
-        discussion: """
-        Checks the sidecar's integrity (the SHA-256 of every part), lists each edit and every parameter, \
-        and per edited tensor σ_max(W₀), the top singular values of the delta before and after the \
-        restraint (recomputed from the stored factors and compared with the recorded ones), the number \
-        of restrained components, κ where recorded and the relative perturbation ‖ΔW̄‖₂/‖W₀‖₂. With \
-        MODEL, hashes it (decompressed) and each edited tensor.
-        """)
+private let auditAbstract = "Account for an edit from its sidecar alone, and tell whether a model is its base, its output, or neither."
+private let auditDiscussion = """
+    Checks the sidecar's integrity (the SHA-256 of every part), lists each edit and every parameter, \
+    and per edited tensor σ_max(W₀), the top singular values of the delta before and after the \
+    restraint (recomputed from the stored factors and compared with the recorded ones), the number \
+    of restrained components, κ where recorded and the relative perturbation ‖ΔW̄‖₂/‖W₀‖₂. With \
+    MODEL, hashes it (decompressed) and each edited tensor. Exit status: 0 when the sidecar is sound \
+    (and MODEL is its base or its output), 2 when MODEL is neither, 1 on any error.
+    """
 
-    @Argument(help: "The sidecar written by prune-apply (or prune-diff --sidecar).")
+/// Arguments of `prune audit` / `prune-audit`; the work is `SidecarAudit.run`.
+public struct AuditArguments: ParsableArguments {
+    @Argument(help: "The sidecar written by prune-apply.")
     var sidecar: String
     @Argument(help: "A model to identify: the base, the edited output, or neither ('-' reads standard input).")
     var model: String?
@@ -24,32 +23,45 @@ public struct AuditCommand: ParsableCommand {
 
     public init() {}
 
-    public func run() throws {
+    func run() throws {
         let report: AuditReport
         do {
             report = try SidecarAudit.run(sidecar: sidecar, model: model)
         } catch {
-            let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-            FileHandle.standardError.write(Data("prune-audit: \(message)\n".utf8))
             if json {
                 let node = JSONNode.object([
                     JSONNodeMember(key: "verdict", value: .null),
                     JSONNodeMember(key: "integrity", value: .object([
                         JSONNodeMember(key: "ok", value: .bool(false)),
-                        JSONNodeMember(key: "error", value: .string(message)),
+                        JSONNodeMember(key: "error", value: .string(CLIOutput.message(error))),
                     ])),
                 ])
-                FileHandle.standardOutput.write(Data((node.serialized(pretty: true) + "\n").utf8))
+                CLIOutput.out(node.serialized(pretty: true) + "\n")
             }
-            throw ExitCode(1)
+            throw CLIOutput.fail("prune-audit", error)
         }
-        let text = json ? report.json().serialized(pretty: true) + "\n" : report.text()
-        FileHandle.standardOutput.write(Data(text.utf8))
+        CLIOutput.out(json ? report.json().serialized(pretty: true) + "\n" : report.text())
         if report.verdict == .neither {
-            if !json {
-                FileHandle.standardError.write(Data("prune-audit: \(model ?? ""): neither the base nor the output of this sidecar\n".utf8))
-            }
+            if !json { CLIOutput.err("prune-audit: \(model ?? ""): neither the base nor the output of this sidecar") }
             throw ExitCode(2)
         }
     }
+}
+
+/// `prune audit SIDECAR [MODEL]`.
+public struct AuditCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(commandName: "audit", abstract: auditAbstract,
+                                                           discussion: auditDiscussion)
+    @OptionGroup var options: AuditArguments
+    public init() {}
+    public func run() throws { try options.run() }
+}
+
+/// The standalone `prune-audit SIDECAR [MODEL]`.
+public struct AuditTool: ParsableCommand {
+    public static let configuration = CommandConfiguration(commandName: "prune-audit", abstract: auditAbstract,
+                                                           discussion: auditDiscussion, version: PruneVersion.string)
+    @OptionGroup var options: AuditArguments
+    public init() {}
+    public func run() throws { try options.run() }
 }

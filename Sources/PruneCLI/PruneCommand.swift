@@ -7,7 +7,7 @@ public struct PruneCommand: ParsableCommand {
         commandName: "prune",
         abstract: "Make knowledge edits to LLM weights into reproducible, restrained artifacts.",
         version: PruneVersion.string,
-        subcommands: [InspectCommand.self, ApplyCommand.self, RevertCommand.self]
+        subcommands: [ApplyCommand.self, RevertCommand.self, DiffCommand.self, AuditCommand.self, InspectCommand.self]
     )
     public init() {}
 }

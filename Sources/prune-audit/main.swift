@@ -1,2 +1,2 @@
 import PruneCLI
-AuditCommand.main()
+AuditTool.main()

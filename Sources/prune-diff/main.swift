@@ -1,2 +1,2 @@
 import PruneCLI
-DiffCommand.main()
+DiffTool.main()

@@ -120,7 +120,7 @@ extension DiffLayout {
         let fa = formatA.rawValue + (versionA.map { " v\($0)" } ?? "") + compression(compressedA)
         let fb = formatB.rawValue + (versionB.map { " v\($0)" } ?? "") + compression(compressedB)
         if isIdentical {
-            return "layout: same (\(fa == fb ? fa : fa + " / " + fb), \(tensorCountA) tensors)\n"
+            return "layout: same (\(fa == fb ? fa : "A " + fa + ", B " + fb), \(tensorCountA) tensors)\n"
         }
         var out = "layout: differs\n"
         if formatA != formatB || versionA != versionB { out += "  format: A \(fa), B \(fb)\n" }
