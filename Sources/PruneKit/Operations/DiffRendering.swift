@@ -116,11 +116,12 @@ extension DiffLayout {
     }
 
     func text() -> String {
-        let compression = { (c: Bool) in c ? ", zstd" : "" }
-        let fa = formatA.rawValue + (versionA.map { " v\($0)" } ?? "") + compression(compressedA)
-        let fb = formatB.rawValue + (versionB.map { " v\($0)" } ?? "") + compression(compressedB)
+        let fa = formatA.rawValue + (versionA.map { " v\($0)" } ?? "")
+        let fb = formatB.rawValue + (versionB.map { " v\($0)" } ?? "")
+        let zstd = [compressedA ? "A" : nil, compressedB ? "B" : nil].compactMap { $0 }
+        let compression = zstd.isEmpty ? "" : "; \(zstd.joined(separator: " and ")) zstd-compressed"
         if isIdentical {
-            return "layout: same (\(fa == fb ? fa : "A " + fa + ", B " + fb), \(tensorCountA) tensors)\n"
+            return "layout: same (\(fa), \(tensorCountA) tensors\(compression))\n"
         }
         var out = "layout: differs\n"
         if formatA != formatB || versionA != versionB { out += "  format: A \(fa), B \(fb)\n" }
