@@ -111,7 +111,11 @@ enum TensorEditor {
         }
         var w = try decode(base, info)
         try factored(record).add(to: &w, threads: threads, tensor: info.name)
-        let out = try TensorCodec.encode(w, as: info.type)
+        var out = try TensorCodec.encode(w, as: info.type)
+        if let forward = record.forwardResidual {
+            try Residual.apply(forward, codec: record.residualCodec, length: record.residualLength, to: &out,
+                               path: sidecar, tensor: info.name)
+        }
         guard SHA256Hasher.hex(out) == record.outputSHA256 else {
             throw ApplyError.tensorHashMismatch(path: path, tensor: info.name, sidecar: sidecar, which: "output")
         }

@@ -153,6 +153,10 @@ public struct Sidecar: Sendable, Equatable {
         public var residualCodec: String
         /// Length of the uncompressed residual (= the tensor's byte count).
         public var residualLength: Int
+        /// Only in sidecars of edits made by another tool (`prune-diff --sidecar`): what turns
+        /// encode(decode(base) + restrained delta) into the output bytes, in the `residualCodec`
+        /// format. nil when replay is exact without it (every sidecar prune-apply writes).
+        public var forwardResidual: [UInt8]? = nil
 
         public init(name: String, type: String, shape: [Int], rows: Int, cols: Int,
                     baseSHA256: String, outputSHA256: String, terms: [Term], sigmaMax: Double,

@@ -87,6 +87,7 @@ struct SidecarDocument: Codable, Equatable {
         var spectrumAfter: String
         var kappa: String?
         var residual: ResidualDoc
+        var forwardResidual: ResidualDoc?
 
         enum CodingKeys: String, CodingKey {
             case name, type, shape, rows, cols
@@ -96,6 +97,7 @@ struct SidecarDocument: Codable, Equatable {
             case terms, restrained
             case spectrumBefore = "spectrum_before", spectrumAfter = "spectrum_after"
             case kappa, residual
+            case forwardResidual = "forward_residual"
         }
     }
 }

@@ -96,7 +96,10 @@ extension Sidecar {
             guard Residual.codecs.contains(t.residual.codec) else {
                 throw SidecarError.malformed(path: path, reason: "unknown residual codec \(t.residual.codec) (tensor \(t.name))")
             }
-            tensors.append(Tensor(
+            if let f = t.forwardResidual, f.codec != t.residual.codec || f.length != t.residual.length {
+                throw SidecarError.malformed(path: path, reason: "forward residual codec or length differs from the residual's (tensor \(t.name))")
+            }
+            var record = Tensor(
                 name: t.name, type: t.type, shape: t.shape, rows: t.rows, cols: t.cols,
                 baseSHA256: t.baseSHA256, outputSHA256: t.outputSHA256, terms: terms, sigmaMax: t.sigmaMax,
                 restrained: factors,
@@ -105,7 +108,9 @@ extension Sidecar {
                 componentsRestrained: t.componentsRestrained,
                 kappa: try t.kappa.map { try table.f64($0) },
                 residual: try table.u8(t.residual.data, count: nil), residualCodec: t.residual.codec,
-                residualLength: t.residual.length))
+                residualLength: t.residual.length)
+            record.forwardResidual = try t.forwardResidual.map { try table.u8($0.data, count: nil) }
+            tensors.append(record)
         }
         var s = Sidecar(
             model: Model(format: format, baseSHA256: doc.model.baseSHA256, outputSHA256: doc.model.outputSHA256),

@@ -40,6 +40,11 @@ public enum SidecarWriter {
                 try b.add(p + "kappa", f64: k, shape: [k.count])
             }
             try b.add(p + "residual", dtype: .u8, shape: [t.residual.count], bytes: t.residual)
+            var forward: SidecarDocument.ResidualDoc?
+            if let f = t.forwardResidual {
+                try b.add(p + "forward_residual", dtype: .u8, shape: [f.count], bytes: f)
+                forward = .init(codec: t.residualCodec, length: t.residualLength, data: p + "forward_residual")
+            }
             tensors.append(.init(
                 name: t.name, type: t.type, shape: t.shape, rows: t.rows, cols: t.cols,
                 baseSHA256: t.baseSHA256, outputSHA256: t.outputSHA256, sigmaMax: t.sigmaMax,
@@ -47,7 +52,8 @@ public enum SidecarWriter {
                 componentsRestrained: t.componentsRestrained, terms: terms,
                 restrained: .init(rank: r.rank, u: p + "restrained.u", v: p + "restrained.v"),
                 spectrumBefore: p + "spectrum_before", spectrumAfter: p + "spectrum_after", kappa: kappaKey,
-                residual: .init(codec: t.residualCodec, length: t.residualLength, data: p + "residual")))
+                residual: .init(codec: t.residualCodec, length: t.residualLength, data: p + "residual"),
+                forwardResidual: forward))
         }
         var parts: [String: String] = [:]
         for e in b.entries { parts[e.name] = SHA256Hasher.hex(e.bytes) }
