@@ -21,6 +21,8 @@ public struct DiffArguments: ParsableArguments {
     var json = false
     @Flag(help: "Also compute the condition numbers of both sides (full SVD of each changed tensor; slow on big tensors).")
     var spectra = false
+    @Option(help: "Also write a sidecar that turns A into B: prune-apply A OUT gives B, prune-revert B OUT gives A.")
+    var sidecar: String?
     @Option(help: "How many top singular values of each Δ to report.")
     var top: Int = 8
 
@@ -37,6 +39,14 @@ public struct DiffArguments: ParsableArguments {
         options.topSingularValues = top
         try CLIOutput.running("prune-diff") {
             let report = try ModelDiff.compare(a, b, options: options)
+            if let sidecar {
+                guard a != "-", b != "-" else {
+                    throw CLIUsageError(message: "--sidecar needs A and B as files, not standard input")
+                }
+                let r = try DiffSidecar.write(a: a, b: b, to: sidecar)
+                CLIOutput.err("prune-diff: sidecar \(sidecar): \(r.tensors.count) tensor\(r.tensors.count == 1 ? "" : "s")"
+                              + (r.tensors.isEmpty ? "" : " (" + r.tensors.map { "\($0.name) rank \($0.rank)" }.joined(separator: ", ") + ")"))
+            }
             CLIOutput.out(json ? report.json().serialized(pretty: true) + "\n" : report.text())
         }
     }

@@ -8,6 +8,10 @@ public enum DiffError: LocalizedError, Sendable, Equatable {
     case cannotDecode(path: String, tensor: String, reason: String)
     /// The linear algebra failed on a tensor's difference.
     case numerics(path: String, tensor: String, reason: String)
+    /// `--sidecar` needs A and B to differ only in the values of float tensors.
+    case sidecarLayout(path: String, reason: String)
+    /// The sidecar would overwrite an input.
+    case sidecarIsInput(path: String)
 
     public var errorDescription: String? {
         switch self {
@@ -17,6 +21,10 @@ public enum DiffError: LocalizedError, Sendable, Equatable {
             return "\(p): cannot decode tensor values (\(r); tensor '\(t)')"
         case .numerics(let p, let t, let r):
             return "\(p): singular value computation failed (\(r); tensor '\(t)')"
+        case .sidecarLayout(let p, let r):
+            return "\(p): cannot write a sidecar from A to B: \(r) (--sidecar)"
+        case .sidecarIsInput(let p):
+            return "\(p): refusing to overwrite an input with the sidecar (--sidecar)"
         }
     }
 }
