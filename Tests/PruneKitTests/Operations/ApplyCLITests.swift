@@ -115,6 +115,32 @@ import Testing
         #expect(ApplyTestSupport.bytes(m).first == UInt8(ascii: "{"))
     }
 
+    /// On a terminal (a pty made by script(1)): compressed data is refused, progress is shown;
+    /// off a terminal there is no progress, only the summary line.
+    @Test func terminalRefusalAndProgress() throws {
+        let model = ApplyTestSupport.fixture("llama-tiny/model-q8_0.gguf")
+        let dir = try ApplyTestSupport.scratch("tty")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let m = try ApplyEndToEndTests.makeManifest(
+            .init(label: "", model: "", tensors: ["blk.0.attn_output.weight", "blk.1.ffn_down.weight"], dense: nil),
+            model: model, dir: dir, seed: 12)
+        let script = "/usr/bin/script"
+        #expect(FileManager.default.isExecutableFile(atPath: script), "script(1) (bsdutils) is needed for this test")
+        let refused = try ApplyTestSupport.run(script, ["-qec", "\(apply) \(model) \(m)", "/dev/null"])
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("refusing to write compressed data to a terminal"), "\(refused.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/edits.prune"))
+        let shown = try ApplyTestSupport.run(script, ["-qec", "\(apply) \(model) \(m) -o \(dir)/out.zst", "/dev/null"])
+        #expect(shown.status == 0, "\(shown.stdout)")
+        #expect(shown.stdout.contains("tensor 2/2 (2 edits)"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("edited 2 tensors with 2 edits"))
+        let quiet = try ApplyTestSupport.run(apply, [model, m, "-o", dir + "/out2.zst"])
+        #expect(quiet.status == 0)
+        #expect(!quiet.stderr.contains("tensor 1/2"))
+        #expect(quiet.stderr.split(separator: "\n").count == 1, "\(quiet.stderr)")
+        #expect(ApplyTestSupport.bytes(dir + "/out.zst") == ApplyTestSupport.bytes(dir + "/out2.zst"))
+    }
+
     @Test func usageErrorsExit64() throws {
         let r = try ApplyTestSupport.run(apply, ["a", "b", "--restraint", "cubic"])
         #expect(r.status == 64, "\(r.stderr)")
