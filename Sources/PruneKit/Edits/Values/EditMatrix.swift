@@ -31,16 +31,5 @@ public struct EditMatrix: Sendable, Equatable {
     }
 }
 
-/// Converts an IEEE half-precision bit pattern to Float (exact).
-func halfToFloat(_ h: UInt16) -> Float {
-    let sign = UInt32(h >> 15) << 31
-    let exp = Int((h >> 10) & 0x1F)
-    let mant = UInt32(h & 0x3FF)
-    if exp == 0 {
-        // Zero or subnormal: mant · 2^-24, exact in Float.
-        let magnitude = Float(mant) * Float(sign: .plus, exponent: -24, significand: 1)
-        return sign != 0 ? -magnitude : magnitude
-    }
-    if exp == 31 { return Float(bitPattern: sign | 0x7F80_0000 | (mant << 13)) }
-    return Float(bitPattern: sign | UInt32(exp - 15 + 127) << 23 | (mant << 13))
-}
+/// Converts an IEEE half-precision bit pattern to Float (exact), with the codec's conversion.
+func halfToFloat(_ h: UInt16) -> Float { HalfFloat.toFloat(h) }
