@@ -9,26 +9,39 @@ import Foundation
 public enum ModelDiff {
     public static func compare(_ pathA: String, _ pathB: String, options: DiffOptions = DiffOptions(),
                                progress: ((_ done: Int, _ total: Int, _ tensor: String) -> Void)? = nil) throws -> DiffReport {
-        let a = try DiffTensorSource(streaming: pathA)
+        var a = try DiffTensorSource(streaming: pathA)
         var b = try DiffTensorSource(streaming: pathB)
         var layout = DiffLayoutComparer.compare(a.header, b.header)
         layout.compressedA = a.compressed
         layout.compressedB = b.compressed
-        if layout.orderDiffers { b = try DiffTensorSource(randomAccess: pathB) }
-
-        var byNameB: [String: TensorInfo] = [:]
+        // Tensors stored in different orders: one side is opened for random access (B, or A when B
+        // is standard input, which cannot be read twice) and the other is streamed in its own order.
+        var streamB = false
+        if layout.orderDiffers {
+            if pathB != "-" { b = try DiffTensorSource(randomAccess: pathB) } else {
+                a = try DiffTensorSource(randomAccess: pathA)
+                streamB = true
+            }
+        }
+        var byNameA: [String: TensorInfo] = [:], byNameB: [String: TensorInfo] = [:]
+        for t in a.header.tensors { byNameA[t.name] = t }
         for t in b.header.tensors { byNameB[t.name] = t }
-        let common = a.header.tensors.filter { byNameB[$0.name] != nil }
+        let common = (streamB ? b.header.tensors : a.header.tensors)
+            .filter { byNameA[$0.name] != nil && byNameB[$0.name] != nil }.map(\.name)
         var report = DiffReport(pathA: pathA, pathB: pathB, layout: layout, tensors: [], unchanged: 0)
-        for (i, ta) in common.enumerated() {
-            guard let tb = byNameB[ta.name] else { continue }
-            progress?(i, common.count, ta.name)
+        for (i, name) in common.enumerated() {
+            guard let ta = byNameA[name], let tb = byNameB[name] else { continue }
+            progress?(i, common.count, name)
             let result = try a.withBytes(ta) { bytesA in
                 try b.withBytes(tb) { bytesB in
                     try compareTensor(ta, bytesA, tb, bytesB, pathA: pathA, pathB: pathB, options: options)
                 }
             }
             if let result { report.tensors.append(result) } else { report.unchanged += 1 }
+        }
+        if streamB {
+            let order = Dictionary(a.header.tensors.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { x, _ in x })
+            report.tensors.sort { (order[$0.name] ?? 0) < (order[$1.name] ?? 0) }
         }
         progress?(common.count, common.count, "")
         return report

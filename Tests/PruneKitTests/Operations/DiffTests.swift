@@ -135,3 +135,41 @@ import Testing
         #expect(r.stderr.split(separator: "\n").count == 1)
     }
 }
+
+/// Inputs on standard input and tensors stored in another order.
+@Suite("DiffInputs") struct DiffInputTests {
+    @Test("a reordered copy is reported as an order difference only, with either side on stdin")
+    func reorderedAndStdin() throws {
+        let dir = try ReportTest.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = try ReportTest.fixture("gpt2-tiny", "model.safetensors")
+        let reordered = dir + "/reordered.safetensors"
+        let py = try ReportTest.run("/usr/bin/env", ["python3", "-c", """
+            import json
+            raw = open('\(base)', 'rb').read()
+            n = int.from_bytes(raw[:8], 'little'); h = json.loads(raw[8:8 + n]); data = raw[8 + n:]
+            meta = h.pop('__metadata__', None)
+            names = sorted(h, key=lambda k: h[k]['data_offsets'][0], reverse=True)
+            out, blobs, off = {}, [], 0
+            if meta is not None: out['__metadata__'] = meta
+            for k in names:
+                lo, hi = h[k]['data_offsets']
+                out[k] = dict(h[k], data_offsets=[off, off + hi - lo]); blobs.append(data[lo:hi]); off += hi - lo
+            hb = json.dumps(out).encode(); hb += b' ' * ((8 - len(hb) % 8) % 8)
+            open('\(reordered)', 'wb').write(len(hb).to_bytes(8, 'little') + hb + b''.join(blobs))
+            """])
+        #expect(py.status == 0, "\(py.stderr)")
+        let exe = try ReportTest.binary("prune-diff")
+        for command in ["'\(exe)' --json '\(base)' - < '\(reordered)'", "'\(exe)' --json - '\(reordered)' < '\(base)'",
+                        "'\(exe)' --json '\(base)' '\(reordered)'"] {
+            let r = try ReportTest.sh(command)
+            #expect(r.status == 0, "\(command): \(r.stderr)")
+            let j = try ReportTest.parseJSON(r.stdout)
+            #expect((j["tensors"] as? [Any])?.count == 0)
+            #expect(j["unchanged"] as? Int == 52)
+            let layout = try #require(j["layout"] as? [String: Any])
+            #expect(layout["order_differs"] as? Bool == true)
+            #expect(layout["identical"] as? Bool == false)
+        }
+    }
+}
