@@ -15,7 +15,9 @@ public enum GGUFParser {
 
     static func pad(_ x: Int, _ alignment: Int) -> Int {
         let r = x % alignment
-        return r == 0 ? x : x + (alignment - r)
+        if r == 0 { return x }
+        let (v, o) = x.addingReportingOverflow(alignment - r)
+        return o ? Int.max : v   // saturate: callers then fail their own overflow checks
     }
 
     public static func parseHeader(_ stream: ByteStream) throws -> GGUFHeader {
@@ -76,14 +78,17 @@ public enum GGUFParser {
             guard nDims <= maxDimensions else { throw GGUFError.tooManyDimensions(path: p, tensor: name, nDims: nDims) }
             var ne: [Int] = []
             var count = 1
+            var nonZero = 1   // product ignoring zero dims: every partial product must fit as well
             var overflow = false
             for d in 0..<Int(nDims) {
                 let raw = Int64(bitPattern: try stream.readUInt64(what: "ne[\(d)] of tensor '\(name)'"))
                 if raw < 0 { throw GGUFError.negativeDimension(path: p, tensor: name, dim: d, value: raw) }
                 ne.append(Int(raw))
                 let (c, o) = count.multipliedReportingOverflow(by: Int(raw))
-                overflow = overflow || o
+                let (z, o2) = nonZero.multipliedReportingOverflow(by: max(Int(raw), 1))
+                overflow = overflow || o || o2
                 count = c
+                nonZero = z
             }
             if overflow { throw GGUFError.elementCountOverflow(path: p, tensor: name) }
             let rawType = try stream.readUInt32(what: "the type of tensor '\(name)'")
@@ -120,7 +125,8 @@ public enum GGUFParser {
             tensors.append(TensorInfo(name: info.name, type: .ggml(info.type), shape: info.ne, offset: expected, byteCount: info.nbytes))
             let padded = pad(info.nbytes, alignment)
             let (next, o) = expected.addingReportingOverflow(padded)
-            if o || padded < info.nbytes { throw GGUFError.dataOverflow(path: p, tensor: info.name) }
+            let (_, o2) = dataStart.addingReportingOverflow(next)
+            if o || o2 || padded < info.nbytes { throw GGUFError.dataOverflow(path: p, tensor: info.name) }
             expected = next
         }
         let header = GGUFHeader(version: version, keyValues: kvs, tensors: tensors, alignment: alignment, dataStart: dataStart)

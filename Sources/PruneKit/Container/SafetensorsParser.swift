@@ -73,13 +73,18 @@ public enum SafetensorsParser {
                 }
                 throw SafetensorsError.overlap(path: p, tensor: info.name, other: other, begin: begin)
             }
-            // Size: shape product × dtype bits, checked.
+            // Size: shape product × dtype bits, checked. The product of the non-zero dimensions
+            // must fit too, so that any partial product (rows × cols views) is safe for callers.
             var count = 1
+            var nonZero = 1
             for d in info.shape {
                 let (c, o) = count.multipliedReportingOverflow(by: d)
-                if o { throw SafetensorsError.sizeOverflow(path: p, tensor: info.name) }
+                let (z, o2) = nonZero.multipliedReportingOverflow(by: Swift.max(d, 1))
+                if o || o2 { throw SafetensorsError.sizeOverflow(path: p, tensor: info.name) }
                 count = c
+                nonZero = z
             }
+            if header8Overflow(end) { throw SafetensorsError.sizeOverflow(path: p, tensor: info.name) }
             guard case .safetensors(let dtype) = info.type else { continue }
             let (bits, o) = count.multipliedReportingOverflow(by: dtype.bitWidth)
             if o { throw SafetensorsError.sizeOverflow(path: p, tensor: info.name) }
@@ -104,6 +109,11 @@ public enum SafetensorsParser {
             }
         }
         return header
+    }
+
+    /// Whether a data offset cannot be turned into a file offset (8 + header + offset overflows).
+    private static func header8Overflow(_ end: Int) -> Bool {
+        end > Int.max - Int(maxHeaderLength) - 8
     }
 
     private static func parseEntry(_ name: String, _ value: JSONNode, path p: String) throws -> (info: TensorInfo, end: Int) {
