@@ -62,3 +62,45 @@ import Testing
         }
     }
 }
+
+@Suite("K-quant symmetric search") struct KQuantSymmetricSearchTests {
+    /// The sixteen-lane Q6_K search against the scalar one, sub-block by sub-block.
+    @Test func vectorMatchesScalar() {
+        var rng = QuantTestSupport.Rng(seed: 616)
+        let scratch = KQuantSearch16.Scratch()
+        var x = [Float](repeating: 0, count: 256)
+        var vecLevels = [Int8](repeating: 0, count: 256)
+        var refLevels = [Int8](repeating: 0, count: 256)
+        for trial in 0..<3000 {
+            for j in 0..<16 {
+                let kind = Int(rng.next() % 8)
+                let scale = Float(pow(10, rng.uniform() * 8 - 6))
+                for i in 0..<16 {
+                    let v: Float
+                    switch kind {
+                    case 0: v = 0
+                    case 1: v = scale
+                    case 2: v = -scale
+                    case 3: v = i == 3 ? -scale : 1e-20
+                    case 4: v = -scale * Float(rng.uniform())
+                    default: v = rng.normal() * scale
+                    }
+                    x[16 * j + i] = v
+                }
+            }
+            let fit = x.withUnsafeBufferPointer { xp in
+                vecLevels.withUnsafeMutableBufferPointer { KQuantSearch16.symmetric(nmax: 32, x: xp.baseAddress!, levels: $0.baseAddress!, scratch: scratch) }
+            }
+            for j in 0..<16 {
+                let ref = x.withUnsafeBufferPointer { xp in
+                    refLevels.withUnsafeMutableBufferPointer {
+                        KQuantSearch.symmetric(n: 16, nmax: 32, x: xp.baseAddress! + 16 * j, levels: $0.baseAddress! + 16 * j)
+                    }
+                }
+                #expect(ref.bitPattern == fit[j].bitPattern, "trial \(trial) sub-block \(j): scalar \(ref) vs lanes \(fit[j])")
+            }
+            #expect(refLevels == vecLevels, "trial \(trial): levels differ")
+            if refLevels != vecLevels { break }
+        }
+    }
+}
