@@ -39,7 +39,6 @@ enum Q6_K: BlockCodec {
     static func encode(_ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, blocks: Int) -> Int? {
         let levels = UnsafeMutablePointer<Int8>.allocate(capacity: 256)
         let scales = UnsafeMutablePointer<Float>.allocate(capacity: 16)
-        let search = KQuantSearch16.Scratch()
         defer { levels.deallocate(); scales.deallocate() }
         var failed: Int?
         for b in 0..<blocks {
@@ -47,9 +46,8 @@ enum Q6_K: BlockCodec {
             let block = dst + bytesPerBlock * b
             var maxScale: Float = 0
             var maxAbsScale: Float = 0
-            let fitted = KQuantSearch16.symmetric(nmax: 32, x: x, levels: levels, scratch: search)
             for ib in 0..<16 {
-                let scale = fitted[ib]
+                let scale = KQuantSearch.symmetric(n: 16, nmax: 32, x: x + 16 * ib, levels: levels + 16 * ib)
                 scales[ib] = scale
                 if scale.magnitude > maxAbsScale {
                     maxAbsScale = scale.magnitude
