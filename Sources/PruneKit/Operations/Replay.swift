@@ -19,16 +19,7 @@ enum Replay {
         do {
             summary = try rewriter.run(select: { header in
                 dataBytes = header.tensors.map { $0.offset + $0.byteCount }.max() ?? 0
-                guard header.format == sidecar.model.format else {
-                    throw ApplyError.formatMismatch(path: modelName, sidecar: sidecarName, model: header.format,
-                                                    recorded: sidecar.model.format)
-                }
-                for t in sidecar.tensors {
-                    guard let info = header.tensors.first(where: { $0.name == t.name }) else {
-                        throw ApplyError.missingTensor(path: modelName, tensor: t.name, sidecar: sidecarName)
-                    }
-                    _ = try TensorEditor.check(info, against: t, path: modelName, sidecar: sidecarName)
-                }
+                try TensorEditor.checkHeader(header, against: sidecar, path: modelName, sidecar: sidecarName)
                 return Set(records.keys)
             }, transform: { info, bytes in
                 guard let rec = records[info.name] else { return nil }

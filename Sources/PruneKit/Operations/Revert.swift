@@ -31,16 +31,7 @@ public enum Revert {
         do {
             summary = try ModelRewriter(input: model, output: staging.rewriterTarget, options: options).run(select: { header in
                 dataBytes = header.tensors.map { $0.offset + $0.byteCount }.max() ?? 0
-                guard header.format == sidecar.model.format else {
-                    throw ApplyError.formatMismatch(path: modelName, sidecar: sidecarPath, model: header.format,
-                                                    recorded: sidecar.model.format)
-                }
-                for t in sidecar.tensors {
-                    guard let info = header.tensors.first(where: { $0.name == t.name }) else {
-                        throw ApplyError.missingTensor(path: modelName, tensor: t.name, sidecar: sidecarPath)
-                    }
-                    _ = try TensorEditor.check(info, against: t, path: modelName, sidecar: sidecarPath)
-                }
+                try TensorEditor.checkHeader(header, against: sidecar, path: modelName, sidecar: sidecarPath)
                 return Set(records.keys)
             }, transform: { info, bytes in
                 guard let rec = records[info.name] else { return nil }

@@ -97,6 +97,21 @@ enum TensorEditor {
         return (rows, cols)
     }
 
+    /// Checks that a model carries, in the recorded format, every tensor the sidecar records, each with
+    /// its recorded type and shape (replay reads the base, revert the edited model: both need this).
+    static func checkHeader(_ header: ModelHeader, against sidecarFile: Sidecar, path: String, sidecar: String) throws {
+        guard header.format == sidecarFile.model.format else {
+            throw ApplyError.formatMismatch(path: path, sidecar: sidecar, model: header.format,
+                                            recorded: sidecarFile.model.format)
+        }
+        for t in sidecarFile.tensors {
+            guard let info = header.tensors.first(where: { $0.name == t.name }) else {
+                throw ApplyError.missingTensor(path: path, tensor: t.name, sidecar: sidecar)
+            }
+            _ = try check(info, against: t, path: path, sidecar: sidecar)
+        }
+    }
+
     static func factored(_ record: Sidecar.Tensor) throws -> FactoredDelta {
         try FactoredDelta(rows: record.rows, cols: record.cols, rank: record.restrained.rank,
                           u: record.restrained.u, v: record.restrained.v, tensor: record.name)
