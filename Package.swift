@@ -12,6 +12,7 @@ let package = Package(
     ] + commands.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -26,14 +27,19 @@ let package = Package(
             name: "PruneKit",
             dependencies: ["CBLAS", "CLAPACKE", "CZstd", "CCrypto"]
         ),
+        // ROME, MEMIT and AlphaEdit on the CPU: key statistics, hyperparameters, the optimisation.
+        .target(
+            name: "PruneFacts",
+            dependencies: ["PruneKit", "CBLAS", "CLAPACKE", .product(name: "Yams", package: "Yams")]
+        ),
         .target(
             name: "PruneCLI",
-            dependencies: ["PruneKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PruneKit", "PruneFacts", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ] + commands.map { .executableTarget(name: $0, dependencies: ["PruneCLI"], path: "Sources/\($0)") } + [
         .testTarget(
             name: "PruneKitTests",
-            dependencies: ["PruneKit", "PruneCLI"],
+            dependencies: ["PruneKit", "PruneCLI", "PruneFacts"],
             resources: [.copy("Resources")]
         ),
         // Benchmarks print ratios against a baseline measured in the same run; the fuzz driver
