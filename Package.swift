@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "PruneFormats", targets: ["PruneFormats"]),
         .library(name: "PruneKit", targets: ["PruneKit"]),
+        .library(name: "PruneTokenizers", targets: ["PruneTokenizers"]),
     ] + commands.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +33,11 @@ let package = Package(
         .target(
             name: "PruneKit",
             dependencies: ["PruneFormats", "CBLAS", "CLAPACKE", "CZstd"]
+        ),
+        // Tokenizers: Hugging Face tokenizer.json, SentencePiece tokenizer.model and GGUF vocabularies.
+        .target(
+            name: "PruneTokenizers",
+            dependencies: ["PruneFormats"]
         ),
         .target(
             name: "PruneCLI",
