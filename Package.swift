@@ -3,7 +3,7 @@ import PackageDescription
 
 // Executables are thin: argument parsing and process I/O live in PruneCLI,
 // every piece of logic lives in PruneKit.
-let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect"]
+let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect", "prune-tokenize"]
 
 let package = Package(
     name: "prune",
@@ -41,12 +41,12 @@ let package = Package(
         ),
         .target(
             name: "PruneCLI",
-            dependencies: ["PruneFormats", "PruneKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ] + commands.map { .executableTarget(name: $0, dependencies: ["PruneCLI"], path: "Sources/\($0)") } + [
         .testTarget(
             name: "PruneKitTests",
-            dependencies: ["PruneFormats", "PruneKit", "PruneCLI"],
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneCLI"],
             resources: [.copy("Resources")]
         ),
         // Benchmarks print ratios against a baseline measured in the same run; the fuzz driver
