@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 import PruneKit
 
 /// The hyperparameters of ROME, MEMIT and AlphaEdit under the names their repositories use

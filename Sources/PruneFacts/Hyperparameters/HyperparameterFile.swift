@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 import PruneKit
 import Yams
 

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 import PruneKit
 
 /// Hyperparameter overrides from one place (a `--hparams` file or a manifest line), as a JSON object

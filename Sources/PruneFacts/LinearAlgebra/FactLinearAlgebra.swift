@@ -1,4 +1,5 @@
 import CLAPACKE
+import PruneFormats
 import PruneKit
 
 /// The dense solves of the three methods, in float64 over LAPACK (one BLAS thread: the results do not

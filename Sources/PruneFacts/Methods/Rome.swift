@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 import PruneKit
 
 /// ROME (Meng et al., 2022) on the fact engine's network: k̄ over the context templates, u = C⁻¹k̄ /

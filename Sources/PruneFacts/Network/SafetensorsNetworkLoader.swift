@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 import PruneKit
 
 /// Reads a Hugging Face folder (config.json + model.safetensors) of a GPT-2 or Llama-family model

@@ -1,3 +1,4 @@
+import PruneFormats
 import PruneKit
 
 /// A fact line of a manifest, parsed: the method, its requests and the line's hyperparameter

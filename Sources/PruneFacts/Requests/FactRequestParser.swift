@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 import PruneKit
 
 /// Reads fact lines of a manifest (prune-manifest(5)):

@@ -1,5 +1,6 @@
 import Foundation
 import CBLAS
+import PruneFormats
 import PruneKit
 
 /// Σ k kᵀ and the count of keys k (the inputs of one layer's MLP down projection) over a text:

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 import PruneKit
 
 /// The safetensors form of `KeyStatistics`: tensors `sum` (F64 [m, m]) and `count` (I64 [1]);

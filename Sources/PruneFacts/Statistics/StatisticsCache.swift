@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 import PruneKit
 
 /// Where computed statistics are kept between runs: `$PRUNE_CACHE`, else `$XDG_CACHE_HOME/prune`,

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 import PruneKit
 
 /// The text key statistics are computed over (`--stats-text FILE`): plain text with one document a

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PruneFacts
+@testable import PruneFormats
 @testable import PruneKit
 
 /// Helpers of the fact-engine tests.

@@ -1,5 +1,6 @@
 import Foundation
 @testable import PruneFacts
+@testable import PruneFormats
 @testable import PruneKit
 
 /// The reference tokenizer (transformers' AutoTokenizer) behind a pipe, for tests that must use

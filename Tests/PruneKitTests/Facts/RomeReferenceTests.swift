@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PruneFacts
+@testable import PruneFormats
 @testable import PruneKit
 
 /// ROME against the torch reference run of the fixtures (rome-reference.{json,safetensors}, made by
