@@ -48,7 +48,7 @@ import Testing
         guard case .array(let ts)? = ref["context_templates"] else { throw FactTest.Failure("no templates") }
         let templates = ts.compactMap(\.stringValue)
         let reqs = try FactTest.json(try FactTest.fixture(model, "requests.json"))
-        guard case .array(let all)? = reqs else { throw FactTest.Failure("no requests") }
+        guard case .array(let all) = reqs else { throw FactTest.Failure("no requests") }
         var eff = 0.0, para = 0.0, nb = 0.0, nbCount = 0
         let n = 20
         for q in all.prefix(n) {
