@@ -10,6 +10,7 @@
 import Foundation
 import CZstd
 import PruneKit
+import PruneFormats
 
 var seconds = 30.0
 var secondsGiven = false
