@@ -47,8 +47,8 @@ public struct StatsComputeCommand: ParsableCommand {
 
     public func run() throws {
         try CLIRun.guarding(tool: "prune-stats") {
-            if output == model || output == text || FileIdentity.same(output, model) || FileIdentity.same(output, text) {
-                throw ApplyError.sameFile(path: output)
+            for (input, what) in [(model, "the model"), (text, "the text")] where output == input || FileIdentity.same(output, input) {
+                throw ApplyError.outputIsInput(path: output, option: "-o", input: input, what: what)
             }
             let n = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
             let start = Date()
@@ -80,7 +80,9 @@ public struct StatsMergeCommand: ParsableCommand {
 
     public func run() throws {
         try CLIRun.guarding(tool: "prune-stats") {
-            for i in inputs where i == output || FileIdentity.same(i, output) { throw ApplyError.sameFile(path: output) }
+            for i in inputs where i == output || FileIdentity.same(i, output) {
+                throw ApplyError.outputIsInput(path: output, option: "-o", input: i, what: "a statistics file to merge")
+            }
             let s = try StatisticsJob.merge(inputs)
             try KeyStatisticsFile.write(s, to: output)
             CLIRun.stderr("prune-stats: merged \(inputs.count) files: layer \(s.layer), \(s.count) tokens of \(s.documents) documents; wrote \(output)")
