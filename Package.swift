@@ -70,6 +70,8 @@ let package = Package(
         // feeds random/mutated bytes to both parsers for a bounded time.
         .executableTarget(name: "prune-bench-io", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-io"),
         .executableTarget(name: "prune-bench-restraint", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-restraint"),
+        .executableTarget(name: "prune-bench-facts", dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneFacts"],
+                          path: "Benchmarks/prune-bench-facts"),
         .executableTarget(name: "prune-fuzz", dependencies: ["PruneFormats", "PruneKit", "CZstd"], path: "Benchmarks/prune-fuzz"),
     ]
 )
