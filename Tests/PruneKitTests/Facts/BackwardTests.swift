@@ -3,7 +3,9 @@ import Testing
 @testable import PruneFacts
 
 /// The backward through the blocks above a layer, the final norm and the head, against central
-/// finite differences of the forward (in float64 sums of float32 runs), on both fixtures.
+/// finite differences of the forward (Richardson-extrapolated), on both fixtures. The forward runs in
+/// float32, whose rounding limits a difference quotient to about 1 %; the tight check of the same
+/// gradient is against torch's (RomeReferenceTests: ∂loss/∂δ at step 0 within 1e-3).
 @Suite struct BackwardTests {
     /// L(h) = Σ_p Σ_v c[p, v] · logits[p, v] with fixed random c, over positions of a sequence whose
     /// residual after block `layer` is h; returns L and ∂L/∂h at `position`.
@@ -27,9 +29,13 @@ import Testing
         let dh = net.backward(dtop, through: acts, from: layer + 1)
         var analytic = 0.0
         for j in 0..<d { analytic += Double(dh[position * d + j]) * Double(direction[j]) }
-        var plus = base, minus = base
-        for j in 0..<d { plus[position * d + j] += eps * direction[j]; minus[position * d + j] -= eps * direction[j] }
-        let numeric = (loss(plus).0 - loss(minus).0) / (2 * Double(eps))
+        func central(_ h: Float) -> Double {
+            var plus = base, minus = base
+            for j in 0..<d { plus[position * d + j] += h * direction[j]; minus[position * d + j] -= h * direction[j] }
+            return (loss(plus).0 - loss(minus).0) / (2 * Double(h))
+        }
+        // Richardson: the O(h²) error of the central difference cancels.
+        let numeric = (4 * central(eps / 2) - central(eps)) / 3
         return (analytic, numeric)
     }
 
@@ -40,8 +46,8 @@ import Testing
         var rng = SplitMix(seed: UInt64(layer + 1))
         for position in [2, 5] {
             let dir = (0..<net.config.hiddenSize).map { _ in rng.nextFloat() }
-            let (a, n) = Self.probe(net, ids: ids, layer: layer, position: position, direction: dir, eps: 3e-2)
-            #expect(abs(a - n) <= 2e-3 * max(abs(n), 0.1), "layer \(layer) position \(position): analytic \(a) vs numeric \(n)")
+            let (a, n) = Self.probe(net, ids: ids, layer: layer, position: position, direction: dir, eps: 6e-2)
+            #expect(abs(a - n) <= 1e-2 * max(abs(n), 0.2), "layer \(layer) position \(position): analytic \(a) vs numeric \(n)")
         }
     }
 }
