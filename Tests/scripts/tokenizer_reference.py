@@ -9,10 +9,17 @@
   split PATTERN TEXTS.json        the pieces of tokenizers' Split(Regex(PATTERN), "isolated")
   train-sp OUTDIR TEXTS.json      trains small SentencePiece BPE models with various normalizer
                                   settings on heldout.txt, writes them and their reference ids
-  make-gguf SRC OUT PRE           a vocabulary-only GGUF: SRC's metadata with tokenizer.ggml.pre = PRE
+  make-gguf SRC OUT PRE [KEY=true|false]
+                                  a vocabulary-only GGUF: SRC's metadata with tokenizer.ggml.pre = PRE
+                                  (and a bool key set)
   gguf FILE TEXTS.json            llama.cpp (llama-cpp-python, vocab_only): tokenize(add_bos=True,
                                   special=True) and llama_detokenize  [needs /work/venv-llama; the
                                   output is checked in, CI does not run this mode]
+  synthetic-ggufs OUTDIR          writes the GGUFs of SYNTHETIC_GGUFS (fixture vocabularies with other
+                                  pre-tokenizer types and flags); prints {name: path}
+  gguf-refs OUT.json              (venv python) llama.cpp's ids for every fixture GGUF and the
+                                  synthetic GGUFs of SYNTHETIC_GGUFS, on the stress list and both
+                                  heldout.txt files: the checked-in Resources/tokenizer-llamacpp-reference.json.zst
 
 TEXTS.json is a JSON array of strings; output is JSON on stdout.
 """
@@ -115,12 +122,12 @@ def train_sp(outdir, tpath):
     print(json.dumps(result))
 
 
-def make_gguf(src, out, pre):
+def make_gguf(src, out, pre, setting=None):
     from gguf import GGUFReader, GGUFWriter, GGUFValueType
     r = GGUFReader(src)
     w = GGUFWriter(out, r.fields["general.architecture"].contents())
     for k, f in r.fields.items():
-        if k.startswith("GGUF.") or k in ("general.architecture", "tokenizer.ggml.pre"):
+        if k.startswith("GGUF.") or k in ("general.architecture", "tokenizer.ggml.pre") or (setting and k == setting.split("=")[0]):
             continue
         t = f.types[0]
         if t == GGUFValueType.ARRAY:
@@ -128,20 +135,110 @@ def make_gguf(src, out, pre):
         else:
             w.add_key_value(k, f.contents(), t)
     w.add_key_value("tokenizer.ggml.pre", pre, GGUFValueType.STRING)
+    if setting:
+        key, value = setting.split("=")
+        w.add_key_value(key, value == "true", GGUFValueType.BOOL)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
 
 
-def gguf_ref(path, tpath):
+# name: (source fixture GGUF, tokenizer.ggml.pre, bool key setting)
+SYNTHETIC_GGUFS = {
+    "gpt2-llama-bpe": ("gpt2-tiny/model-f32.gguf", "llama-bpe", None),
+    "gpt2-llama-bpe-bos": ("gpt2-tiny/model-f32.gguf", "llama-bpe", "tokenizer.ggml.add_bos_token=true"),
+    "gpt2-qwen2": ("gpt2-tiny/model-f32.gguf", "qwen2", None),
+    "gpt2-smollm": ("gpt2-tiny/model-f32.gguf", "smollm", None),
+    "gpt2-default": ("gpt2-tiny/model-f32.gguf", "default", None),
+    "gpt2-falcon": ("gpt2-tiny/model-f32.gguf", "falcon", None),
+    "llama-no-space-prefix": ("llama-tiny/model-f32.gguf", "default", "tokenizer.ggml.add_space_prefix=false"),
+    "llama-eos": ("llama-tiny/model-f32.gguf", "default", "tokenizer.ggml.add_eos_token=true"),
+}
+
+FIXTURE_GGUFS = [m + "/model-" + q + ".gguf" for m in ("gpt2-tiny", "llama-tiny") for q in ("f32", "f16", "q8_0", "q4_k_m")]
+
+
+def fixtures_dir():
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.environ.get("PRUNE_FIXTURES") or os.path.normpath(os.path.join(here, "..", "..", "..", "shared", "fixtures"))
+
+
+def all_texts():
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "PruneKitTests", "Resources", "tokenizer-stress.json"), encoding="utf-8") as f:
+        out = json.load(f)
+    for m in ("gpt2-tiny", "llama-tiny"):
+        with open(os.path.join(fixtures_dir(), m, "heldout.txt"), "rb") as f:
+            lines = f.read().split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        out += [l.decode("utf-8") for l in lines]
+    return out
+
+
+def gguf_refs(outpath):
+    import hashlib
+    import subprocess
+    import tempfile
+    import llama_cpp
+    tlist = all_texts()
+    tmp = tempfile.mkdtemp()
+    tpath = os.path.join(tmp, "texts.json")
+    with open(tpath, "w", encoding="utf-8") as f:
+        json.dump(tlist, f)
+    files = {f: os.path.join(fixtures_dir(), f) for f in FIXTURE_GGUFS}
+    made = subprocess.run(["python3", os.path.abspath(__file__), "synthetic-ggufs", tmp], check=True, stdout=subprocess.PIPE).stdout
+    files.update(json.loads(made))
+    refs, keys = {}, {}
+    for name, path in files.items():
+        r = [compact(t, e) for t, e in zip(tlist, gguf_results(path, tlist))]
+        key = hashlib.sha256(json.dumps(r).encode()).hexdigest()[:16]
+        refs[key] = r
+        keys[name] = key
+    digest = texts_digest(tlist)
+    with open(outpath, "wb") as f:
+        f.write(zstd_compress(json.dumps({"llama_cpp_python": llama_cpp.__version__, "texts_sha256": digest, "text_count": len(tlist),
+                   "files": keys, "references": refs}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")))
+
+
+def zstd_compress(data):
+    import subprocess
+    return subprocess.run(["zstd", "-19", "-q", "-c"], input=data, stdout=subprocess.PIPE, check=True).stdout
+
+
+def texts_digest(tlist):
+    import hashlib
+    return hashlib.sha256(b"".join(t.encode("utf-8") + b"\0" for t in tlist)).hexdigest()
+
+
+def synthetic_ggufs(outdir):
+    files = {}
+    for name, (src, pre, setting) in SYNTHETIC_GGUFS.items():
+        out = os.path.join(outdir, name + ".gguf")
+        make_gguf(os.path.join(fixtures_dir(), src), out, pre, setting)
+        files[name] = out
+    print(json.dumps(files))
+
+
+def compact(text, e):
+    """{"p": plain ids, "s": ids with BOS/EOS when they differ, "d": decoded text when it differs}."""
+    c = {"p": " ".join(map(str, e["plain"]))}
+    if e["special"] != e["plain"]:
+        c["s"] = " ".join(map(str, e["special"]))
+    if e["decoded"] != text:
+        c["d"] = e["decoded"]
+    return c
+
+
+def gguf_results(path, tlist):
     import ctypes
     import llama_cpp
     from llama_cpp import Llama
     m = Llama(model_path=path, vocab_only=True, verbose=False)
     vocab = llama_cpp.llama_model_get_vocab(m.model)
     out = []
-    for t in texts(tpath):
+    for t in tlist:
         ids = m.tokenize(t.encode("utf-8"), add_bos=True, special=True)
         plain = m.tokenize(t.encode("utf-8"), add_bos=False, special=True)
         arr = (llama_cpp.llama_token * max(1, len(plain)))(*plain)
@@ -149,7 +246,11 @@ def gguf_ref(path, tpath):
         buf = ctypes.create_string_buffer(size)
         n = llama_cpp.llama_detokenize(vocab, arr, len(plain), buf, size, False, True)
         out.append({"special": ids, "plain": plain, "decoded": buf.raw[:n].decode("utf-8", "replace")})
-    print(json.dumps(out))
+    return out
+
+
+def gguf_ref(path, tpath):
+    print(json.dumps(gguf_results(path, texts(tpath))))
 
 
 def main():
@@ -163,7 +264,11 @@ def main():
     elif a[0] == "train-sp":
         train_sp(a[1], a[2])
     elif a[0] == "make-gguf":
-        make_gguf(a[1], a[2], a[3])
+        make_gguf(a[1], a[2], a[3], a[4] if len(a) > 4 else None)
+    elif a[0] == "synthetic-ggufs":
+        synthetic_ggufs(a[1])
+    elif a[0] == "gguf-refs":
+        gguf_refs(a[1])
     elif a[0] == "gguf":
         gguf_ref(a[1], a[2])
     else:
