@@ -6,6 +6,9 @@
   sp MODEL TEXTS.json [--bos ID]  sentencepiece on tokenizer.model; control and unknown piece strings
                                   in a text become their tokens (leftmost-longest), each fragment
                                   between them is encoded on its own (as transformers and llama.cpp do)
+  hf-variants OUTDIR TEXTS.json   folders whose tokenizer.json is gpt2-tiny's with other normalizers,
+                                  pre-tokenizers, added tokens and post-processors (HF_VARIANTS), and
+                                  `tokenizers`' ids for each: {name: [{"plain", "special", "decoded"}]}
   split PATTERN TEXTS.json        the pieces of tokenizers' Split(Regex(PATTERN), "isolated")
   train-sp OUTDIR TEXTS.json      trains small SentencePiece BPE models with various normalizer
                                   settings on heldout.txt, writes them and their reference ids
@@ -86,6 +89,85 @@ def sp_ref(model, tpath, bos=None):
         plain = sp_encode(sp, t)
         out.append({"plain": plain, "special": ([bos] if bos is not None else []) + plain, "decoded": sp.decode(plain)})
     print(json.dumps(out))
+
+
+LLAMA3 = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+QWEN2 = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+
+
+def byte_level(prefix, regex):
+    return {"type": "ByteLevel", "add_prefix_space": prefix, "trim_offsets": True, "use_regex": regex}
+
+
+def split_step(pattern, behavior="Isolated", invert=False, literal=False):
+    return {"type": "Split", "pattern": {"String" if literal else "Regex": pattern}, "behavior": behavior, "invert": invert}
+
+
+def template(single, specials):
+    return {"type": "TemplateProcessing", "single": single, "pair": single,
+            "special_tokens": {name: {"id": name, "ids": [i], "tokens": [name]} for name, i in specials.items()}}
+
+
+def added(content, i, special=True, lstrip=False, rstrip=False, single_word=False, normalized=False):
+    return {"id": i, "content": content, "single_word": single_word, "lstrip": lstrip, "rstrip": rstrip,
+            "normalized": normalized, "special": special}
+
+
+HF_VARIANTS = {
+    "llama3-split": dict(pre={"type": "Sequence", "pretokenizers": [split_step(LLAMA3), byte_level(False, False)]},
+                         ignore_merges=True,
+                         post={"type": "Sequence", "processors": [byte_level(True, False) | {"type": "ByteLevel"},
+                               template([{"SpecialToken": {"id": "<|endoftext|>", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+                                        {"<|endoftext|>": 0})]}),
+    "qwen2-nfc": dict(normalizer={"type": "NFC"}, pre={"type": "Sequence", "pretokenizers": [split_step(QWEN2), byte_level(False, False)]}),
+    "smollm-digits": dict(pre={"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": True}, byte_level(False, True)]}),
+    "digit-runs-nfkc": dict(normalizer={"type": "Sequence", "normalizers": [{"type": "NFKC"}]},
+                            pre={"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": False}, byte_level(False, True)]}),
+    "prefix-space-eos": dict(pre=byte_level(True, True),
+                             post=template([{"Sequence": {"id": "A", "type_id": 0}}, {"SpecialToken": {"id": "<|endoftext|>", "type_id": 0}}],
+                                           {"<|endoftext|>": 0})),
+    "icu-regex": dict(pre={"type": "Sequence", "pretokenizers": [split_step(r"\p{Lu}?\p{Ll}+|\p{N}{2}|[^\s\w]+|\s+"), byte_level(False, False)]}),
+    "split-behaviors": dict(pre={"type": "Sequence", "pretokenizers": [
+        split_step(" ", "MergedWithNext", literal=True), split_step(r"[,.!?]", "MergedWithPrevious"),
+        split_step(r"\d+", "Contiguous"), split_step(r"\s+", "Removed", invert=True), byte_level(False, False)]}),
+    "split-removed": dict(pre={"type": "Sequence", "pretokenizers": [split_step(r"\s+", "Removed"), byte_level(False, True)]}),
+    "whitespace-punct": dict(pre={"type": "Sequence", "pretokenizers": [{"type": "Punctuation", "behavior": "Isolated"},
+                                                                         {"type": "WhitespaceSplit"}, byte_level(False, False)]}),
+    "lowercase-strip": dict(normalizer={"type": "Sequence", "normalizers": [{"type": "Strip", "strip_left": True, "strip_right": True},
+                                                                            {"type": "Lowercase"},
+                                                                            {"type": "Replace", "pattern": {"String": "  "}, "content": " "}]},
+                            pre=byte_level(False, True)),
+    "added-token-flags": dict(added=[added("<|user|>", 4096, lstrip=True, rstrip=True), added("hello", 4097, special=False, single_word=True),
+                                     added("école", 4098, special=False, normalized=True), added("<sep>", 4099, rstrip=True),
+                                     added(" 1", 4100, special=False)],
+                              normalizer={"type": "Lowercase"}, pre=byte_level(False, True)),
+}
+
+
+def hf_variants(outdir, tpath):
+    from tokenizers import Tokenizer
+    with open(os.path.join(fixtures_dir(), "gpt2-tiny", "tokenizer.json"), encoding="utf-8") as f:
+        base = json.load(f)
+    tlist = texts(tpath)
+    result = {}
+    for name, v in HF_VARIANTS.items():
+        j = json.loads(json.dumps(base))
+        j["normalizer"] = v.get("normalizer")
+        j["pre_tokenizer"] = v.get("pre", j["pre_tokenizer"])
+        j["post_processor"] = v.get("post", j["post_processor"])
+        j["model"]["ignore_merges"] = v.get("ignore_merges", False)
+        j["added_tokens"] = j["added_tokens"] + v.get("added", [])
+        folder = os.path.join(outdir, name)
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as f:
+            json.dump(j, f, ensure_ascii=False)
+        tok = Tokenizer.from_file(os.path.join(folder, "tokenizer.json"))
+        out = []
+        for t in tlist:
+            plain = tok.encode(t, add_special_tokens=False).ids
+            out.append({"plain": plain, "special": tok.encode(t).ids, "decoded": tok.decode(plain, skip_special_tokens=False)})
+        result[name] = out
+    print(json.dumps(result))
 
 
 def split(pattern, tpath):
@@ -259,6 +341,8 @@ def main():
         hf(a[1], a[2])
     elif a[0] == "sp":
         sp_ref(a[1], a[2], int(a[4]) if len(a) > 4 and a[3] == "--bos" else None)
+    elif a[0] == "hf-variants":
+        hf_variants(a[1], a[2])
     elif a[0] == "split":
         split(a[1], a[2])
     elif a[0] == "train-sp":

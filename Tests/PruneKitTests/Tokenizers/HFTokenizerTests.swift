@@ -30,4 +30,29 @@ import Testing
         }
         #expect(decodeBad.isEmpty, "\(decodeBad.prefix(5))")
     }
+
+    @Test("tokenizer.json variants (Llama-3 and Qwen2 splits, NFC/NFKC/Lowercase/Strip/Replace normalizers, Digits, ByteLevel prefix space, an ICU regex, every Split behaviour and invert, Punctuation/WhitespaceSplit, added tokens with lstrip/rstrip/single_word/normalized, TemplateProcessing BOS/EOS, ignore_merges) give tokenizers' ids and decode")
+    func variants() throws {
+        let texts = try TokTest.allTexts()
+        let dir = try TokTest.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let extra = ["<|user|> hi", "a <|user|>  b", "hello world hellos xhello hello", "École ÉCOLE école", "x<sep>   y", " 1 12 1", "<|user|><sep>"]
+        let all = texts + extra
+        let out = try TokTest.python(["hf-variants", dir, try TokTest.writeTexts(all, in: dir)])
+        guard let variants = try JSONSerialization.jsonObject(with: out) as? [String: Any] else { throw TokTest.Failure("hf-variants output") }
+        #expect(variants.count == 11)
+        for (name, value) in variants.sorted(by: { $0.key < $1.key }) {
+            let tok = try TokenizerLoader.load(path: dir + "/" + name)
+            let refs = try TokTest.refs(value)
+            let plain = TokTest.mismatches(all, { tok.encode($0, addSpecialTokens: false) }, refs.map(\.plain))
+            #expect(plain.isEmpty, "\(name): \(plain)")
+            let special = TokTest.mismatches(all, { tok.encode($0) }, refs.map(\.special))
+            #expect(special.isEmpty, "\(name): \(special)")
+            var bad: [String] = []
+            for (t, r) in zip(all, refs) where Array(tok.decode(r.plain).utf8) != Array((r.decoded ?? "").utf8) && bad.count < 3 {
+                bad.append(JSONText.quote(t))
+            }
+            #expect(bad.isEmpty, "\(name) decode: \(bad)")
+        }
+    }
 }
