@@ -10,7 +10,7 @@ struct BPEModel: Sendable {
     let scalarIDs: ScalarIDTable
     /// `ignore_merges`: a word that is itself a token becomes that token. Keys are the word's raw
     /// bytes (byte-level vocabularies: the bytes the characters stand for).
-    let wholeWordIDs: [[UInt8]: Int32]?
+    let wholeWordIDs: ByteStringTable?
     /// `byte_fallback`: the ids of `<0x00>`…`<0xFF>` (-1 when absent).
     let byteFallbackIDs: [Int32]?
     let unknownID: Int32?
@@ -26,7 +26,7 @@ struct BPEModel: Sendable {
         self.merges = PairTable(merges)
         self.byteLevelIDs = byteLevelIDs
         self.scalarIDs = ScalarIDTable(scalarIDs)
-        self.wholeWordIDs = wholeWordIDs
+        self.wholeWordIDs = wholeWordIDs.map { d in ByteStringTable(d.sorted { $0.value < $1.value }.map { ($0.key, $0.value) }) }
         self.byteFallbackIDs = byteFallbackIDs
         self.unknownID = unknownID
         self.fuseUnknown = fuseUnknown
@@ -40,7 +40,7 @@ struct BPEModel: Sendable {
     /// Appends the ids of the word `bytes[range]` to `out`.
     func encodeWord(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, chain: inout SymbolChain, into out: inout [Int32]) {
         guard !range.isEmpty else { return }
-        if let whole = wholeWordIDs, let id = whole[Array(bytes[range])] {
+        if let whole = wholeWordIDs, let id = whole.value(bytes, range) {
             out.append(id)
             return
         }
