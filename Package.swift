@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PruneFormats", targets: ["PruneFormats"]),
         .library(name: "PruneKit", targets: ["PruneKit"]),
         .library(name: "PruneTokenizers", targets: ["PruneTokenizers"]),
+        .library(name: "PruneRuntime", targets: ["PruneRuntime"]),
     ] + commands.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,6 +40,12 @@ let package = Package(
             name: "PruneTokenizers",
             dependencies: ["PruneFormats"]
         ),
+        // The model runtime: configuration, weights, forward pass with KV cache and hooks, generation.
+        // Knows nothing of manifests or sidecars.
+        .target(
+            name: "PruneRuntime",
+            dependencies: ["PruneFormats", "PruneTokenizers", "CBLAS"]
+        ),
         .target(
             name: "PruneCLI",
             dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -46,7 +53,7 @@ let package = Package(
     ] + commands.map { .executableTarget(name: $0, dependencies: ["PruneCLI"], path: "Sources/\($0)") } + [
         .testTarget(
             name: "PruneKitTests",
-            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneCLI"],
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneCLI"],
             resources: [.copy("Resources")]
         ),
         // Benchmarks print ratios against a baseline measured in the same run; the fuzz driver
