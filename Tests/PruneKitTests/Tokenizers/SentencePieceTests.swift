@@ -37,6 +37,10 @@ import Testing
         Self.check(tok, texts, refs, sourceOf: "llama-tiny")
         // The runs of spaces the converted tokenizer.json gets wrong: sentencepiece's ids.
         #expect(tok.encode("  leading spaces") == [1, 3999, 3999, 1889, 281, 646, 2167])
+        // Decoding gives the text back (texts without special-token strings, and without "▁",
+        // which SentencePiece itself decodes to a space).
+        let notBack = texts.filter { !$0.contains("<") && !$0.unicodeScalars.contains("\u{2581}") && Array(tok.decode(tok.encode($0, addSpecialTokens: false)).utf8) != Array($0.utf8) }
+        #expect(notBack.isEmpty, "\(notBack.prefix(3).map(JSONText.quote))")
     }
 
     @Test("a SentencePiece folder with only tokenizer.json behaves as sentencepiece on the original tokenizer.model")
