@@ -40,6 +40,10 @@ enum HFTokenizerJSONLoader {
             maxID = max(maxID, Int32(id))
             if idOf[content] == nil { idOf[content] = Int32(id) }
         }
+        // Ids are dense in real files; a stray huge id must not make us allocate gigabytes.
+        guard Int(maxID) < members.count + added.count + 65536 else {
+            throw TokenizerError.invalidTokenizerJSON(path: path, place: "model.vocab", message: "token id \(maxID) is far beyond the \(members.count + added.count) tokens")
+        }
         let count = Int(maxID) + 1
         var pieces = [String](repeating: "", count: count)
         var kinds = [TokenKind](repeating: .unused, count: count)

@@ -58,6 +58,19 @@ import Testing
         let texts = try TokTest.allTexts()
         let refs = try TokTest.refs(try TokTest.python(["sp", src + "/tokenizer.model", try TokTest.writeTexts(texts, in: dir), "--bos", "1"]))
         Self.check(tok, texts, refs, decode: false, sourceOf: "llama-tiny tokenizer.json only")
+
+        // The older Llama-2 conversion: no pre-tokenizer, a Prepend("▁") + Replace(" " → "▁") normalizer.
+        let legacy = dir + "/llama-legacy-json"
+        try FileManager.default.createDirectory(atPath: legacy, withIntermediateDirectories: true)
+        guard var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/tokenizer.json"))) as? [String: Any] else {
+            throw TokTest.Failure("tokenizer.json")
+        }
+        json["pre_tokenizer"] = NSNull()
+        json["normalizer"] = ["type": "Sequence", "normalizers": [["type": "Prepend", "prepend": "\u{2581}"],
+                                                                  ["type": "Replace", "pattern": ["String": " "], "content": "\u{2581}"]]]
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: legacy + "/tokenizer.json"))
+        try FileManager.default.copyItem(atPath: src + "/tokenizer_config.json", toPath: legacy + "/tokenizer_config.json")
+        Self.check(try TokenizerLoader.load(path: legacy), texts, refs, decode: false, sourceOf: "llama-tiny legacy tokenizer.json")
     }
 
     @Test("SentencePiece models trained with other normalizer settings (nmt_nfkc charsmap, kept spaces, no dummy prefix, user-defined and control symbols, whitespace suffix, byte fallback on/off)")
