@@ -79,7 +79,7 @@ struct SentencePieceBPE: Sendable {
 
     /// The candidate merge of symbols `l` and `r`: (priority, merged id).
     @inline(__always)
-    private func candidate(_ chain: SymbolChain, _ bytes: UnsafeBufferPointer<UInt8>, _ l: Int, _ r: Int) -> (UInt32, Int32)? {
+    private func candidate(_ chain: borrowing SymbolChain, _ bytes: UnsafeBufferPointer<UInt8>, _ l: Int, _ r: Int) -> (UInt32, Int32)? {
         if chain.symbols[l].frozen || chain.symbols[r].frozen { return nil }
         let a = chain.symbols[l].id, b = chain.symbols[r].id
         if a >= 0 && b >= 0 {
@@ -96,6 +96,7 @@ struct SentencePieceBPE: Sendable {
     func encode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, chain: inout SymbolChain, into out: inout [Int32]) {
         guard !range.isEmpty else { return }
         chain.reset()
+        chain.symbols.reserveCapacity(range.count)
         var i = range.lowerBound
         while i < range.upperBound {
             if let ud = userDefined, let m = ud.longestMatch(bytes, from: i, end: range.upperBound) {
