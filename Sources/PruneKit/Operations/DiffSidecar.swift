@@ -21,10 +21,7 @@ public enum DiffSidecar {
 
     public static func write(a pathA: String, b pathB: String, to output: String,
                              threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Result {
-        let outURL = URL(fileURLWithPath: output).standardizedFileURL
-        for p in [pathA, pathB] where p != "-" && URL(fileURLWithPath: p).standardizedFileURL == outURL {
-            throw DiffError.sidecarIsInput(path: output)
-        }
+        try checkDestination(a: pathA, b: pathB, output: output)
         let a = try ModelFile(path: pathA), b = try ModelFile(path: pathB)
         let nameB = displayName(pathB)
         guard a.format == b.format else {
@@ -76,6 +73,14 @@ public enum DiffSidecar {
         let bytes = try SidecarWriter.encode(sidecar)
         try StagedFile(bytes: bytes, destination: output).commit()
         return Result(tensors: records.map { ($0.name, $0.restrained.rank) }, bytes: bytes.count)
+    }
+
+    /// The sidecar is neither A nor B, and its folder accepts a new file (checked before any work).
+    public static func checkDestination(a pathA: String, b pathB: String, output: String) throws {
+        for p in [pathA, pathB] where RunPaths.same(p, output) {
+            throw DiffError.sidecarIsInput(path: output)
+        }
+        try RunPaths.checkWritable(output, what: "the sidecar (--sidecar)")
     }
 
     /// Whether every byte of the data section outside the tensors is the same in both files.
