@@ -46,7 +46,7 @@ public struct StatsComputeCommand: ParsableCommand {
     }
 
     public func run() throws {
-        try CLIRun.guarding(tool: "prune-stats") {
+        try CLIOutput.running("prune-stats") {
             for (input, what) in [(model, "the model"), (text, "the text")] where output == input || FileIdentity.same(output, input) {
                 throw ApplyError.outputIsInput(path: output, option: "-o", input: input, what: what)
             }
@@ -57,7 +57,7 @@ public struct StatsComputeCommand: ParsableCommand {
                                               threads: n)
             try KeyStatisticsFile.write(s, to: output)
             let secs = Date().timeIntervalSince(start)
-            CLIRun.stderr("prune-stats: layer \(s.layer), \(s.count) tokens of \(s.documents) documents, keys of width \(s.width) (\(String(format: "%.0f", Double(s.count) / max(secs, 1e-9))) tokens/s); wrote \(output)")
+            CLIOutput.err("prune-stats: layer \(s.layer), \(s.count) tokens of \(s.documents) documents, keys of width \(s.width) (\(String(format: "%.0f", Double(s.count) / max(secs, 1e-9))) tokens/s); wrote \(output)")
         }
     }
 }
@@ -79,13 +79,13 @@ public struct StatsMergeCommand: ParsableCommand {
     }
 
     public func run() throws {
-        try CLIRun.guarding(tool: "prune-stats") {
+        try CLIOutput.running("prune-stats") {
             for i in inputs where i == output || FileIdentity.same(i, output) {
                 throw ApplyError.outputIsInput(path: output, option: "-o", input: i, what: "a statistics file to merge")
             }
             let s = try StatisticsJob.merge(inputs)
             try KeyStatisticsFile.write(s, to: output)
-            CLIRun.stderr("prune-stats: merged \(inputs.count) files: layer \(s.layer), \(s.count) tokens of \(s.documents) documents; wrote \(output)")
+            CLIOutput.err("prune-stats: merged \(inputs.count) files: layer \(s.layer), \(s.count) tokens of \(s.documents) documents; wrote \(output)")
         }
     }
 }

@@ -84,11 +84,12 @@ public struct EditManifest: Sendable {
     }
 
     /// The line's `"id"`, or its line number.
-    private static func editID(_ json: EditJSON, line: Int, manifest: String) throws -> String {
+    private static func editID(_ json: JSONNode, line: Int, manifest: String) throws -> String {
         switch json["id"] {
         case nil: return String(line)
         case .string(let s)? where !s.isEmpty: return s
-        case .number(let d)? where d.isFinite && d.rounded() == d && abs(d) < 1e15: return String(Int(d))
+        case let v? where v.doubleValue.map({ $0.isFinite && $0.rounded() == $0 && abs($0) < 1e15 }) == true:
+            return String(Int(v.doubleValue ?? 0))
         default: throw EditError.wrongType(manifest: manifest, line: line, field: "id", expected: "a non-empty string or an integer")
         }
     }
@@ -99,20 +100,16 @@ public struct EditManifest: Sendable {
     }
 
     private static func parseLine(_ bytes: [UInt8], line: Int, manifest: String, paths: ManifestPaths, files: ValueFileCache) throws -> ManifestEdit {
-        let json: EditJSON
-        do { json = try EditJSONParser.parse(bytes) } catch {
-            throw EditError.invalidJSON(manifest: manifest, line: line, column: error.offset + 1, reason: error.reason)
+        let json: JSONNode
+        do { json = try JSONNodeParser.parse(bytes, options: .lenientNumbers) } catch {
+            throw EditError.invalidJSON(manifest: manifest, line: line, column: error.column, reason: error.message)
         }
         guard case .object(let members) = json else { throw EditError.notAnObject(manifest: manifest, line: line) }
         let kindText: String? = { if case .string(let k)? = json["kind"] { return k }; return nil }()
         if ManifestEdit.factKinds.contains(kindText ?? "") || (json["kind"] == nil && json["requested_rewrite"] != nil) {
             // A fact line: kept as JSON for the fact engine, which checks it (errors name this line).
-            let node: JSONNode
-            do { node = try JSONNodeParser.parse(bytes) } catch {
-                throw EditError.invalidJSON(manifest: manifest, line: line, column: error.offset + 1, reason: error.message)
-            }
             return ManifestEdit(id: try editID(json, line: line, manifest: manifest), line: line,
-                                kind: .fact(method: kindText ?? "rome", json: node))
+                                kind: .fact(method: kindText ?? "rome", json: json))
         }
         guard let kindValue = json["kind"] else { throw EditError.missingField(manifest: manifest, line: line, field: "kind", kind: "any") }
         guard case .string(let kind) = kindValue else { throw EditError.wrongType(manifest: manifest, line: line, field: "kind", expected: "a string") }
