@@ -3,7 +3,7 @@ import PackageDescription
 
 // Executables are thin: argument parsing and process I/O live in PruneCLI,
 // every piece of logic lives in PruneKit.
-let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect"]
+let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect", "prune-eval"]
 
 let package = Package(
     name: "prune",
@@ -33,14 +33,20 @@ let package = Package(
             name: "PruneKit",
             dependencies: ["PruneFormats", "CBLAS", "CLAPACKE", "CZstd"]
         ),
+        // Evaluation on the runtime: CounterFact metrics, perplexity, multiple-choice tasks, fluency,
+        // condition numbers, and the sequential-editing experiment.
+        .target(
+            name: "PruneEval",
+            dependencies: ["PruneFormats", "PruneKit", "CBLAS"]
+        ),
         .target(
             name: "PruneCLI",
-            dependencies: ["PruneFormats", "PruneKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PruneFormats", "PruneKit", "PruneEval", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ] + commands.map { .executableTarget(name: $0, dependencies: ["PruneCLI"], path: "Sources/\($0)") } + [
         .testTarget(
             name: "PruneKitTests",
-            dependencies: ["PruneFormats", "PruneKit", "PruneCLI"],
+            dependencies: ["PruneFormats", "PruneKit", "PruneEval", "PruneCLI"],
             resources: [.copy("Resources")]
         ),
         // Benchmarks print ratios against a baseline measured in the same run; the fuzz driver
