@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .library(name: "PruneFormats", targets: ["PruneFormats"]),
         .library(name: "PruneKit", targets: ["PruneKit"]),
+        .library(name: "PruneRuntime", targets: ["PruneRuntime"]),
     ] + commands.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,11 +34,17 @@ let package = Package(
             name: "PruneKit",
             dependencies: ["PruneFormats", "CBLAS", "CLAPACKE", "CZstd"]
         ),
+        // The model runtime: configuration, weights, forward pass with KV cache and hooks, generation.
+        // Knows nothing of manifests or sidecars.
+        .target(
+            name: "PruneRuntime",
+            dependencies: ["PruneFormats", "CBLAS"]
+        ),
         // Evaluation on the runtime: CounterFact metrics, perplexity, multiple-choice tasks, fluency,
         // condition numbers, and the sequential-editing experiment.
         .target(
             name: "PruneEval",
-            dependencies: ["PruneFormats", "PruneKit", "CBLAS"]
+            dependencies: ["PruneFormats", "PruneKit", "PruneRuntime", "CBLAS"]
         ),
         .target(
             name: "PruneCLI",
@@ -46,7 +53,7 @@ let package = Package(
     ] + commands.map { .executableTarget(name: $0, dependencies: ["PruneCLI"], path: "Sources/\($0)") } + [
         .testTarget(
             name: "PruneKitTests",
-            dependencies: ["PruneFormats", "PruneKit", "PruneEval", "PruneCLI"],
+            dependencies: ["PruneFormats", "PruneKit", "PruneRuntime", "PruneEval", "PruneCLI"],
             resources: [.copy("Resources")]
         ),
         // Benchmarks print ratios against a baseline measured in the same run; the fuzz driver
