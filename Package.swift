@@ -3,7 +3,7 @@ import PackageDescription
 
 // Executables are thin: argument parsing and process I/O live in PruneCLI,
 // every piece of logic lives in PruneKit.
-let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect", "prune-eval"]
+let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect", "prune-tokenize", "prune-eval"]
 
 let package = Package(
     name: "prune",
@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "PruneFormats", targets: ["PruneFormats"]),
         .library(name: "PruneKit", targets: ["PruneKit"]),
         .library(name: "PruneRuntime", targets: ["PruneRuntime"]),
+        .library(name: "PruneTokenizers", targets: ["PruneTokenizers"]),
     ] + commands.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +35,11 @@ let package = Package(
             name: "PruneKit",
             dependencies: ["PruneFormats", "CBLAS", "CLAPACKE", "CZstd"]
         ),
+        // Tokenizers: Hugging Face tokenizer.json, SentencePiece tokenizer.model and GGUF vocabularies.
+        .target(
+            name: "PruneTokenizers",
+            dependencies: ["PruneFormats"]
+        ),
         // The model runtime: configuration, weights, forward pass with KV cache and hooks, generation.
         // Knows nothing of manifests or sidecars.
         .target(
@@ -44,16 +50,16 @@ let package = Package(
         // condition numbers, and the sequential-editing experiment.
         .target(
             name: "PruneEval",
-            dependencies: ["PruneFormats", "PruneKit", "PruneRuntime", "CBLAS"]
+            dependencies: ["PruneFormats", "PruneKit", "PruneRuntime", "PruneTokenizers", "CBLAS"]
         ),
         .target(
             name: "PruneCLI",
-            dependencies: ["PruneFormats", "PruneKit", "PruneEval", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneEval", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ] + commands.map { .executableTarget(name: $0, dependencies: ["PruneCLI"], path: "Sources/\($0)") } + [
         .testTarget(
             name: "PruneKitTests",
-            dependencies: ["PruneFormats", "PruneKit", "PruneRuntime", "PruneEval", "PruneCLI"],
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneEval", "PruneCLI"],
             resources: [.copy("Resources")]
         ),
         // Benchmarks print ratios against a baseline measured in the same run; the fuzz driver
