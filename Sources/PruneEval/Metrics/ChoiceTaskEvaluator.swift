@@ -20,7 +20,7 @@ package struct ChoiceTaskEvaluator {
                           progress: (Int, Int) -> Void = { _, _ in }) throws -> ChoiceTaskResult {
         var scoring = CandidateScoring(model: model)
         var correct = 0, correctNorm = 0
-        var picks: [Int] = []
+        var picks: [Int] = [], picksNorm: [Int] = []
         var start = 0
         while start < questions.count {
             let chunk = questions[start..<min(start + chunkSize, questions.count)]
@@ -56,6 +56,7 @@ package struct ChoiceTaskEvaluator {
                     if norm > bestNormLL { bestNormLL = norm; bestNorm = i }
                 }
                 picks.append(best)
+                picksNorm.append(bestNorm)
                 if best == q.answer { correct += 1 }
                 if bestNorm == q.answer { correctNorm += 1 }
             }
@@ -63,6 +64,6 @@ package struct ChoiceTaskEvaluator {
             progress(start, questions.count)
         }
         return ChoiceTaskResult(path: path, questions: questions.count, correct: correct,
-                                correctNormalized: correctNorm, picks: picks)
+                                correctNormalized: correctNorm, picks: picks, picksNormalized: picksNorm)
     }
 }

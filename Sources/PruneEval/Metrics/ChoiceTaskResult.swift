@@ -8,13 +8,16 @@ package struct ChoiceTaskResult: Sendable, Equatable {
     package var correctNormalized: Int
     /// The choice picked for each question (by log-likelihood), in file order.
     package var picks: [Int]
+    /// The choice picked for each question by log-likelihood per character.
+    package var picksNormalized: [Int]
 
-    package init(path: String, questions: Int, correct: Int, correctNormalized: Int, picks: [Int]) {
+    package init(path: String, questions: Int, correct: Int, correctNormalized: Int, picks: [Int], picksNormalized: [Int]) {
         self.path = path
         self.questions = questions
         self.correct = correct
         self.correctNormalized = correctNormalized
         self.picks = picks
+        self.picksNormalized = picksNormalized
     }
 
     package var accuracy: Double { questions > 0 ? Double(correct) / Double(questions) : .nan }

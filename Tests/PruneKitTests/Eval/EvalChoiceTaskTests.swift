@@ -13,6 +13,7 @@ import Testing
                   ChoiceQuestion(prompt: "Q ", choices: ["aa", "ab"], answer: 0)]
         let r = try ChoiceTaskEvaluator().evaluate(qs, model: m, path: "t.jsonl")
         #expect(r.picks == [1, 1, 0])
+        #expect(r.picksNormalized == [2, 2, 0])
         #expect(r.correct == 2)
         // per char: q1,q2 "a" -2, "bb" -2, "aaa" -4/3 -> "aaa"; q3 "aa" -3/2 vs "ab" -3.5/2 -> "aa".
         #expect(r.correctNormalized == 2)

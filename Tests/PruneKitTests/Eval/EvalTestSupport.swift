@@ -58,3 +58,37 @@ enum EvalTest {
         return (dir, path)
     }
 }
+
+extension EvalTest {
+    static var resources: String { ReportTest.packageRoot.appendingPathComponent("Tests/PruneKitTests/Resources/eval").path }
+
+    static func json(_ path: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+    }
+
+    /// A Hugging Face folder whose model is the fixture with the rome-reference ΔW = lam uᵀ of its
+    /// first request added (prune-apply, no restraint); the other files are links to the fixture's.
+    static func editedFixture(_ fixture: String, in dir: String) throws -> String {
+        let src = ReportTest.fixtures + "/" + fixture
+        let ref = try ReportTest.fixture(fixture, "rome-reference.json")
+        let meta = try json(ref)
+        let tensor = meta["edited_tensor"] as! String
+        let folder = dir + "/edited-" + fixture
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for f in ["config.json", "tokenizer.json", "tokenizer.model", "tokenizer_config.json", "generation_config.json"]
+        where FileManager.default.fileExists(atPath: src + "/" + f) {
+            try FileManager.default.createSymbolicLink(atPath: folder + "/" + f, withDestinationPath: src + "/" + f)
+        }
+        // ΔW [d_out, d_in] = lam uᵀ; GPT-2's Conv1D stores [in, out], so there U = u and V = lam.
+        let st = try ReportTest.fixture(fixture, "rome-reference.safetensors")
+        let (u, v) = fixture.hasPrefix("gpt2") ? ("u.0", "lam.0") : ("lam.0", "u.0")
+        let manifest = dir + "/rome-\(fixture).jsonl"
+        let line = "{\"kind\": \"lowrank\", \"tensor\": \"\(tensor)\", \"u\": {\"file\": \"\(st)\", \"key\": \"\(u)\"}, \"v\": {\"file\": \"\(st)\", \"key\": \"\(v)\"}}\n"
+        try Data(line.utf8).write(to: URL(fileURLWithPath: manifest))
+        let r = try ReportTest.run(try ReportTest.binary("prune-apply"),
+                                   [src + "/model.safetensors", manifest, "--restraint", "none", "--no-compress",
+                                    "-o", folder + "/model.safetensors", "--sidecar", dir + "/rome-\(fixture).prune"])
+        guard r.status == 0 else { throw ReportTest.Failure("prune-apply failed: \(r.stderr)") }
+        return folder
+    }
+}
