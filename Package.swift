@@ -10,8 +10,8 @@ let package = Package(
     products: [
         .library(name: "PruneFormats", targets: ["PruneFormats"]),
         .library(name: "PruneKit", targets: ["PruneKit"]),
-        .library(name: "PruneRuntime", targets: ["PruneRuntime"]),
         .library(name: "PruneTokenizers", targets: ["PruneTokenizers"]),
+        .library(name: "PruneRuntime", targets: ["PruneRuntime"]),
     ] + commands.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,7 +44,7 @@ let package = Package(
         // Knows nothing of manifests or sidecars.
         .target(
             name: "PruneRuntime",
-            dependencies: ["PruneFormats", "CBLAS"]
+            dependencies: ["PruneFormats", "PruneTokenizers", "CBLAS"]
         ),
         // Evaluation on the runtime: CounterFact metrics, perplexity, multiple-choice tasks, fluency,
         // condition numbers, and the sequential-editing experiment.

@@ -5,6 +5,8 @@
                                                       # (gguf.quants.dequantize), metadata copied
   runtime_gguf_tools.py drop-key IN.gguf OUT.gguf KEY # the same file without metadata KEY
   runtime_gguf_tools.py drop-tensor IN.gguf OUT.gguf NAME
+  runtime_gguf_tools.py set-arch IN.gguf OUT.gguf ARCH  # general.architecture replaced (keys kept),
+                                                        # removed when ARCH is empty
 
 The dequantized copy is the independent reference for the quantized paths: the runtime's result on
 a quantized file must match its f32 path on gguf-py's dequantization of the same bytes.
@@ -15,10 +17,13 @@ import numpy as np
 from gguf import GGUFReader, GGUFWriter, GGUFValueType, GGMLQuantizationType, quants
 
 
-def copy(src, dst, transform=None, skip_key=None, skip_tensor=None):
+def copy(src, dst, transform=None, skip_key=None, skip_tensor=None, arch=None):
     r = GGUFReader(src)
-    arch = r.fields["general.architecture"].contents()
+    drop_arch = arch == ""
+    arch = arch or r.fields["general.architecture"].contents()
     w = GGUFWriter(dst, arch=arch)
+    if drop_arch:
+        w.kv_data[0].pop("general.architecture")
     for name, f in r.fields.items():
         if name.startswith("GGUF.") or name == "general.architecture" or name == skip_key:
             continue
@@ -31,7 +36,8 @@ def copy(src, dst, transform=None, skip_key=None, skip_tensor=None):
         if t.name == skip_tensor:
             continue
         if transform is None:
-            w.add_tensor(t.name, np.asarray(t.data), raw_shape=list(reversed([int(x) for x in t.shape])), raw_dtype=t.tensor_type)
+            # The reader's data has the numpy shape (bytes per row for quantized types).
+            w.add_tensor(t.name, np.asarray(t.data), raw_dtype=t.tensor_type)
         else:
             w.add_tensor(t.name, transform(t))
     w.write_header_to_file()
@@ -57,6 +63,8 @@ def main():
         copy(sys.argv[2], sys.argv[3], skip_key=sys.argv[4])
     elif op == "drop-tensor":
         copy(sys.argv[2], sys.argv[3], skip_tensor=sys.argv[4])
+    elif op == "set-arch":
+        copy(sys.argv[2], sys.argv[3], arch=sys.argv[4])
     else:
         sys.exit(f"unknown operation {op}")
 

@@ -25,10 +25,19 @@ package final class AtomicOutputFile {
         self.fd = fd
         self.tempPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         // mkstemp creates 0600; give the usual 0666 & ~umask.
-        let mask = umask(0)
-        umask(mask)
-        fchmod(fd, 0o666 & ~mask)
+        fchmod(fd, 0o666 & ~AtomicOutputFile.processUmask)
     }
+
+    /// The process's umask, read once from /proc/self/status without changing it: the usual
+    /// umask(0)/umask(old) probe would let a file another thread creates meanwhile be made
+    /// world-writable. (022 when /proc does not say.)
+    static let processUmask: mode_t = {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0o022 }
+        for line in status.split(separator: "\n") where line.hasPrefix("Umask:") {
+            if let v = mode_t(line.dropFirst(6).trimmingCharacters(in: .whitespaces), radix: 8) { return v }
+        }
+        return 0o022
+    }()
 
     deinit { abort() }
 

@@ -110,7 +110,9 @@ public enum DiffSidecar {
         let floor = DiffSpectrumCalculator.noiseFloor(values: vb, rows: rows, cols: cols, unitRoundoff: u)
         // Factors only where they are smaller than the tensor; otherwise one component (the sidecar
         // container has no empty tensors) and the residuals carry the rest.
-        let svd = try decompose(delta, rows: rows, cols: cols)
+        // On one BLAS thread: the factors go into the sidecar, whose bytes must not depend on
+        // OpenBLAS's (process-global) thread count.
+        let svd = try BLASThreads.deterministic { try decompose(delta, rows: rows, cols: cols) }
         let tol = max(NumericalRank.tolerance(singularValues: svd.s, rows: rows, cols: cols,
                                               epsilon: DiffSpectrumCalculator.float32Epsilon), floor)
         var r = max(1, min(256, svd.s.reduce(0) { $0 + ($1 > tol ? 1 : 0) }))

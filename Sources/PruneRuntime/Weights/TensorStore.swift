@@ -24,7 +24,9 @@ final class TensorStore: @unchecked Sendable {
         for file in files {
             let bytes = file.mappedBytes
             for t in file.tensors {
-                guard let c = TensorNaming.canonicalName(t.name, arch: architecture), byCanonical[c] == nil else { continue }
+                // Names outside the naming table (llama.cpp's rope_freqs) are kept as they are.
+                let c = TensorNaming.canonicalName(t.name, arch: architecture) ?? t.name
+                guard byCanonical[c] == nil else { continue }
                 byCanonical[c] = Entry(file: file, info: t, base: bytes.baseAddress! + file.header.dataStart + t.offset)
             }
         }

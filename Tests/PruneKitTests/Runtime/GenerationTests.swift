@@ -87,3 +87,31 @@ import Testing
         for g in a { for s in g.steps { #expect(s.top.count == 5 && s.top[0].logprob >= s.logprob && s.logprob <= 0) } }
     }
 }
+
+/// The model with its tokenizer: the prompts' text gives the reference ids, and generating from
+/// text gives the recorded continuations.
+@Suite struct LanguageModelTextTests {
+    @Test(arguments: ["gpt2-tiny", "llama-tiny"], ["", "model-q8_0.gguf"])
+    func textInTextOut(model: String, file: String) throws {
+        let ref = try RuntimeTest.Reference(model: model)
+        let m = try LanguageModel.load(try RuntimeTest.fixture(model, file), options: LoadOptions(threads: 2, tokenizer: .required))
+        for p in ref.prompts { #expect(try m.encode(p.text) == p.ids, "\(model)/\(file): \(p.text)") }
+        if file.isEmpty {
+            let out = try m.generate(ref.prompts.map(\.text), options: GenerationOptions(maxNewTokens: 20))
+            #expect(out.map(\.ids) == ref.prompts.map(\.greedy_ids))
+        }
+        #expect(!m.stopTokens.isEmpty)
+    }
+
+    @Test func modelWithoutTokenizer() throws {
+        let dir = try RuntimeTest.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for f in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(atPath: try RuntimeTest.fixture("gpt2-tiny", f), toPath: dir + "/" + f)
+        }
+        let m = try LanguageModel.load(dir)
+        #expect(m.tokenizer == nil)
+        #expect(throws: RuntimeError.missingTokenizer(path: dir)) { try m.encode("x") }
+        #expect(throws: RuntimeError.missingTokenizer(path: dir)) { try LanguageModel.load(dir, options: LoadOptions(tokenizer: .required)) }
+    }
+}
