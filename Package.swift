@@ -15,6 +15,7 @@ let package = Package(
     ] + commands.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -46,20 +47,27 @@ let package = Package(
             name: "PruneRuntime",
             dependencies: ["PruneFormats", "PruneTokenizers", "CBLAS"]
         ),
+        // ROME, MEMIT and AlphaEdit on the CPU: key statistics, hyperparameters, the optimisation.
+        .target(
+            name: "PruneFacts",
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "CBLAS", "CLAPACKE",
+                           .product(name: "Yams", package: "Yams")]
+        ),
         // Evaluation on the runtime: CounterFact metrics, perplexity, multiple-choice tasks, fluency,
-        // condition numbers, and the sequential-editing experiment.
+        // condition numbers, and the sequential-editing experiment (which runs the fact engine).
         .target(
             name: "PruneEval",
-            dependencies: ["PruneFormats", "PruneKit", "PruneRuntime", "PruneTokenizers", "CBLAS"]
+            dependencies: ["PruneFormats", "PruneKit", "PruneRuntime", "PruneTokenizers", "PruneFacts", "CBLAS"]
         ),
         .target(
             name: "PruneCLI",
-            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneEval", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneFacts", "PruneEval",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ] + commands.map { .executableTarget(name: $0, dependencies: ["PruneCLI"], path: "Sources/\($0)") } + [
         .testTarget(
             name: "PruneKitTests",
-            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneEval", "PruneCLI"],
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneFacts", "PruneEval", "PruneCLI"],
             resources: [.copy("Resources")]
         ),
         // Benchmarks print ratios against a baseline measured in the same run; the fuzz driver

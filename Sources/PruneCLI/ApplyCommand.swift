@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PruneKit
 import PruneFormats
+import PruneFacts
 
 /// `prune-apply MODEL MANIFEST|SIDECAR`: argument parsing and process I/O; the work is `Apply.run`.
 public struct ApplyCommand: ParsableCommand {
@@ -37,6 +38,10 @@ public struct ApplyCommand: ParsableCommand {
     var continueFrom: String?
     @Flag(help: "Compute condition numbers κ of W₀, W₀+ΔW and the restrained weights (slow).")
     var kappa = false
+    @Option(help: "Hyperparameters of fact lines: a ROME/MEMIT/AlphaEdit/EasyEdit YAML as it is, or JSON with the same keys.")
+    var hparams: String?
+    @Option(help: "Text for the key statistics of fact lines: one document a line, or JSONL with a text field.")
+    var statsText: String?
 
     public init() {}
 
@@ -69,10 +74,13 @@ public struct ApplyCommand: ParsableCommand {
                 throw CLIRun.Refusal("refusing to write compressed data to a terminal (use -o FILE or a redirection)")
             }
             let request = ApplyRequest(model: model, manifest: manifest, output: target, sidecar: sidecar,
-                                       continueFrom: continueFrom, options: options)
+                                       continueFrom: continueFrom, options: options,
+                                       facts: try FactCLISupport.engine(hparams: hparams, statsText: statsText, tool: "prune-apply"))
             let progress = CLIRun.progress(tool: "prune-apply")
             let r = try Apply.run(request, progress: progress.report)
             progress.finish()
+            for w in r.factWarnings { CLIRun.stderr("prune-apply: warning: " + w) }
+            for f in r.factSummaries { CLIRun.stderr("prune-apply: " + f) }
             CLIRun.stderr("prune-apply: " + Self.summary(r))
         }
     }

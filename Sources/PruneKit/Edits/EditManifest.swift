@@ -59,12 +59,37 @@ public struct EditManifest: Sendable {
         return EditManifest(path: path, bytes: bytes, edits: edits)
     }
 
+    /// The line's `"id"`, or its line number.
+    private static func editID(_ json: EditJSON, line: Int, manifest: String) throws -> String {
+        switch json["id"] {
+        case nil: return String(line)
+        case .string(let s)? where !s.isEmpty: return s
+        case .number(let d)? where d.isFinite && d.rounded() == d && abs(d) < 1e15: return String(Int(d))
+        default: throw EditError.wrongType(manifest: manifest, line: line, field: "id", expected: "a non-empty string or an integer")
+        }
+    }
+
+    /// Whether any line is a fact line (its deltas come from the model).
+    public var hasFactEdits: Bool {
+        edits.contains { if case .fact = $0.kind { return true }; return false }
+    }
+
     private static func parseLine(_ bytes: [UInt8], line: Int, manifest: String, folder: URL, files: ValueFileCache) throws -> ManifestEdit {
         let json: EditJSON
         do { json = try EditJSONParser.parse(bytes) } catch {
             throw EditError.invalidJSON(manifest: manifest, line: line, column: error.offset + 1, reason: error.reason)
         }
         guard case .object(let members) = json else { throw EditError.notAnObject(manifest: manifest, line: line) }
+        let kindText: String? = { if case .string(let k)? = json["kind"] { return k }; return nil }()
+        if ManifestEdit.factKinds.contains(kindText ?? "") || (json["kind"] == nil && json["requested_rewrite"] != nil) {
+            // A fact line: kept as JSON for the fact engine, which checks it (errors name this line).
+            let node: JSONNode
+            do { node = try JSONNodeParser.parse(bytes) } catch {
+                throw EditError.invalidJSON(manifest: manifest, line: line, column: error.offset + 1, reason: error.message)
+            }
+            return ManifestEdit(id: try editID(json, line: line, manifest: manifest), line: line,
+                                kind: .fact(method: kindText ?? "rome", json: node))
+        }
         guard let kindValue = json["kind"] else { throw EditError.missingField(manifest: manifest, line: line, field: "kind", kind: "any") }
         guard case .string(let kind) = kindValue else { throw EditError.wrongType(manifest: manifest, line: line, field: "kind", expected: "a string") }
         guard let spec = fields[kind] else { throw EditError.unknownKind(manifest: manifest, line: line, kind: kind) }
@@ -76,13 +101,7 @@ public struct EditManifest: Sendable {
             throw EditError.missingField(manifest: manifest, line: line, field: f, kind: kind)
         }
 
-        let id: String
-        switch json["id"] {
-        case nil: id = String(line)
-        case .string(let s)? where !s.isEmpty: id = s
-        case .number(let d)? where d.isFinite && d.rounded() == d && abs(d) < 1e15: id = String(Int(d))
-        default: throw EditError.wrongType(manifest: manifest, line: line, field: "id", expected: "a non-empty string or an integer")
-        }
+        let id = try editID(json, line: line, manifest: manifest)
 
         let reader = MatrixValueReader(manifest: manifest, line: line, folder: folder, files: files)
         let scale = try json["scale"].map { try reader.scalar($0, field: "scale") } ?? 1

@@ -60,6 +60,10 @@ extension EditManifest {
             }
             return ResolvedEdit(id: edit.id, line: line, kind: edit.kindName, targets: [denseTarget(p, hf: delta.values, scale: scale)])
 
+        case .fact:
+            // Computed from the model by the fact engine (Apply fills the targets).
+            return ResolvedEdit(id: edit.id, line: line, kind: edit.kindName, targets: [])
+
         case .lora(let adapter, let scale):
             var targets: [TensorDelta] = []
             var seen = Set<String>()
@@ -97,6 +101,27 @@ extension EditManifest {
             }
             return ResolvedEdit(id: edit.id, line: line, kind: edit.kindName, targets: targets)
         }
+    }
+
+    /// Places a low-rank delta u vᵀ given in the Hugging Face name and orientation of `tensor`
+    /// (u rows × rank, v cols × rank, row-major) on `model`: the fact engine's deltas go through here.
+    public func placeLowRank(tensor name: String, u: [Float], v: [Float], rank: Int, line: Int,
+                             against model: ModelDescription) throws -> TensorDelta {
+        let locator = TensorLocator(model: model)
+        let p: TensorPlacement
+        do { p = try locator.locate(name) } catch {
+            switch error {
+            case .unknown(let s): throw EditError.unknownTensor(manifest: path, line: line, tensor: name, suggestion: s)
+            case .uneditable(let r): throw EditError.uneditableTensor(manifest: path, line: line, tensor: name, reason: r)
+            case .missingInfo(let r): throw EditError.missingModelInfo(manifest: path, line: line, tensor: name, reason: r)
+            }
+        }
+        let shape = p.logicalShape
+        guard shape.count == 2, u.count == shape[0] * rank, v.count == shape[1] * rank else {
+            throw EditError.wrongShape(manifest: path, line: line, field: "u",
+                                       reason: "a delta of \(u.count / max(rank, 1)) × \(v.count / max(rank, 1)) does not fit tensor \(quoted(name)) \(shape)")
+        }
+        return lowRankTarget(p, u: u, v: v, rank: rank, scale: 1)
     }
 
     /// u (R×k), v (C×k) in the Hugging Face orientation → stored orientation, scale folded into u.

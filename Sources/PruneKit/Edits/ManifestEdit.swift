@@ -14,14 +14,21 @@ public struct ManifestEdit: Sendable {
         case dense(tensor: String, delta: EditMatrix, scale: Double)
         /// The deltas of a PEFT LoRA adapter, times `scale`.
         case lora(adapter: LoRAAdapter, scale: Double)
+        /// A fact to write (`rome`, `memit`, `alphaedit`, or a CounterFact record): the line as JSON,
+        /// interpreted by the fact engine (`FactEditProvider`), which computes its deltas from the model.
+        case fact(method: String, json: JSONNode)
     }
 
-    /// "lowrank", "dense" or "lora", as the manifest spells it.
+    /// The manifest kinds whose deltas are computed from the model.
+    public static let factKinds: Set<String> = ["rome", "memit", "alphaedit"]
+
+    /// "lowrank", "dense", "lora", or the fact method, as the manifest spells it.
     public var kindName: String {
         switch kind {
         case .lowRank: return "lowrank"
         case .dense: return "dense"
         case .lora: return "lora"
+        case .fact(let method, _): return method
         }
     }
 }

@@ -49,13 +49,14 @@ public enum Apply {
     }
 
     /// Appends a manifest's resolved edits to a plan.
-    static func extend(_ plan: inout Plan, manifest: EditManifest, resolved: [ResolvedEdit]) {
+    static func extend(_ plan: inout Plan, manifest: EditManifest, resolved: [ResolvedEdit], records: [Int: [UInt8]] = [:]) {
         let m = plan.manifests.count
+        let first = plan.edits.count
         plan.manifests.append(manifestRecord(manifest))
         for e in resolved {
             let index = plan.edits.count
             plan.edits.append(Sidecar.Edit(manifest: m, id: e.id, kind: e.kind, line: e.line,
-                                           tensors: e.targets.map(\.tensor)))
+                                           tensors: e.targets.map(\.tensor), facts: records[index - first]))
             for t in e.targets {
                 let delta: Sidecar.Delta
                 switch t.delta {
@@ -91,6 +92,11 @@ public enum Apply {
         let settings = TensorEditor.Settings(configuration: options.configuration, kappa: options.kappa,
                                              threads: options.resolvedThreads)
         let modelName = request.model == "-" ? "<stdin>" : request.model
+        if manifest.hasFactEdits {
+            guard request.facts != nil else { throw ApplyError.noFactEngine(path: request.manifest) }
+            guard request.model != "-" else { throw ApplyError.factsNeedModelFile(path: request.manifest) }
+        }
+        var outcome: FactOutcome?
 
         var plan = Plan(manifests: old?.manifests ?? [], edits: old?.edits ?? [], terms: [:])
         var oldRecords: [String: Sidecar.Tensor] = [:]
@@ -117,8 +123,18 @@ public enum Apply {
                     }
                     _ = try TensorEditor.check(info, against: oldRecords[name]!, path: modelName, sidecar: oldName)
                 }
-                let resolved = try manifest.resolve(against: description(of: header, modelPath: request.model))
-                extend(&plan, manifest: manifest, resolved: resolved)
+                let model = description(of: header, modelPath: request.model)
+                var resolved = try manifest.resolve(against: model)
+                var records: [Int: [UInt8]] = [:]
+                if manifest.hasFactEdits, let engine = request.facts {
+                    let job = FactJob(modelPath: request.model, manifest: manifest, model: model, continued: old,
+                                      restraint: options.configuration, threads: settings.threads)
+                    let o = try engine.compute(job)
+                    for (i, e) in o.edits { resolved[i] = e }
+                    records = o.records
+                    outcome = o
+                }
+                extend(&plan, manifest: manifest, resolved: resolved, records: records)
                 for info in header.tensors where plan.terms[info.name] != nil {
                     let (rows, cols) = try TensorEditor.matrixShape(info, path: modelName)
                     for term in plan.terms[info.name] ?? [] {
@@ -172,7 +188,10 @@ public enum Apply {
         }
         do { try staging.commit() } catch { staged.discard(); throw error }
         do { try staged.commit() } catch { staging.uncommit(); throw error }
-        return result(old == nil ? .apply : .continuation, sidecar: sidecar, sidecarPath: sidecarPath, summary: summary)
+        var r = result(old == nil ? .apply : .continuation, sidecar: sidecar, sidecarPath: sidecarPath, summary: summary)
+        r.factSummaries = outcome?.summaries ?? []
+        r.factWarnings = outcome?.warnings ?? []
+        return r
     }
 
     static func result(_ mode: ApplyResult.Mode, sidecar: Sidecar, sidecarPath: String?, summary: RewriteSummary) -> ApplyResult {

@@ -14,9 +14,17 @@ public enum ApplyError: LocalizedError, Equatable {
     case formatMismatch(path: String, sidecar: String, model: ModelFormat, recorded: ModelFormat)
     case continueParameters(path: String, sidecar: String, reason: String)
     case sameFile(path: String)
+    /// A manifest with fact lines (rome, memit, alphaedit) given to a caller without the fact engine.
+    case noFactEngine(path: String)
+    /// Fact lines run the model, which must be a file, not standard input.
+    case factsNeedModelFile(path: String)
 
     public var errorDescription: String? {
         switch self {
+        case .noFactEngine(let p):
+            return "\(p): the manifest has fact lines (rome, memit, alphaedit) but this caller cannot compute them"
+        case .factsNeedModelFile(let p):
+            return "\(p): fact lines (rome, memit, alphaedit) run the model, which must be a file or folder, not standard input"
         case .emptyTensor(let p, let t):
             return "\(p): tensor has no elements and cannot be edited (tensor \(t))"
         case .unsupportedType(let p, let t, let ty):

@@ -18,7 +18,7 @@ public struct ApplyOptions: Sendable {
 
     var resolvedThreads: Int { threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount }
 
-    var configuration: RestraintConfiguration {
+    public var configuration: RestraintConfiguration {
         RestraintConfiguration(function: restraint, schedule: schedule, reportCount: Int.max)
     }
 
@@ -59,15 +59,19 @@ public struct ApplyRequest: Sendable {
     /// The sidecar of the run that produced `model`, to continue its chain.
     public var continueFrom: String?
     public var options: ApplyOptions
+    /// Computes the deltas of fact lines (`rome`, `memit`, `alphaedit`); a manifest with fact lines
+    /// and no provider is an error.
+    public var facts: FactEditProvider?
 
     public init(model: String, manifest: String, output: OutputTarget, sidecar: String? = nil,
-                continueFrom: String? = nil, options: ApplyOptions = ApplyOptions()) {
+                continueFrom: String? = nil, options: ApplyOptions = ApplyOptions(), facts: FactEditProvider? = nil) {
         self.model = model
         self.manifest = manifest
         self.output = output
         self.sidecar = sidecar
         self.continueFrom = continueFrom
         self.options = options
+        self.facts = facts
     }
 }
 
@@ -95,6 +99,10 @@ public struct ApplyResult: Sendable {
     /// Decompressed model size and bytes written (compressed size when compressing).
     public var modelBytes: Int
     public var writtenBytes: Int
+    /// One line per fact written (fact lines only): the fact and its target probability before → after.
+    public var factSummaries: [String] = []
+    /// Warnings of the fact engine.
+    public var factWarnings: [String] = []
 
     /// Largest σ of the accumulated raw deltas and of the restrained deltas over all tensors.
     public var largestSigmaBefore: Double { tensors.map(\.sigmaBefore).max() ?? 0 }

@@ -82,12 +82,17 @@ public struct Sidecar: Sendable, Equatable {
         public var line: Int
         /// Names of the model tensors it changes.
         public var tensors: [String]
-        public init(manifest: Int, id: String, kind: String, line: Int, tensors: [String]) {
+        /// For an edit computed from facts (`rome`, `memit`, `alphaedit`): what the fact engine
+        /// recorded — requests, hyperparameters, templates, statistics identity, per-request results —
+        /// as UTF-8 JSON (prune-sidecar(5)). Its deltas are the edit's terms; replay never needs this.
+        public var facts: [UInt8]?
+        public init(manifest: Int, id: String, kind: String, line: Int, tensors: [String], facts: [UInt8]? = nil) {
             self.manifest = manifest
             self.id = id
             self.kind = kind
             self.line = line
             self.tensors = tensors
+            self.facts = facts
         }
     }
 

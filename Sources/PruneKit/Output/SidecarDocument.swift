@@ -47,6 +47,8 @@ struct SidecarDocument: Codable, Equatable {
         var kind: String
         var line: Int
         var tensors: [String]
+        /// Name of the u8 tensor holding the fact record (fact edits only; absent in older sidecars).
+        var facts: String?
     }
 
     struct TermDoc: Codable, Equatable {

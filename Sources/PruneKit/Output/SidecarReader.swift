@@ -118,7 +118,10 @@ extension Sidecar {
             parameters: Parameters(restraint: doc.parameters.restraint, alpha: doc.parameters.alpha,
                                    schedule: doc.parameters.schedule, kappa: doc.parameters.kappa),
             manifests: manifests,
-            edits: doc.edits.map { Edit(manifest: $0.manifest, id: $0.id, kind: $0.kind, line: $0.line, tensors: $0.tensors) },
+            edits: try doc.edits.map {
+                Edit(manifest: $0.manifest, id: $0.id, kind: $0.kind, line: $0.line, tensors: $0.tensors,
+                     facts: try $0.facts.map { try table.u8($0, count: nil) })
+            },
             tensors: tensors)
         s.formatVersion = doc.formatVersion
         s.toolVersion = doc.toolVersion

@@ -13,6 +13,15 @@ public enum SidecarWriter {
             try b.add(key, dtype: .u8, shape: [man.bytes.count], bytes: man.bytes)
             manifests.append(.init(name: man.name, sha256: man.sha256, bytes: man.bytes.count, data: key))
         }
+        var edits: [SidecarDocument.EditDoc] = []
+        for (i, e) in sidecar.edits.enumerated() {
+            var key: String?
+            if let f = e.facts {
+                key = "edit.\(i).facts"
+                try b.add(key!, dtype: .u8, shape: [f.count], bytes: f)
+            }
+            edits.append(.init(manifest: e.manifest, id: e.id, kind: e.kind, line: e.line, tensors: e.tensors, facts: key))
+        }
         var tensors: [SidecarDocument.TensorDoc] = []
         for (i, t) in sidecar.tensors.enumerated() {
             let p = "tensor.\(i)."
@@ -65,7 +74,7 @@ public enum SidecarWriter {
             parameters: .init(restraint: sidecar.parameters.restraint, alpha: sidecar.parameters.alpha,
                               schedule: sidecar.parameters.schedule, kappa: sidecar.parameters.kappa),
             manifests: manifests,
-            edits: sidecar.edits.map { .init(manifest: $0.manifest, id: $0.id, kind: $0.kind, line: $0.line, tensors: $0.tensors) },
+            edits: edits,
             tensors: tensors, parts: parts)
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -1,0 +1,32 @@
+import Foundation
+import PruneFormats
+import PruneKit
+import PruneRuntime
+import PruneTokenizers
+
+/// The fact engine prune-apply runs for `rome`, `memit` and `alphaedit` lines (`FactEditProvider`):
+/// loads the model with the runtime, computes each fact line's delta in manifest order on the model
+/// as edited so far (schedule `end`: the raw deltas; `each`: restrained after every edit), and
+/// returns the deltas placed on the file's tensors with a sidecar record per line.
+public struct FactEngine: FactEditProvider {
+    /// `--hparams FILE`, already read.
+    public var hparamsFile: HyperparameterSource?
+    /// `--stats-text FILE`.
+    public var statsText: String?
+    public var cache: StatisticsCache
+    /// Called with progress lines (a terminal display); never required.
+    public var progress: (@Sendable (String) -> Void)?
+
+    public init(hparamsFile: HyperparameterSource? = nil, statsText: String? = nil,
+                cache: StatisticsCache = .fromEnvironment(), progress: (@Sendable (String) -> Void)? = nil) {
+        self.hparamsFile = hparamsFile
+        self.statsText = statsText
+        self.cache = cache
+        self.progress = progress
+    }
+
+    public func compute(_ job: FactJob) throws -> FactOutcome {
+        var session = try FactSession(engine: self, job: job)
+        return try session.run()
+    }
+}

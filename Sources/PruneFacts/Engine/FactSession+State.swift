@@ -1,0 +1,119 @@
+import Foundation
+import PruneFormats
+import PruneKit
+
+extension FactSession {
+    /// Adds computed factors to the model's state: the raw delta (`end`), or W₀ plus the restraint
+    /// of every delta so far, restrained after each edit (`each`).
+    mutating func advance(_ factors: [LayerFactors]) throws {
+        let d = network.config.hiddenSize, m = network.config.ffnSize
+        for f in factors {
+            if edited[f.layer] == nil {
+                let w0 = network.weights.blocks[f.layer].down.weight
+                let s = job.restraint.function == .none ? 1
+                    : try RestraintEngine.sigmaMax(weights: w0, rows: d, cols: m, tensor: downName(f.layer)).sigmaMax
+                edited[f.layer] = (w0, s, [])
+            }
+            let term = try LowRankDelta(rows: d, cols: m, rank: f.rank, a: f.u, b: f.v, tensor: downName(f.layer))
+            edited[f.layer]!.terms.append(term)
+            switch job.restraint.schedule {
+            case .end:
+                var w = network.weights.blocks[f.layer].down.weight
+                try term.factored().add(to: &w, threads: job.threads, tensor: downName(f.layer))
+                network.weights.blocks[f.layer].down.weight = w
+            case .each:
+                try setRestrained(f.layer)
+            }
+        }
+    }
+
+    /// W = W₀ + the restrained accumulated delta of `layer` (the run's function and schedule).
+    mutating func setRestrained(_ layer: Int) throws {
+        guard let e = edited[layer] else { return }
+        let d = network.config.hiddenSize, m = network.config.ffnSize
+        let r = try RestraintEngine.restrain(edits: e.terms.map { .lowRank($0) }, rows: d, cols: m, sigmaMax: e.sigmaMax,
+                                             configuration: job.restraint, tensor: downName(layer))
+        var w = e.w0
+        try r.factored.add(to: &w, threads: job.threads, tensor: downName(layer))
+        network.weights.blocks[layer].down.weight = w
+    }
+
+    /// The model as the written file will hold it (up to the stored type's rounding).
+    mutating func finalState() throws {
+        for l in edited.keys.sorted() { try setRestrained(l) }
+    }
+
+    /// C at `layer` from `--stats-text` (cached), or nil for C = I (with a warning, recorded).
+    mutating func moment(_ layer: Int, hparams h: FactHyperparameters, line: Int) throws -> (Matrix?, JSONNode) {
+        if let s = statistics[layer] { return s }
+        guard let path = engine.statsText else {
+            let w = "no --stats-text: the key statistics are C = I (as mom2_adjustment: false)"
+            if !warnings.contains(w) { warnings.append(w) }
+            let rec: JSONNode = .object([JSONNodeMember(key: "layer", value: .int(layer)),
+                                         JSONNodeMember(key: "source", value: .string("identity"))])
+            statistics[layer] = (nil, rec)
+            return (nil, rec)
+        }
+        if text == nil { text = try StatisticsText.load(path: path) }
+        let t = text!
+        // Statistics of the model as it was read (the original repositories compute them once).
+        let hash = StatisticsIdentity.modelHash(base.weights, layer: layer)
+        let docTokens = h.statsDocTokens, maxTokens = h.statsMaxTokens, maxDocs = h.mom2NSamples
+        let file = engine.cache.path(modelHash: hash, layer: layer, textSHA256: t.sha256, docTokens: docTokens,
+                                     maxTokens: maxTokens, maxDocuments: maxDocs)
+        var stats: KeyStatistics
+        var cached = false
+        if let s = engine.cache.load(file), s.layer == layer, s.width == network.config.ffnSize, s.modelHash == hash {
+            stats = s
+            cached = true
+        } else {
+            engine.progress?("key statistics at layer \(layer) over \(path)")
+            stats = StatisticsComputer(network: base, tokenizer: tokenizer, threads: job.threads)
+                .compute(text: t, layer: layer, modelHash: hash, docTokens: docTokens, maxTokens: maxTokens, maxDocuments: maxDocs)
+            engine.cache.store(stats, at: file)
+        }
+        guard stats.count > 0 else {
+            throw FactError.badStatisticsText(path: path, reason: "no tokens to compute statistics from")
+        }
+        let rec: JSONNode = .object([
+            JSONNodeMember(key: "cached", value: .bool(cached)),
+            JSONNodeMember(key: "doc_tokens", value: .int(docTokens)),
+            JSONNodeMember(key: "documents", value: .int(stats.documents)),
+            JSONNodeMember(key: "layer", value: .int(layer)),
+            JSONNodeMember(key: "max_documents", value: .int(maxDocs)),
+            JSONNodeMember(key: "max_tokens", value: .int(maxTokens)),
+            JSONNodeMember(key: "model_hash", value: .string(hash)),
+            JSONNodeMember(key: "sha256", value: .string(stats.sha256)),
+            JSONNodeMember(key: "source", value: .string("text")),
+            JSONNodeMember(key: "text", value: .string(URL(fileURLWithPath: path).lastPathComponent)),
+            JSONNodeMember(key: "text_sha256", value: .string(t.sha256)),
+            JSONNodeMember(key: "tokens", value: .int(stats.count)),
+        ])
+        statistics[layer] = (stats.moment, rec)
+        return (stats.moment, rec)
+    }
+
+    /// The context templates for a method: explicit, or generated once per run (seeded).
+    mutating func templates(_ method: FactMethod, _ h: FactHyperparameters) throws -> [[String]] {
+        if let t = h.contextTemplates { return t }
+        let grouped = method != .rome
+        let key = "\(grouped)|\(h.contextTemplateLengthParams)|\(h.seed)"
+        if let t = templateCache[key] { return t }
+        let t = try ContextTemplates.generate(model: model, tokenizer: tokenizer, lengthParams: h.contextTemplateLengthParams,
+                                              seed: h.seed, grouped: grouped)
+        templateCache[key] = t
+        return t
+    }
+
+    /// The JSON of the parts of a line's record every method shares.
+    func commonRecord(_ spec: FactEditSpec, _ h: FactHyperparameters, templates: [[String]], stats: [JSONNode]) -> [JSONNodeMember] {
+        [
+            JSONNodeMember(key: "method", value: .string(spec.method.rawValue)),
+            JSONNodeMember(key: "hparams", value: h.json),
+            JSONNodeMember(key: "context_templates", value: .array(templates.map { .array($0.map(JSONNode.string)) })),
+            JSONNodeMember(key: "kl_prompt", value: .string("{} is a")),
+            JSONNodeMember(key: "statistics", value: .array(stats)),
+            JSONNodeMember(key: "schedule", value: .string(job.restraint.schedule.rawValue)),
+        ]
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import PruneFormats
+import PruneKit
+import PruneRuntime
+import PruneTokenizers
+
+/// One prune-apply run of the fact engine: the model, its statistics and templates, and the state
+/// of the edited matrices as the manifest's fact lines are computed one after another.
+struct FactSession {
+    let engine: FactEngine
+    let job: FactJob
+    let model: LanguageModel
+    let tokenizer: FactTokenizer
+    var network: FactNetwork
+    let base: FactNetwork
+    let context: HyperparameterContext
+    var warnings: [String] = []
+    /// Statistics by layer (computed or read once per run, on the input model).
+    var statistics: [Int: (moment: Matrix?, record: JSONNode)] = [:]
+    var templateCache: [String: [[String]]] = [:]
+    /// Per edited layer: W₀ (logical [d, m]), σ_max(W₀) and the raw terms in edit order.
+    var edited: [Int: (w0: [Float], sigmaMax: Double, terms: [LowRankDelta])] = [:]
+    var text: StatisticsText?
+
+    init(engine: FactEngine, job: FactJob) throws {
+        self.engine = engine
+        self.job = job
+        let firstLine = job.manifest.edits.first { if case .fact = $0.kind { return true }; return false }?.line ?? 0
+        let path = job.modelPath
+        do {
+            model = try LanguageModel.load(path, options: LoadOptions(threads: job.threads))
+        } catch {
+            throw FactError.unsupportedModel(path: path, reason: "cannot run the model for the fact lines (\(job.manifest.path):\(firstLine)): " + ((error as? LocalizedError)?.errorDescription ?? "\(error)"))
+        }
+        do {
+            tokenizer = RuntimeTokenizer(try TokenizerLoader.load(path: path))
+        } catch {
+            throw FactError.unplaceable(manifest: job.manifest.path, line: firstLine,
+                                        what: "the model has no usable tokenizer: " + ((error as? LocalizedError)?.errorDescription ?? "\(error)"))
+        }
+        let w = try RuntimeNetwork.weights(of: model)
+        network = FactNetwork(weights: w)
+        base = network
+        context = HyperparameterContext(architecture: w.config.architecture == .gpt2 ? .gpt2 : .llama,
+                                        layerCount: w.config.layerCount, contextLength: w.config.contextLength)
+        if let f = engine.hparamsFile {
+            let ignored = f.ignoredKeys
+            if !ignored.isEmpty { warnings.append("\(f.name): ignored (not used on the CPU): " + ignored.joined(separator: ", ")) }
+        }
+    }
+
+    /// The HF name of layer `l`'s down projection.
+    func downName(_ l: Int) -> String {
+        network.config.architecture == .gpt2 ? "transformer.h.\(l).mlp.c_proj.weight" : "model.layers.\(l).mlp.down_proj.weight"
+    }
+
+    mutating func run() throws -> FactOutcome {
+        var edits: [Int: ResolvedEdit] = [:]
+        var records: [Int: [UInt8]] = [:]
+        var summaries: [String] = []
+        var pending: [(index: Int, spec: FactEditSpec, hparams: FactHyperparameters, results: [RequestResult], record: [JSONNodeMember])] = []
+        for (index, edit) in job.manifest.edits.enumerated() {
+            guard case .fact(_, let json) = edit.kind else { continue }
+            let spec = try FactRequestParser.parse(json, manifest: job.manifest.path, line: edit.line)
+            var h = HyperparameterDefaults.defaults(spec.method, context: context)
+            if let f = engine.hparamsFile { h = try h.applying(f, context: context) }
+            if let o = spec.hparams {
+                h = try h.applying(HyperparameterSource(name: "\(spec.manifest):\(spec.line): hparams", values: o), context: context)
+            }
+            try check(spec, h)
+            let (factors, results, record) = try compute(spec, hparams: h)
+            // Place the factors on the file's tensors (HF names and orientation → stored).
+            var targets: [TensorDelta] = []
+            for f in factors {
+                let (u, v) = network.config.architecture == .gpt2 ? (f.v, f.u) : (f.u, f.v)   // Conv1D stores [in, out]
+                targets.append(try job.manifest.placeLowRank(tensor: downName(f.layer), u: u, v: v, rank: f.rank,
+                                                             line: spec.line, against: job.model))
+            }
+            edits[index] = ResolvedEdit(id: edit.id, line: edit.line, kind: spec.method.rawValue, targets: targets)
+            pending.append((index, spec, h, results, record))
+            try advance(factors)
+        }
+        // The model as the run leaves it (restrained once for `end`), for each fact's probability after.
+        try finalState()
+        for p in pending {
+            var reqs: [JSONNode] = []
+            for (r, res) in zip(p.spec.requests, p.results) {
+                let after = probability(r, network: network)
+                summaries.append("\(p.spec.manifest):\(p.spec.line): \(p.spec.method.rawValue) \"\(r.subject)\" → \"\(r.target)\": p \(Self.format(res.before)) → \(Self.format(after))")
+                var m = res.record
+                m.append(JSONNodeMember(key: "probability_after", value: .double(after)))
+                reqs.append(.object(m))
+            }
+            var doc = p.record
+            doc.append(JSONNodeMember(key: "requests", value: .array(reqs)))
+            doc.append(JSONNodeMember(key: "warnings", value: .array(warnings.map(JSONNode.string))))
+            records[p.index] = Array(JSONNode.object(doc).serialized().utf8)
+        }
+        return FactOutcome(edits: edits, records: records, summaries: summaries, warnings: warnings)
+    }
+
+    static func format(_ p: Double) -> String { String(format: p < 1e-3 ? "%.2e" : "%.3f", p) }
+
+    func check(_ spec: FactEditSpec, _ h: FactHyperparameters) throws {
+        for r in spec.requests {
+            let filled = r.filledPrompt
+            let ids = TokenPositions.targetIDs(filledPrompt: filled, target: r.target, tokenizer: tokenizer)
+            guard !ids.isEmpty else {
+                throw FactError.unplaceable(manifest: spec.manifest, line: spec.line, what: "target \"\(r.target)\" gives no tokens after the prompt")
+            }
+            let prefix = String(r.prompt[..<r.prompt.range(of: "{}")!.lowerBound])
+            let before = tokenizer.encode(prefix).count
+            let through = tokenizer.encode(prefix + r.subject).count
+            guard through > before else {
+                throw FactError.unplaceable(manifest: spec.manifest, line: spec.line,
+                                            what: "the subject \"\(r.subject)\" does not occur as tokens of the text \"\(filled)\"")
+            }
+            let total = tokenizer.encode(filled + " " + r.target).count
+            guard total + 16 <= network.config.contextLength else {
+                throw FactError.unplaceable(manifest: spec.manifest, line: spec.line, what: "the prompt is too long for the model's context of \(network.config.contextLength) tokens")
+            }
+        }
+        for l in h.layers where l < 0 || l >= network.config.layerCount {
+            throw FactError.unplaceable(manifest: spec.manifest, line: spec.line, what: "layer \(l) is out of range (the model has \(network.config.layerCount))")
+        }
+    }
+
+    /// P(target | filled prompt) under `network`: the product of the target tokens' probabilities.
+    func probability(_ r: FactRequest, network: FactNetwork) -> Double {
+        let filled = r.filledPrompt
+        let tgt = TokenPositions.targetIDs(filledPrompt: filled, target: r.target, tokenizer: tokenizer)
+        let ids = tokenizer.encode(filled) + tgt
+        let n = ids.count, t = tgt.count
+        let acts = network.run(residual: network.embed(ids), rows: n, from: 0)
+        let positions = (0..<t).map { n - t - 1 + $0 }
+        let logits = network.head(acts.last!.output, positions: positions).logits
+        var lp = 0.0
+        for (j, tok) in tgt.enumerated() {
+            lp += TargetObjective.logSoftmax(logits, j, network.config.vocabularySize)[Int(tok)]
+        }
+        return exp(lp)
+    }
+
+    struct RequestResult {
+        var before: Double
+        var record: [JSONNodeMember]
+    }
+
+    /// A computed delta of one layer, ΔW = u vᵀ in the logical orientation [d_out, d_in].
+    struct LayerFactors {
+        var layer: Int
+        var u: [Float]
+        var v: [Float]
+        var rank: Int
+    }
+}

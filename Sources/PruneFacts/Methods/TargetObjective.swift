@@ -1,0 +1,171 @@
+import Foundation
+
+/// The optimisation ROME's v* and MEMIT's z share: a vector δ added to the residual stream after
+/// block `layer` at each prompt's lookup position, found by Adam on
+/// NLL(target | rewriting prompts) + kl_factor · KL(p_δ ‖ p₀ on the KL prompt) + weight decay,
+/// with δ clamped to clamp_norm_factor · ‖t₀‖. Everything below the layer is computed once.
+public struct TargetObjective: Sendable {
+    /// One prompt: its ids, the position δ is added at, and (rewriting prompts) the target ids
+    /// scored at its last positions.
+    public struct Prompt: Sendable {
+        public var ids: [Int32]
+        public var lookup: Int
+        public init(ids: [Int32], lookup: Int) {
+            self.ids = ids
+            self.lookup = lookup
+        }
+    }
+
+    public struct Step: Sendable, Equatable {
+        public var loss: Double
+        public var nll: Double
+        public var kl: Double
+        public var weightDecay: Double
+        public var deltaNorm: Double
+        /// exp(−NLL) averaged over the rewriting prompts (the repositories' "avg prob").
+        public var probability: Double
+    }
+
+    public struct Result: Sendable {
+        public var delta: [Float]
+        /// The vector at the lookup position of the first prompt before the optimisation (ROME: the MLP
+        /// output; MEMIT: the residual stream).
+        public var initial: [Float]
+        public var trace: [Step]
+        /// ∂loss/∂δ at step 0.
+        public var firstGradient: [Float]
+    }
+
+    public enum Site: Sendable { case mlpOutput, residual }
+
+    public var network: FactNetwork
+    public var layer: Int
+    public var rewriting: [Prompt]
+    public var kl: Prompt
+    public var target: [Int32]
+    public var hparams: FactHyperparameters
+    public var site: Site
+    public var threads: Int
+
+    public init(network: FactNetwork, layer: Int, rewriting: [Prompt], kl: Prompt, target: [Int32],
+                hparams: FactHyperparameters, site: Site, threads: Int) {
+        self.network = network
+        self.layer = layer
+        self.rewriting = rewriting
+        self.kl = kl
+        self.target = target
+        self.hparams = hparams
+        self.site = site
+        self.threads = threads
+    }
+
+    public func optimize() throws -> Result {
+        let d = network.config.hiddenSize
+        let all = rewriting + [kl]
+        let n = rewriting.count
+        let tlen = target.count
+        // Below the layer once: the residual stream after block `layer` for every prompt.
+        let below = ParallelMap.map(all.count, threads: threads) { i in network.run(all[i].ids, through: layer) }
+        let p0v = below[0]
+        let initialSource = site == .mlpOutput ? p0v.mlpOutput : p0v.output
+        let initial = Array(initialSource[(all[0].lookup * d)..<((all[0].lookup + 1) * d)])
+        let t0norm = initial.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        var delta = [Float](repeating: 0, count: d)
+        var adam = Adam(count: d, learningRate: hparams.vLR, betas: hparams.adamBetas, epsilon: hparams.adamEpsilon)
+        var klInit: [Double]?
+        var trace: [Step] = []
+        var firstGradient: [Float]?
+        let vocab = network.config.vocabularySize
+        for step in 0..<hparams.vNumGradSteps {
+            // Forward and backward of every prompt above the layer, in parallel; reduced in order.
+            let current = delta
+            let p0 = klInit
+            let results = ParallelMap.map(all.count, threads: threads) { i -> (loss: Double, prob: Double, logp: [Double]?, grad: [Float]) in
+                let prompt = all[i]
+                let t = prompt.ids.count
+                var h = below[i].output
+                for j in 0..<d { h[prompt.lookup * d + j] += current[j] }
+                let acts = network.run(residual: h, rows: t, from: layer + 1)
+                let top = acts.last?.output ?? h
+                let isKL = i == n
+                let positions = isKL ? [prompt.lookup] : (0..<tlen).map { t - tlen + $0 }
+                let (logits, normed, rstd) = network.head(top, positions: positions)
+                var dlogits = [Float](repeating: 0, count: logits.count)
+                var loss = 0.0, prob = 0.0
+                var logp: [Double]?
+                if isKL {
+                    // log-softmax at the KL position; KL(current ‖ initial) = Σ q (log q − log p₀).
+                    let lq = TargetObjective.logSoftmax(logits, 0, vocab)
+                    logp = lq
+                    if let base = p0 {
+                        var klv = 0.0
+                        for v in 0..<vocab { klv += exp(lq[v]) * (lq[v] - base[v]) }
+                        loss = klv
+                        for v in 0..<vocab {
+                            let q = exp(lq[v])
+                            dlogits[v] = Float(hparams.klFactor * q * ((lq[v] - base[v]) - klv))
+                        }
+                    }
+                } else {
+                    var nll = 0.0
+                    for (r, tok) in target.enumerated() {
+                        let lp = TargetObjective.logSoftmax(logits, r, vocab)
+                        nll -= lp[Int(tok)]
+                        let scale = 1 / Double(tlen * n)
+                        for v in 0..<vocab { dlogits[r * vocab + v] = Float(exp(lp[v]) * scale) }
+                        dlogits[r * vocab + Int(tok)] -= Float(scale)
+                    }
+                    loss = nll / Double(tlen)
+                    prob = exp(-loss)
+                }
+                var grad = [Float](repeating: 0, count: d)
+                if !(isKL && p0 == nil) {
+                    let dtop = network.headBackward(dlogits, positions: positions, normalized: normed, rstd: rstd, rows: t)
+                    let dh = network.backward(dtop, through: acts, from: layer + 1)
+                    grad = Array(dh[(prompt.lookup * d)..<((prompt.lookup + 1) * d)])
+                }
+                return (loss, prob, logp, grad)
+            }
+            if klInit == nil { klInit = results[n].logp }
+            var nll = 0.0, prob = 0.0
+            for i in 0..<n { nll += results[i].loss; prob += results[i].prob }
+            nll /= Double(n)
+            prob /= Double(n)
+            let klv = hparams.klFactor * results[n].loss
+            let dn = delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            let wd = hparams.vWeightDecay * dn / (t0norm * t0norm)
+            let loss = nll + klv + wd
+            guard loss.isFinite else {
+                throw FactLinearAlgebra.Failure.singular(routine: "the loss is not finite at step \(step)", info: step)
+            }
+            trace.append(Step(loss: loss, nll: nll, kl: klv, weightDecay: wd, deltaNorm: dn, probability: prob))
+            if loss < hparams.earlyStopLoss || step == hparams.vNumGradSteps - 1 { break }
+            var g = [Float](repeating: 0, count: d)
+            for r in results { for j in 0..<d { g[j] += r.grad[j] } }
+            if dn > 0 {
+                let c = Float(hparams.vWeightDecay / (t0norm * t0norm) / dn)
+                for j in 0..<d { g[j] += c * delta[j] }
+            }
+            if firstGradient == nil { firstGradient = g }
+            adam.update(&delta, gradient: g)
+            let maxNorm = hparams.clampNormFactor * t0norm
+            let nn = delta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            if nn > maxNorm {
+                let s = Float(maxNorm / nn)
+                for j in 0..<d { delta[j] *= s }
+            }
+        }
+        return Result(delta: delta, initial: initial, trace: trace,
+                      firstGradient: firstGradient ?? [Float](repeating: 0, count: d))
+    }
+
+    /// log-softmax of row `r` of `logits` (rows of `vocab`), in float64.
+    static func logSoftmax(_ logits: [Float], _ r: Int, _ vocab: Int) -> [Double] {
+        var mx = -Double.infinity
+        for v in 0..<vocab { mx = max(mx, Double(logits[r * vocab + v])) }
+        var z = 0.0
+        for v in 0..<vocab { z += exp(Double(logits[r * vocab + v]) - mx) }
+        let lz = mx + log(z)
+        return (0..<vocab).map { Double(logits[r * vocab + $0]) - lz }
+    }
+}

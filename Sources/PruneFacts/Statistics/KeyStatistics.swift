@@ -1,0 +1,124 @@
+import Foundation
+import CBLAS
+import PruneFormats
+import PruneKit
+
+/// Σ k kᵀ and the count of keys k (the inputs of one layer's MLP down projection) over a text:
+/// C = sum / count is the uncentred second moment ROME, MEMIT and AlphaEdit need. Partial
+/// statistics of the same model and layer add up (`merged`), so a large corpus can be computed in
+/// shards. Stored as a safetensors file (`sum` f64 m × m, `count` i64) with the identity in its
+/// metadata (prune-stats(1)).
+public struct KeyStatistics: Sendable, Equatable {
+    public static let formatName = "prune-stats"
+    public static let formatVersion = 1
+
+    /// Identity of the model part the keys depend on (see `StatisticsIdentity.modelHash`).
+    public var modelHash: String
+    public var layer: Int
+    /// m, the width of the keys.
+    public var width: Int
+    /// Row-major m × m, symmetric.
+    public var sum: [Double]
+    /// Number of keys (token positions) added.
+    public var count: Int
+    /// Documents read.
+    public var documents: Int
+    /// SHA-256 of each text the statistics came from, with its caps (one entry per shard).
+    public var sources: [Source]
+
+    public struct Source: Sendable, Equatable {
+        public var textSHA256: String
+        public var docTokens: Int
+        public var maxTokens: Int
+        public var maxDocuments: Int
+        public var tokens: Int
+        public init(textSHA256: String, docTokens: Int, maxTokens: Int, maxDocuments: Int, tokens: Int) {
+            self.textSHA256 = textSHA256
+            self.docTokens = docTokens
+            self.maxTokens = maxTokens
+            self.maxDocuments = maxDocuments
+            self.tokens = tokens
+        }
+    }
+
+    public init(modelHash: String, layer: Int, width: Int) {
+        self.modelHash = modelHash
+        self.layer = layer
+        self.width = width
+        self.sum = [Double](repeating: 0, count: width * width)
+        self.count = 0
+        self.documents = 0
+        self.sources = []
+    }
+
+    /// C = sum / count as a Matrix (count 0 gives zeros).
+    public var moment: Matrix {
+        let c = count > 0 ? 1 / Double(count) : 0
+        return try! Matrix(rows: width, cols: width, values: sum.map { $0 * c })
+    }
+
+    /// Adds the keys of one document: `keys` is T × m row-major (f32), summed in float64 in a
+    /// fixed order (BLAS on one thread), the upper triangle mirrored.
+    public mutating func add(keys: [Float], tokens: Int) {
+        precondition(keys.count == tokens * width)
+        guard tokens > 0 else { return }
+        let k = keys.map(Double.init)
+        BLASThreads.deterministic {
+            k.withUnsafeBufferPointer { kp in
+                sum.withUnsafeMutableBufferPointer { sp in
+                    // upper(sum) += kᵀ k, k row-major T × m.
+                    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(width), Int32(tokens),
+                                1, kp.baseAddress!, Int32(width), 1, sp.baseAddress!, Int32(width))
+                }
+            }
+        }
+        symmetrize()
+        count += tokens
+        documents += 1
+    }
+
+    /// Makes `sum` exactly symmetric from the upper triangle dsyrk wrote.
+    mutating func symmetrize() {
+        let m = width
+        sum.withUnsafeMutableBufferPointer { s in
+            for i in 0..<m where i + 1 < m {
+                for j in (i + 1)..<m { s[j * m + i] = s[i * m + j] }
+            }
+        }
+    }
+
+    /// The sum of two partial statistics of the same model part and layer.
+    public func merged(with other: KeyStatistics, otherName: String) throws -> KeyStatistics {
+        guard other.layer == layer else {
+            throw FactError.statisticsMismatch(path: otherName, reason: "layer \(other.layer), the others are layer \(layer)")
+        }
+        guard other.width == width else {
+            throw FactError.statisticsMismatch(path: otherName, reason: "keys of width \(other.width), the others \(width)")
+        }
+        guard other.modelHash == modelHash else {
+            throw FactError.statisticsMismatch(path: otherName, reason: "computed on another model (\(other.modelHash.prefix(16))… vs \(modelHash.prefix(16))…)")
+        }
+        var out = self
+        for i in 0..<sum.count { out.sum[i] += other.sum[i] }
+        let (c, o) = count.addingReportingOverflow(other.count)
+        guard !o else { throw FactError.statisticsMismatch(path: otherName, reason: "the counts overflow") }
+        out.count = c
+        out.documents += other.documents
+        out.sources += other.sources
+        return out
+    }
+
+    /// SHA-256 of the sum's and count's bytes: the statistics' own identity, recorded in sidecars.
+    public var sha256: String {
+        let h = SHA256Hasher()
+        sum.withUnsafeBytes { h.update($0) }
+        withUnsafeBytes(of: Int64(count).littleEndian) { h.update($0) }
+        return h.finalizeHex()
+    }
+
+    /// A combined text identity (the one source's hash, or the hash of the sources' hashes).
+    public var textSHA256: String {
+        if sources.count == 1 { return sources[0].textSHA256 }
+        return SHA256Hasher.hex(Array(sources.map(\.textSHA256).joined(separator: ",").utf8))
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import PruneFormats
+import PruneKit
+
+/// The safetensors form of `KeyStatistics`: tensors `sum` (F64 [m, m]) and `count` (I64 [1]);
+/// `__metadata__` holds `format` = "prune-stats", `format_version`, and `prune_stats`, a JSON
+/// document with the identity (model hash, layer, width, documents, sources).
+public enum KeyStatisticsFile {
+    public static func encode(_ s: KeyStatistics) throws -> [UInt8] {
+        var b = SafetensorsBuilder()
+        try b.add("sum", f64: s.sum, shape: [s.width, s.width])
+        var count = Int64(s.count).littleEndian
+        try b.add("count", dtype: .i64, shape: [1], bytes: withUnsafeBytes(of: &count) { Array($0) })
+        let sources: [JSONNode] = s.sources.map { src in
+            .object([
+                JSONNodeMember(key: "doc_tokens", value: .int(src.docTokens)),
+                JSONNodeMember(key: "max_documents", value: .int(src.maxDocuments)),
+                JSONNodeMember(key: "max_tokens", value: .int(src.maxTokens)),
+                JSONNodeMember(key: "text_sha256", value: .string(src.textSHA256)),
+                JSONNodeMember(key: "tokens", value: .int(src.tokens)),
+            ])
+        }
+        let doc: JSONNode = .object([
+            JSONNodeMember(key: "count", value: .int(s.count)),
+            JSONNodeMember(key: "documents", value: .int(s.documents)),
+            JSONNodeMember(key: "layer", value: .int(s.layer)),
+            JSONNodeMember(key: "model_hash", value: .string(s.modelHash)),
+            JSONNodeMember(key: "sources", value: .array(sources)),
+            JSONNodeMember(key: "width", value: .int(s.width)),
+        ])
+        b.setMetadata("format", KeyStatistics.formatName)
+        b.setMetadata("format_version", String(KeyStatistics.formatVersion))
+        b.setMetadata("prune_stats", doc.serialized())
+        return b.build()
+    }
+
+    /// Writes atomically (temporary file in the destination folder, then rename).
+    public static func write(_ s: KeyStatistics, to path: String) throws {
+        let staged = try StagedFile(bytes: try encode(s), destination: path)
+        try staged.commit()
+    }
+
+    public static func read(path: String) throws -> KeyStatistics {
+        func bad(_ r: String) -> FactError { .badStatisticsFile(path: path, reason: r) }
+        let file: SafetensorsFile
+        do { file = try SafetensorsFile(path: path) } catch {
+            throw bad((error as? LocalizedError)?.errorDescription ?? "\(error)")
+        }
+        let meta = Dictionary(file.metadata.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        guard meta["format"] == KeyStatistics.formatName else { throw bad("not a prune-stats file (no format \"prune-stats\" in its metadata)") }
+        guard let v = meta["format_version"].flatMap(Int.init), v <= KeyStatistics.formatVersion else {
+            throw bad("format_version \(meta["format_version"] ?? "missing") is not supported (this prune reads ≤ \(KeyStatistics.formatVersion))")
+        }
+        guard let text = meta["prune_stats"], let doc = try? JSONNodeParser.parse(Array(text.utf8)) else {
+            throw bad("missing or invalid prune_stats metadata")
+        }
+        guard let layer = doc["layer"]?.nonNegativeInt, let width = doc["width"]?.nonNegativeInt, width > 0,
+              width <= 1 << 16, let model = doc["model_hash"]?.stringValue,
+              let documents = doc["documents"]?.nonNegativeInt else {
+            throw bad("prune_stats lacks layer, width, model_hash or documents")
+        }
+        guard let sumInfo = file.info(named: "sum"), sumInfo.type == .safetensors(.f64), sumInfo.shape == [width, width] else {
+            throw bad("tensor sum must be F64 [\(width), \(width)]")
+        }
+        guard let countInfo = file.info(named: "count"), countInfo.type == .safetensors(.i64), countInfo.shape == [1] else {
+            throw bad("tensor count must be I64 [1]")
+        }
+        var s = KeyStatistics(modelHash: model, layer: layer, width: width)
+        try file.withData(for: "sum") { raw in
+            for i in 0..<(width * width) {
+                s.sum[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+            }
+        }
+        let count = try file.withData(for: "count") { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
+        guard count >= 0 else { throw bad("negative count") }
+        guard s.sum.allSatisfy(\.isFinite) else { throw bad("sum holds non-finite values") }
+        s.count = Int(count)
+        s.documents = documents
+        if case .array(let items)? = doc["sources"] {
+            s.sources = try items.map { src in
+                guard let t = src["text_sha256"]?.stringValue, let d = src["doc_tokens"]?.nonNegativeInt,
+                      let mt = src["max_tokens"]?.nonNegativeInt, let md = src["max_documents"]?.nonNegativeInt,
+                      let tk = src["tokens"]?.nonNegativeInt else { throw bad("a source lacks its fields") }
+                return KeyStatistics.Source(textSHA256: t, docTokens: d, maxTokens: mt, maxDocuments: md, tokens: tk)
+            }
+        }
+        return s
+    }
+}

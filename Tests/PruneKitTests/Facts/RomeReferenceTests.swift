@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import PruneFacts
+@testable import PruneFormats
+@testable import PruneKit
+
+/// ROME against the torch reference run of the fixtures (rome-reference.{json,safetensors}, made by
+/// fixtures/src/make_refs.py): C, k̄, the gradient at step 0, the loss trace and the final ΔW.
+@Suite struct RomeReferenceTests {
+    struct Setup: @unchecked Sendable {
+        var net: FactNetwork
+        var tokenizer: PythonTokenizer
+        var ref: JSONNode
+        var tensors: [String: [Float]]
+        var stats: KeyStatistics
+        var hparams: FactHyperparameters
+        var templates: [String]
+        var layer: Int
+    }
+
+    nonisolated(unsafe) static var setups: [String: Setup] = [:]
+    static let lock = NSLock()
+
+    static func setup(_ model: String) throws -> Setup {
+        lock.lock(); defer { lock.unlock() }
+        if let s = setups[model] { return s }
+        let net = try FactTest.network(model)
+        let tok = try PythonTokenizer(model: try FactTest.fixture(model))
+        let ref = try FactTest.json(try FactTest.fixture(model, "rome-reference.json"))
+        let tensors = try FactTest.tensors(try FactTest.fixture(model, "rome-reference.safetensors"))
+        let layer = Int(FactTest.number(ref["layer"]) ?? -1)
+        let text = try StatisticsText.load(path: try FactTest.fixture(model, "heldout.txt"))
+        let stats = StatisticsComputer(network: net, tokenizer: tok, threads: 2)
+            .compute(text: text, layer: layer, modelHash: "test", docTokens: 128, maxTokens: 20000, maxDocuments: 100_000)
+        let ctx = HyperparameterContext(architecture: net.config.architecture == .gpt2 ? .gpt2 : .llama,
+                                        layerCount: net.config.layerCount, contextLength: net.config.contextLength)
+        var h = HyperparameterDefaults.defaults(.rome, context: ctx)
+        h = try h.applying(HyperparameterSource(name: "reference", values: ref["hparams"]!), context: ctx)
+        h.layers = [layer]
+        guard case .array(let ts)? = ref["context_templates"] else { throw FactTest.Failure("no templates") }
+        let s = Setup(net: net, tokenizer: tok, ref: ref, tensors: tensors, stats: stats, hparams: h,
+                      templates: ts.compactMap(\.stringValue), layer: layer)
+        setups[model] = s
+        return s
+    }
+
+    @Test(arguments: ["gpt2-tiny", "llama-tiny"])
+    func secondMomentMatches(model: String) throws {
+        let s = try Self.setup(model)
+        let c = s.stats.moment.storage.map { Float($0) }
+        let err = FactTest.relativeError(c, s.tensors["C"]!)
+        #expect(err < 1e-4, "C relative error \(err)")
+        #expect(s.stats.count >= 20000 && s.stats.count < 20000 + 128)
+    }
+
+    @Test(arguments: ["gpt2-tiny", "llama-tiny"], 0..<4)
+    func requestMatches(model: String, index: Int) throws {
+        let s = try Self.setup(model)
+        guard case .array(let reqs)? = s.ref["requests"] else { throw FactTest.Failure("no requests") }
+        let r = reqs[index]
+        let request = FactRequest(prompt: r["prompt"]!.stringValue!, subject: r["subject"]!.stringValue!,
+                                  target: r["target_new"]!.stringValue!)
+        let rome = Rome(network: s.net, tokenizer: s.tokenizer, hparams: s.hparams, templates: s.templates, threads: 2)
+        let c = s.stats.moment
+        let edit = try rome.compute(request, layer: s.layer) { k in
+            try FactLinearAlgebra.solveSymmetric(c, try Matrix(rows: k.count, cols: 1, values: k)).storage
+        }
+        #expect(edit.targetIDs.map(Int.init) == FactTest.ints(r["target_ids"]))
+        #expect(edit.lookupPositions == FactTest.ints(r["lookup_positions"]))
+        let kbarErr = FactTest.relativeError(edit.kbar, s.tensors["kbar.\(index)"]!)
+        #expect(kbarErr < 1e-4, "k̄ relative error \(kbarErr)")
+        let gErr = FactTest.relativeError(edit.firstGradient, s.tensors["grad0.\(index)"]!)
+        #expect(gErr < 1e-3, "grad0 relative error \(gErr)")
+        guard case .array(let steps)? = r["steps"] else { throw FactTest.Failure("no steps") }
+        for k in 0..<5 {
+            let want = FactTest.number(steps[k]["loss"])!
+            let got = edit.trace[k].loss
+            #expect(abs(got - want) <= 1e-3 * max(1, abs(want)), "step \(k): loss \(got) vs \(want)")
+        }
+        let cosU = FactTest.cosine(edit.u, s.tensors["u.\(index)"]!)
+        let lamRef = s.tensors["lam.\(index)"]!
+        let cosL = FactTest.cosine(edit.lam, lamRef)
+        #expect(cosU * cosL >= 0.99, "ΔW cosine \(cosU * cosL) (u \(cosU), Λ \(cosL))")
+        let ratio = FactTest.norm(edit.lam) / FactTest.norm(lamRef)
+        #expect(abs(ratio - 1) <= 0.02, "‖ΔW‖ ratio \(ratio)")
+    }
+}
