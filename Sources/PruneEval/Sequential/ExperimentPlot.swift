@@ -36,7 +36,7 @@ package struct ExperimentPlot {
             p.append(Panel(title: "Accuracy: " + (f as NSString).lastPathComponent, axis: "accuracy",
                            value: { i < $0.tasks.count ? $0.tasks[i].accuracy : nil }, fromBase: true, unitRange: true))
         }
-        p.append(Panel(title: "Condition number κ (largest edited matrix)", axis: "κ", value: { $0.kappaMax }, fromBase: true, unitRange: false))
+        p.append(Panel(title: "κ of the edited matrix (largest)", axis: "κ", value: { $0.kappaMax }, fromBase: true, unitRange: false))
         return p.filter { panel in rows.contains { panel.value($0).map { $0.isFinite } ?? false } }
     }
 
@@ -185,7 +185,12 @@ package struct ExperimentPlot {
     }
 
     static func tickLabel(_ v: Double) -> String {
-        if v != 0, abs(v) >= 1e5 || abs(v) < 1e-3 { return String(format: "%.0e", v) }
+        if v != 0, abs(v) >= 1e5 || abs(v) < 1e-3 {
+            // 1e5, 1e-4: mantissa and exponent without padding.
+            let e = Int(floor(log10(abs(v))))
+            let m = v / pow(10, Double(e))
+            return (abs(m - m.rounded()) < 1e-9 ? "\(Int(m.rounded()))" : String(format: "%.1f", m)) + "e\(e)"
+        }
         if v == v.rounded() { return String(format: "%.0f", v) }
         var s = String(format: "%.3f", v)
         while s.hasSuffix("0") { s.removeLast() }

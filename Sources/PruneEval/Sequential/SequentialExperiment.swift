@@ -43,6 +43,8 @@ package struct SequentialExperiment {
             throw EvalError.unreadable(path: path, reason: "no such file or folder")
         }
         guard isDirectory.boolValue else { return path }
+        let single = (path as NSString).appendingPathComponent("model.safetensors")
+        if FileManager.default.fileExists(atPath: single) { return single }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".safetensors") }
         guard names.count == 1 else {
             throw EvalError.unreadable(path: path, reason: names.isEmpty ? "no .safetensors file in the folder"
@@ -120,7 +122,7 @@ package struct SequentialExperiment {
             throw FactError.badStatisticsText(path: s, reason: "no such file")
         }
         let report = progress
-        let engine = FactEngine(hparamsFile: hparams, statsText: o.statsText, cache: .fromEnvironment(),
+        let engine = FactEngine(hparamsFile: hparams, statsText: o.statsText, cache: o.statisticsCache,
                                 progress: { @Sendable line in report(line) })
         let model = try EvaluationModelLoader.load(o.base, threads: o.threads)
         model.scorer.maxBatchTokens = 4096

@@ -32,6 +32,8 @@ package struct SequentialOptions: Sendable {
     package var threads: Int?
     /// Prompts per batched call of the model.
     package var scoringBatch = 16
+    /// Where key statistics are cached (prune-apply's cache: $PRUNE_CACHE or under $XDG_CACHE_HOME).
+    package var statisticsCache: StatisticsCache = .fromEnvironment()
 
     package init(base: String, requests: String) {
         self.base = base
