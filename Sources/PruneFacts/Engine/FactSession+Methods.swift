@@ -71,8 +71,75 @@ extension FactSession {
         return m + extra
     }
 
+    /// MEMIT / AlphaEdit on a batch: z at the last layer of the range, then layer by layer
+    /// ΔWₗ = Rₗ Vₗᵀ with the residual spread over the remaining layers; each layer's keys and residual
+    /// are read on the model with the batch's earlier layers already updated.
     mutating func computeMemit(_ spec: FactEditSpec, _ h: FactHyperparameters) throws
         -> (factors: [LayerFactors], results: [RequestResult], record: [JSONNodeMember]) {
-        throw FactError.badRequest(manifest: spec.manifest, line: spec.line, what: "\(spec.method.rawValue) is not available yet")
+        let isAlpha = spec.method == .alphaedit
+        let templates = try self.templates(spec.method, h)
+        var moments: [Int: Matrix?] = [:]
+        var stats: [JSONNode] = []
+        var projections: [JSONNode] = []
+        var alpha: MemitBatch.Alpha?
+        for layer in h.layers {
+            let (c, rec) = try moment(layer, hparams: h, line: spec.line)
+            moments[layer] = c
+            stats.append(rec)
+        }
+        if isAlpha {
+            var ps: [Int: Matrix] = [:], prev: [Int: Matrix] = [:]
+            for layer in h.layers {
+                let p = try projector(layer, moment: moments[layer] ?? nil, threshold: h.nullspaceThreshold)
+                ps[layer] = p.p
+                if let old = previousKeys[layer] { prev[layer] = old.moment }
+                projections.append(.object([JSONNodeMember(key: "layer", value: .int(layer)),
+                                            JSONNodeMember(key: "null_space_dimension", value: .int(p.dimension)),
+                                            JSONNodeMember(key: "previous_keys", value: .int(previousKeys[layer]?.count ?? 0))]))
+            }
+            alpha = MemitBatch.Alpha(projectors: ps, previous: prev)
+        }
+        let befores = spec.requests.map { probability($0, network: network) }
+        let outcome: MemitBatch.Outcome
+        do {
+            let report = engine.progress
+            outcome = try MemitBatch.run(network: network, tokenizer: tokenizer, requests: spec.requests, hparams: h,
+                                         templates: templates, moments: moments, alpha: alpha, threads: job.threads,
+                                         progress: { report?("\(spec.method.rawValue) " + $0) })
+        } catch { throw numerical(spec, error) }
+        if isAlpha {
+            for (layer, kkt) in outcome.keyMoments {
+                if let old = previousKeys[layer] {
+                    previousKeys[layer] = (old.moment + kkt, old.count + spec.requests.count)
+                } else {
+                    previousKeys[layer] = (kkt, spec.requests.count)
+                }
+            }
+        }
+        let n = spec.requests.count
+        let factors = outcome.updates.map { LayerFactors(layer: $0.layer, u: $0.residual, v: $0.right, rank: n) }
+        let results = zip(spec.requests, zip(outcome.targets, befores)).map { r, tb in
+            RequestResult(before: tb.1, record: requestRecord(r, targetIDs: tb.0.targetIDs, trace: tb.0.trace, before: tb.1, extra: []))
+        }
+        var record = commonRecord(spec, h, templates: templates, stats: stats)
+        record.append(JSONNodeMember(key: "layers", value: .array(h.layers.map(JSONNode.int))))
+        if isAlpha { record.append(JSONNodeMember(key: "projection", value: .array(projections))) }
+        return (factors, results, record)
+    }
+
+    /// AlphaEdit's P at `layer` (once per run), from C; without statistics P = I (no projection).
+    mutating func projector(_ layer: Int, moment c: Matrix?, threshold: Double) throws -> (p: Matrix, dimension: Int) {
+        if let p = projectors[layer] { return p }
+        let m = network.config.ffnSize
+        let p: (p: Matrix, dimension: Int)
+        if let c {
+            p = try FactLinearAlgebra.nullSpaceProjector(c, threshold: threshold)
+        } else {
+            let w = "alphaedit without --stats-text: no null-space projection (P = I)"
+            if !warnings.contains(w) { warnings.append(w) }
+            p = (Matrix.identity(m), m)
+        }
+        projectors[layer] = p
+        return p
     }
 }

@@ -54,6 +54,28 @@ extension FactSession {
             statistics[layer] = (nil, rec)
             return (nil, rec)
         }
+        if let given = try? KeyStatisticsFile.read(path: path) {
+            // A prune-stats file (e.g. merged shards) instead of a text: used for its own layer.
+            guard given.layer == layer, given.width == network.config.ffnSize else {
+                throw FactError.statisticsMismatch(path: path, reason: "statistics of layer \(given.layer) (width \(given.width)), the edit needs layer \(layer) (width \(network.config.ffnSize))")
+            }
+            let hash = StatisticsIdentity.modelHash(base.weights, layer: layer)
+            if given.modelHash != hash {
+                let w = "\(path): statistics computed on other weights (\(given.modelHash.prefix(16))…) than this model's (\(hash.prefix(16))…)"
+                if !warnings.contains(w) { warnings.append(w) }
+            }
+            let rec: JSONNode = .object([
+                JSONNodeMember(key: "documents", value: .int(given.documents)),
+                JSONNodeMember(key: "layer", value: .int(layer)),
+                JSONNodeMember(key: "model_hash", value: .string(given.modelHash)),
+                JSONNodeMember(key: "sha256", value: .string(given.sha256)),
+                JSONNodeMember(key: "source", value: .string("file")),
+                JSONNodeMember(key: "text_sha256", value: .string(given.textSHA256)),
+                JSONNodeMember(key: "tokens", value: .int(given.count)),
+            ])
+            statistics[layer] = (given.moment, rec)
+            return (given.moment, rec)
+        }
         if text == nil { text = try StatisticsText.load(path: path) }
         let t = text!
         // Statistics of the model as it was read (the original repositories compute them once).

@@ -21,6 +21,9 @@ struct FactSession {
     /// Per edited layer: W₀ (logical [d, m]), σ_max(W₀) and the raw terms in edit order.
     var edited: [Int: (w0: [Float], sigmaMax: Double, terms: [LowRankDelta])] = [:]
     var text: StatisticsText?
+    /// AlphaEdit: the null-space projector by layer, and Σ k kᵀ of the keys edited so far.
+    var projectors: [Int: (p: Matrix, dimension: Int)] = [:]
+    var previousKeys: [Int: (moment: Matrix, count: Int)] = [:]
 
     init(engine: FactEngine, job: FactJob) throws {
         self.engine = engine

@@ -43,9 +43,9 @@ struct OutputStaging {
     }
 }
 
-enum FileIdentity {
+package enum FileIdentity {
     /// Whether two paths name the same existing file.
-    static func same(_ a: String, _ b: String) -> Bool {
+    package static func same(_ a: String, _ b: String) -> Bool {
         guard a != "-", b != "-" else { return false }
         var sa = stat(), sb = stat()
         guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }

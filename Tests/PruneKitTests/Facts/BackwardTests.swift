@@ -12,8 +12,9 @@ import Testing
         let d = net.config.hiddenSize, t = ids.count, vocab = net.config.vocabularySize
         let base = net.run(ids, through: layer).output
         var rng = SplitMix(seed: 7)
+        _ = vocab
         let positions = Array(position..<t)
-        let coeff = (0..<(positions.count * vocab)).map { _ in Float(rng.nextSigned()) }
+        let coeff = (0..<(positions.count * vocab)).map { _ in rng.nextFloat() }
         func loss(_ h: [Float]) -> (Double, [BlockActivations], (logits: [Float], normalized: [Float], rstd: [Float])) {
             let acts = net.run(residual: h, rows: t, from: layer + 1)
             let hd = net.head(acts.last?.output ?? h, positions: positions)
@@ -38,24 +39,10 @@ import Testing
         let ids: [Int32] = [1, 57, 300, 912, 44, 1021, 7, 2000, 15, 640]
         var rng = SplitMix(seed: UInt64(layer + 1))
         for position in [2, 5] {
-            let dir = (0..<net.config.hiddenSize).map { _ in Float(rng.nextSigned()) }
-            let (a, n) = Self.probe(net, ids: ids, layer: layer, position: position, direction: dir, eps: 1e-2)
-            #expect(abs(a - n) <= 2e-3 * max(abs(n), 1), "layer \(layer) position \(position): analytic \(a) vs numeric \(n)")
+            let dir = (0..<net.config.hiddenSize).map { _ in rng.nextFloat() }
+            let (a, n) = Self.probe(net, ids: ids, layer: layer, position: position, direction: dir, eps: 3e-2)
+            #expect(abs(a - n) <= 2e-3 * max(abs(n), 0.1), "layer \(layer) position \(position): analytic \(a) vs numeric \(n)")
         }
     }
 }
 
-/// A small deterministic generator for test data.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func nextSigned() -> Double { Double(next() >> 11) / Double(1 << 53) * 2 - 1 }
-}

@@ -1,0 +1,114 @@
+import Foundation
+import PruneKit
+
+/// The pieces of MEMIT (Meng et al., 2023) and AlphaEdit (Fang et al., 2025) on the fact engine's
+/// network: z at the last layer of the range by `TargetObjective` on the residual stream, the keys
+/// of a batch (mean over each template group, then over the groups), and the residual stream at
+/// the subject of the bare prompts.
+public struct Memit: Sendable {
+    public var network: FactNetwork
+    public var tokenizer: FactTokenizer
+    public var hparams: FactHyperparameters
+    /// Template groups, as MEMIT groups them ([["{}"], [generated …]]).
+    public var templates: [[String]]
+    public var klPrompt = "{} is a"
+    public var threads: Int
+
+    public init(network: FactNetwork, tokenizer: FactTokenizer, hparams: FactHyperparameters, templates: [[String]], threads: Int) {
+        self.network = network
+        self.tokenizer = tokenizer
+        self.hparams = hparams
+        self.templates = templates
+        self.threads = threads
+    }
+
+    public struct Target: Sendable {
+        /// z = t₀ + δ, the residual stream wanted at the lookup position after block `layer`.
+        public var z: [Float]
+        public var targetIDs: [Int32]
+        public var trace: [TargetObjective.Step]
+        public var firstGradient: [Float]
+    }
+
+    /// MEMIT's z for one request at `layer`.
+    public func target(_ r: FactRequest, layer: Int) throws -> Target {
+        let d = network.config.hiddenSize
+        let contexts = templates.flatMap { $0 }.map { FactRequest.fill($0, with: r.prompt) }
+        let positions = contexts.map { TokenPositions.lookup($0, subject: r.subject, strategy: hparams.factToken, tokenizer: tokenizer) }
+        let tgt = TokenPositions.targetIDs(filledPrompt: r.filledPrompt, target: r.target, tokenizer: tokenizer)
+        let prefix = tgt.count > 1 ? tokenizer.decode(Array(tgt.dropLast())) : ""
+        let rewriting = zip(contexts, positions).map { c, p in
+            TargetObjective.Prompt(ids: tokenizer.encode(FactRequest.fill(c, with: r.subject) + prefix), lookup: p)
+        }
+        let klPos = TokenPositions.lookup(klPrompt, subject: r.subject, strategy: hparams.factToken, tokenizer: tokenizer)
+        let kl = TargetObjective.Prompt(ids: tokenizer.encode(FactRequest.fill(klPrompt, with: r.subject)), lookup: klPos)
+        let o = try TargetObjective(network: network, layer: layer, rewriting: rewriting, kl: kl, target: tgt,
+                                    hparams: hparams, site: .residual, threads: threads).optimize()
+        let z = (0..<d).map { o.initial[$0] + o.delta[$0] }
+        return Target(z: z, targetIDs: tgt, trace: o.trace, firstGradient: o.firstGradient)
+    }
+
+    /// The keys of `requests` at `layer` as columns of an m × n matrix: for each request the mean
+    /// over each template group of the key at the subject, then the mean over the groups.
+    public func keys(_ requests: [FactRequest], layer: Int) throws -> Matrix {
+        let m = network.config.ffnSize, n = requests.count
+        let jobs: [(r: Int, g: Int, text: String)] = requests.indices.flatMap { r in
+            templates.indices.flatMap { g in templates[g].map { (r, g, FactRequest.fill($0, with: requests[r].prompt)) } }
+        }
+        let keys = ParallelMap.map(jobs.count, threads: threads) { [self] i -> [Float] in
+            let j = jobs[i], subject = requests[j.r].subject
+            let pos = TokenPositions.lookup(j.text, subject: subject, strategy: hparams.factToken, tokenizer: tokenizer)
+            let a = network.run(tokenizer.encode(FactRequest.fill(j.text, with: subject)), through: layer)
+            return Array(a.key[(pos * m)..<((pos + 1) * m)])
+        }
+        var out = [Double](repeating: 0, count: m * n)
+        for r in 0..<n {
+            var total = [Double](repeating: 0, count: m)
+            for g in templates.indices {
+                var sum = [Double](repeating: 0, count: m)
+                var count = 0
+                for (i, j) in jobs.enumerated() where j.r == r && j.g == g {
+                    for e in 0..<m { sum[e] += Double(keys[i][e]) }
+                    count += 1
+                }
+                for e in 0..<m { total[e] += sum[e] / Double(count) }
+            }
+            for e in 0..<m { out[e * n + r] = total[e] / Double(templates.count) }
+        }
+        return try Matrix(rows: m, cols: n, values: out)
+    }
+
+    /// The residual stream after block `layer` at the subject of each bare prompt, d × n.
+    public func residuals(_ requests: [FactRequest], layer: Int) throws -> Matrix {
+        let d = network.config.hiddenSize, n = requests.count
+        let cols = ParallelMap.map(n, threads: threads) { [self] i -> [Float] in
+            let r = requests[i]
+            let pos = TokenPositions.lookup(r.prompt, subject: r.subject, strategy: hparams.factToken, tokenizer: tokenizer)
+            let a = network.run(tokenizer.encode(r.filledPrompt), through: layer)
+            return Array(a.output[(pos * d)..<((pos + 1) * d)])
+        }
+        var out = [Double](repeating: 0, count: d * n)
+        for r in 0..<n { for e in 0..<d { out[e * n + r] = Double(cols[r][e]) } }
+        return try Matrix(rows: d, cols: n, values: out)
+    }
+
+    /// MEMIT's update of one layer: V = (λC + KKᵀ)⁻¹K (m × n), so that ΔW = R Vᵀ.
+    public static func memitRight(keys k: Matrix, moment c: Matrix?, lambda: Double) throws -> Matrix {
+        let m = k.rows
+        let kkt = Matrix.gemm(k, k, transposeB: true)
+        var a = [Double](repeating: 0, count: m * m)
+        for i in 0..<m { for j in 0..<m { a[i * m + j] = kkt[i, j] + lambda * (c?[i, j] ?? (i == j ? 1 : 0)) } }
+        return try FactLinearAlgebra.solveSymmetric(try Matrix(rows: m, cols: m, values: a), k)
+    }
+
+    /// AlphaEdit's: V = (P(KKᵀ + Cₚ) + αI)⁻¹ P K (m × n), so that ΔW = R Vᵀ; Cₚ the keys of earlier edits.
+    public static func alphaRight(keys k: Matrix, projector p: Matrix, previous cp: Matrix?, l2: Double) throws -> Matrix {
+        let m = k.rows
+        var s = Matrix.gemm(k, k, transposeB: true)
+        if let cp { s = s + cp }
+        let ps = Matrix.gemm(p, s)
+        var a = [Double](repeating: 0, count: m * m)
+        for i in 0..<m { for j in 0..<m { a[i * m + j] = ps[i, j] + (i == j ? l2 : 0) } }
+        return try FactLinearAlgebra.solve(try Matrix(rows: m, cols: m, values: a), Matrix.gemm(p, k))
+    }
+}

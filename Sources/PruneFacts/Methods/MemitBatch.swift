@@ -1,0 +1,83 @@
+import Foundation
+import PruneKit
+
+/// One MEMIT or AlphaEdit batch: z of every request at the last layer of the range, then layer by
+/// layer ΔWₗ = Rₗ Vₗᵀ (Rₗ the residual spread over the remaining layers, Vₗ from `Memit.memitRight` or
+/// `Memit.alphaRight`), each layer's keys and residuals read on the model with the batch's earlier
+/// layers updated. AlphaEdit's preserved keys grow by the batch's keys on the edited model.
+public struct MemitBatch: Sendable {
+    public struct LayerUpdate: Sendable {
+        public var layer: Int
+        /// R, d × n (row-major).
+        public var residual: [Float]
+        /// V, m × n (row-major); ΔW = R Vᵀ.
+        public var right: [Float]
+        public var keys: Matrix
+    }
+
+    public struct Outcome: Sendable {
+        public var targets: [Memit.Target]
+        public var updates: [LayerUpdate]
+        /// The network with the batch's updates added (raw).
+        public var network: FactNetwork
+        /// AlphaEdit: Σ k kᵀ of this batch's keys per layer, on the edited model.
+        public var keyMoments: [Int: Matrix]
+    }
+
+    /// AlphaEdit's inputs: the projector per layer and the preserved keys' Σ k kᵀ so far.
+    public struct Alpha: Sendable {
+        public var projectors: [Int: Matrix]
+        public var previous: [Int: Matrix]
+        public init(projectors: [Int: Matrix], previous: [Int: Matrix]) {
+            self.projectors = projectors
+            self.previous = previous
+        }
+    }
+
+    public static func run(network start: FactNetwork, tokenizer: FactTokenizer, requests: [FactRequest],
+                           hparams h: FactHyperparameters, templates: [[String]], moments: [Int: Matrix?],
+                           alpha: Alpha?, threads: Int, progress: ((String) -> Void)? = nil) throws -> Outcome {
+        let zLayer = h.layers.last!
+        let d = start.config.hiddenSize, m = start.config.ffnSize, n = requests.count
+        var memit = Memit(network: start, tokenizer: tokenizer, hparams: h, templates: templates, threads: threads)
+        var targets: [Memit.Target] = []
+        var zs = [Double](repeating: 0, count: d * n)
+        for (j, r) in requests.enumerated() {
+            progress?("z for \(r.subject) → \(r.target)")
+            let t = try memit.target(r, layer: zLayer)
+            for e in 0..<d { zs[e * n + j] = Double(t.z[e]) }
+            targets.append(t)
+        }
+        var work = start
+        var updates: [LayerUpdate] = []
+        for (i, layer) in h.layers.enumerated() {
+            memit.network = work
+            let k = try memit.keys(requests, layer: layer)
+            let cur = try memit.residuals(requests, layer: zLayer)
+            let share = 1 / Double(h.layers.count - i)
+            var resid = [Double](repeating: 0, count: d * n)
+            for e in 0..<(d * n) { resid[e] = (zs[e] - cur.storage[e]) * share }
+            let v: Matrix
+            if let alpha {
+                v = try Memit.alphaRight(keys: k, projector: alpha.projectors[layer] ?? Matrix.identity(m),
+                                         previous: alpha.previous[layer], l2: h.l2)
+            } else {
+                v = try Memit.memitRight(keys: k, moment: moments[layer] ?? nil, lambda: h.mom2UpdateWeight)
+            }
+            let u = resid.map { Float($0) }, vv = v.storage.map { Float($0) }
+            updates.append(LayerUpdate(layer: layer, residual: u, right: vv, keys: k))
+            var w = work.weights.blocks[layer].down.weight
+            try LowRankDelta(rows: d, cols: m, rank: n, a: u, b: vv).factored().add(to: &w, threads: threads)
+            work.weights.blocks[layer].down.weight = w
+        }
+        var moments: [Int: Matrix] = [:]
+        if alpha != nil {
+            memit.network = work
+            for layer in h.layers {
+                let k = try memit.keys(requests, layer: layer)
+                moments[layer] = Matrix.gemm(k, k, transposeB: true)
+            }
+        }
+        return Outcome(targets: targets, updates: updates, network: work, keyMoments: moments)
+    }
+}
