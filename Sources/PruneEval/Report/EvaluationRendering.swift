@@ -73,8 +73,8 @@ extension EvaluationReport {
         return s
     }
 
-    /// Left-aligned label column, right-aligned numbers, two spaces between columns.
-    static func table(_ rows: [[String]]) -> String {
+    /// Left-aligned label columns (the first `left`), right-aligned numbers, two spaces between columns.
+    static func table(_ rows: [[String]], left: Int = 1) -> String {
         guard let width = rows.map(\.count).max() else { return "" }
         var widths = [Int](repeating: 0, count: width)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
@@ -82,8 +82,8 @@ extension EvaluationReport {
         for r in rows {
             var line = ""
             for (i, c) in r.enumerated() {
-                if i == 0 {
-                    line += c + String(repeating: " ", count: widths[0] - c.count)
+                if i < left {
+                    line += (i == 0 ? "" : "  ") + c + String(repeating: " ", count: widths[i] - c.count)
                 } else {
                     line += "  " + String(repeating: " ", count: widths[i] - c.count) + c
                 }

@@ -24,6 +24,6 @@ package enum ExperimentTable {
             }
             table.append(line)
         }
-        return EvaluationReport.table(table)
+        return EvaluationReport.table(table, left: 2)
     }
 }

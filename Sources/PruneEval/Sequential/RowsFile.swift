@@ -29,7 +29,7 @@ package final class RowsFile {
                 let line = Array(bytes[start..<nl])
                 guard let node = try? JSONNodeParser.parse(line) else { break }
                 if lineNumber == 1 {
-                    guard node == header else {
+                    guard node.serialized() == headerLine else {
                         throw EvalError.badOption("\(path):1: written by a different experiment (other model, requests, method, checkpoints, arms or measurements); remove it or use another --rows")
                     }
                 } else {

@@ -99,7 +99,7 @@ import Testing
         var r = o
         r.resume = true
         let resumed = try SequentialExperiment(options: r).run()
-        #expect(resumed.chains.allSatisfy(\.reused))
+        #expect(resumed.chains.allSatisfy { $0.reused })
         #expect(Self.withoutSeconds(resumed.rows) == Self.withoutSeconds(result.rows))
         // Without --resume an existing rows file is refused.
         #expect(throws: EvalError.self) { try SequentialExperiment(options: o).run() }

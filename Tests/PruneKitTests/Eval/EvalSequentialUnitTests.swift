@@ -127,7 +127,7 @@ import Testing
         let lines = t.split(separator: "\n")
         #expect(lines.count == 11)
         #expect(lines[0].contains("acc facts & co.jsonl") && lines[0].contains("κ max"))
-        #expect(lines[1].hasPrefix("0      base"))
+        #expect(lines[1].hasPrefix("0      base  "))
         #expect(lines[3].contains("none") && lines[3].contains("25000") && lines[3].contains("100 → 9"))
     }
 }
