@@ -3,7 +3,7 @@ import PackageDescription
 
 // Executables are thin: argument parsing and process I/O live in PruneCLI,
 // every piece of logic lives in PruneKit.
-let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect", "prune-tokenize", "prune-stats"]
+let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect", "prune-tokenize", "prune-stats", "prune-eval"]
 
 let package = Package(
     name: "prune",
@@ -55,15 +55,21 @@ let package = Package(
             dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "CBLAS", "CLAPACKE",
                            .product(name: "Yams", package: "Yams")]
         ),
+        // Evaluation on the runtime: CounterFact metrics, perplexity, multiple-choice tasks, fluency,
+        // condition numbers, and the sequential-editing experiment (which runs the fact engine).
+        .target(
+            name: "PruneEval",
+            dependencies: ["PruneFormats", "PruneKit", "PruneRuntime", "PruneTokenizers", "PruneFacts", "CBLAS"]
+        ),
         .target(
             name: "PruneCLI",
-            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneFacts",
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneFacts", "PruneEval",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ] + commands.map { .executableTarget(name: $0, dependencies: ["PruneCLI"], path: "Sources/\($0)") } + [
         .testTarget(
             name: "PruneKitTests",
-            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneFacts", "PruneCLI"],
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneFacts", "PruneEval", "PruneCLI"],
             resources: [.copy("Resources")]
         ),
         // Benchmarks print ratios against a baseline measured in the same run; the fuzz driver

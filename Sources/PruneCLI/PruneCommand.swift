@@ -9,7 +9,8 @@ public struct PruneCommand: ParsableCommand {
         commandName: "prune",
         abstract: "Make knowledge edits to LLM weights into reproducible, restrained artifacts.",
         version: PruneVersion.string,
-        subcommands: [ApplyCommand.self, RevertCommand.self, DiffCommand.self, AuditCommand.self, InspectCommand.self, TokenizeCommand.self, StatsCommand.self]
+        subcommands: [ApplyCommand.self, RevertCommand.self, DiffCommand.self, AuditCommand.self, InspectCommand.self,
+                      TokenizeCommand.self, StatsCommand.self, EvalCommand.self]
     )
     public init() {}
 
