@@ -86,7 +86,7 @@ public struct JSONNodeParser {
         if depth > JSONNodeParser.maxDepth { throw Failure(kind: .tooDeep, offset: pos) }
         pos += 1
         var members: [JSONNodeMember] = []
-        var seen = Set<String>()
+        var seen = Set<[UInt8]>()   // by bytes: canonically equivalent keys are different keys
         skipWhitespace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(members) }
         while true {
@@ -95,7 +95,7 @@ public struct JSONNodeParser {
             guard bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let keyOffset = pos
             let key = try parseString()
-            if !seen.insert(key).inserted { throw Failure(kind: .duplicateKey(key), offset: keyOffset) }
+            if !seen.insert(Array(key.utf8)).inserted { throw Failure(kind: .duplicateKey(key), offset: keyOffset) }
             skipWhitespace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
             pos += 1
