@@ -9,10 +9,11 @@ public indirect enum JSONNode: Sendable, Equatable {
     case bool(Bool)
     case null
 
-    /// The member named `key` of an object, nil otherwise.
+    /// The member named `key` of an object (compared by UTF-8 bytes, not canonical
+    /// equivalence), nil otherwise.
     public subscript(key: String) -> JSONNode? {
         guard case .object(let members) = self else { return nil }
-        return members.first(where: { $0.key == key })?.value
+        return members.first(where: { $0.key.utf8.elementsEqual(key.utf8) })?.value
     }
 
     /// The number as a Double, correctly rounded (±∞ beyond the range; NaN and ±∞ for the literals

@@ -127,7 +127,7 @@ public struct JSONNodeParser {
         if depth > options.maxDepth { throw failure(.tooDeep(options.maxDepth), at: pos) }
         pos += 1
         var members: [JSONNodeMember] = []
-        var seen = Set<String>()
+        var seen = Set<[UInt8]>()   // by bytes: canonically equivalent keys are different keys
         skipWhitespace()
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(members) }
         while true {
@@ -136,7 +136,7 @@ public struct JSONNodeParser {
             guard bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let keyOffset = pos
             let key = try parseString()
-            if !seen.insert(key).inserted { throw failure(.duplicateKey(key), at: keyOffset) }
+            if !seen.insert(Array(key.utf8)).inserted { throw failure(.duplicateKey(key), at: keyOffset) }
             skipWhitespace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
             pos += 1

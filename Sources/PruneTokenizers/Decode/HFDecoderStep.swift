@@ -30,8 +30,11 @@ indirect enum HFDecoderStep: Sendable {
                 return String(s)
             }
         case .replace(let pattern, let content):
-            guard !pattern.isEmpty else { return tokens }
-            return tokens.map { $0.replacingOccurrences(of: pattern, with: content) }
+            // On bytes: String matching is by Character under canonical equivalence ("▁" followed
+            // by a combining mark is one Character, so it would not be replaced).
+            let p = Array(pattern.utf8), c = Array(content.utf8)
+            guard !p.isEmpty else { return tokens }
+            return tokens.map { Self.replacing(Array($0.utf8), p, with: c) }
         case .byteFallback:
             var out: [String] = []
             var pending: [UInt8] = []
@@ -46,7 +49,7 @@ indirect enum HFDecoderStep: Sendable {
             }
             for t in tokens {
                 let u = Array(t.utf8)
-                if u.count == 6, t.hasPrefix("<0x"), t.hasSuffix(">"), let b = UInt8(String(decoding: u[3..<5], as: UTF8.self), radix: 16) {
+                if u.count == 6, u[0] == 0x3C, u[1] == 0x30, u[2] == 0x78, u[5] == 0x3E, let b = UInt8(String(decoding: u[3..<5], as: UTF8.self), radix: 16) {
                     pending.append(b)
                 } else {
                     flush()
@@ -81,5 +84,21 @@ indirect enum HFDecoderStep: Sendable {
             for s in steps { t = s.decodeChain(t) }
             return t
         }
+    }
+
+    private static func replacing(_ t: [UInt8], _ p: [UInt8], with c: [UInt8]) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(t.count)
+        var i = 0
+        while i < t.count {
+            if i + p.count <= t.count, t[i] == p[0], t[i..<(i + p.count)].elementsEqual(p) {
+                out += c
+                i += p.count
+            } else {
+                out.append(t[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

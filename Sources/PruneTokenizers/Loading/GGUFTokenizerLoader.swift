@@ -24,8 +24,7 @@ enum GGUFTokenizerLoader {
 
         var pieces = tokens
         for i in 0..<n where pieces[i].isEmpty { pieces[i] = "[EMPTY_\(i)]" }   // llama.cpp's placeholder
-        var idOf: [String: Int32] = [:]
-        idOf.reserveCapacity(n)
+        var idOf = PieceIndex(minimumCapacity: n)   // bytes, not String equality (canonically equivalent pieces)
         for (i, t) in pieces.enumerated() {
             if let j = idOf[t] {
                 throw TokenizerError.invalidGGUFTokenizer(path: name, key: "tokenizer.ggml.tokens", message: "duplicate token \"\(t)\" at ids \(j) and \(i)")
@@ -99,8 +98,8 @@ enum GGUFTokenizerLoader {
                 // llama.cpp splits at the first space after the first byte.
                 let u = Array(line.utf8)
                 guard u.count > 1, let sp = u[1...].firstIndex(of: 0x20) else { continue }
-                let a = String(decoding: u[..<sp], as: UTF8.self), b = String(decoding: u[(sp + 1)...], as: UTF8.self)
-                guard let ia = idOf[a], let ib = idOf[b], let im = idOf[a + b] else { continue }
+                let a = Array(u[..<sp]), b = Array(u[(sp + 1)...])
+                guard let ia = idOf[bytes: a], let ib = idOf[bytes: b], let im = idOf[bytes: a + b] else { continue }
                 let key = BPEModel.key(ia, ib)
                 if merges[key] == nil { merges[key] = UInt64(rank) << 32 | UInt64(UInt32(im)) }
             }

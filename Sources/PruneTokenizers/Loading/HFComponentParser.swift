@@ -129,16 +129,16 @@ enum HFComponentParser {
             return ([], [])
         case "TemplateProcessing":
             let specials = try f["special_tokens"]?.members() ?? []
-            var idsOf: [String: [Int32]] = [:]
+            var idsOf: [[UInt8]: [Int32]] = [:]   // bytes, not String equality
             for (name, v) in specials {
-                idsOf[name] = try v.require("ids").array().map { Int32(try $0.int()) }
+                idsOf[Array(name.utf8)] = try v.require("ids").array().map { Int32(try $0.int()) }
             }
             var prefix: [Int32] = [], suffix: [Int32] = []
             var seenSequence = false
             for item in try f.require("single").array() {
                 if let s = item["SpecialToken"] {
                     let name = try s.require("id").string()
-                    guard let ids = idsOf[name] ?? idOf(name).map({ [$0] }) else {
+                    guard let ids = idsOf[Array(name.utf8)] ?? idOf(name).map({ [$0] }) else {
                         throw s.error("special token \"\(name)\" is not in special_tokens or the vocabulary")
                     }
                     if seenSequence { suffix += ids } else { prefix += ids }

@@ -18,11 +18,10 @@ enum HFTokenizerJSONLoader {
         }
 
         // Vocabulary: the model's vocab and the added tokens.
-        var idOf: [String: Int32] = [:]
         var maxID: Int32 = -1
         let vocabField = try model.require("vocab")
         let members = try vocabField.members()
-        idOf.reserveCapacity(members.count)
+        var idOf = PieceIndex(minimumCapacity: members.count)   // bytes, not String equality (canonically equivalent pieces)
         for (piece, v) in members {
             let id = try v.int()
             guard id >= 0, id < Int(Int32.max) else { throw v.error("token id \(id) out of range") }
@@ -83,21 +82,24 @@ enum HFTokenizerJSONLoader {
         let mergeList = try model["merges"]?.array() ?? []
         merges.reserveCapacity(mergeList.count)
         for (rank, f) in mergeList.enumerated() {
-            let a: String, b: String
+            let a: [UInt8], b: [UInt8]
             switch f.node {
             case .string(let s):
-                let parts = s.split(separator: " ", omittingEmptySubsequences: false)
+                // Split the bytes: a String split is by Character, and " " + a combining mark is one Character.
+                let parts = Array(s.utf8).split(separator: 0x20, omittingEmptySubsequences: false)
                 guard parts.count == 2 else { throw f.error("a merge must be two tokens separated by one space") }
-                a = String(parts[0]); b = String(parts[1])
+                a = Array(parts[0]); b = Array(parts[1])
             case .array:
                 let parts = try f.array()
                 guard parts.count == 2 else { throw f.error("a merge must be a pair of tokens") }
-                a = try parts[0].string(); b = try parts[1].string()
+                a = Array(try parts[0].string().utf8); b = Array(try parts[1].string().utf8)
             default:
                 throw f.error("expected \"a b\" or [\"a\", \"b\"]")
             }
-            guard let ia = idOf[a], let ib = idOf[b] else { throw f.error("merge \"\(a) \(b)\" uses a token that is not in the vocabulary") }
-            guard let im = idOf[a + b] else { throw f.error("merge result \"\(a + b)\" is not in the vocabulary") }
+            guard let ia = idOf[bytes: a], let ib = idOf[bytes: b] else {
+                throw f.error("merge \"\(String(decoding: a, as: UTF8.self)) \(String(decoding: b, as: UTF8.self))\" uses a token that is not in the vocabulary")
+            }
+            guard let im = idOf[bytes: a + b] else { throw f.error("merge result \"\(String(decoding: a + b, as: UTF8.self))\" is not in the vocabulary") }
             let key = BPEModel.key(ia, ib)
             merges[key] = UInt64(rank) << 32 | UInt64(UInt32(im))
         }

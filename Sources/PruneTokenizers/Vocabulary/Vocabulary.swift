@@ -4,14 +4,14 @@ struct Vocabulary: Sendable {
     let pieces: [String]
     let kinds: [TokenKind]
     let special: [Bool]
-    let idOfPiece: [String: Int32]
+    /// Keyed on UTF-8 bytes: distinct pieces may be canonically equivalent Strings.
+    let idOfPiece: PieceIndex
 
     init(pieces: [String], kinds: [TokenKind], special: [Bool]) {
         self.pieces = pieces
         self.kinds = kinds
         self.special = special
-        var d: [String: Int32] = [:]
-        d.reserveCapacity(pieces.count)
+        var d = PieceIndex(minimumCapacity: pieces.count)
         for (i, p) in pieces.enumerated() where d[p] == nil { d[p] = Int32(i) }
         idOfPiece = d
     }
