@@ -3,7 +3,7 @@ import PackageDescription
 
 // Executables are thin: argument parsing and process I/O live in PruneCLI,
 // every piece of logic lives in PruneKit.
-let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect", "prune-tokenize"]
+let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect", "prune-tokenize", "prune-generate"]
 
 let package = Package(
     name: "prune",
@@ -48,7 +48,7 @@ let package = Package(
         ),
         .target(
             name: "PruneCLI",
-            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ] + commands.map { .executableTarget(name: $0, dependencies: ["PruneCLI"], path: "Sources/\($0)") } + [
         .testTarget(
@@ -60,6 +60,7 @@ let package = Package(
         // feeds random/mutated bytes to both parsers for a bounded time.
         .executableTarget(name: "prune-bench-io", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-io"),
         .executableTarget(name: "prune-bench-restraint", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-restraint"),
+        .executableTarget(name: "prune-bench-runtime", dependencies: ["PruneFormats", "PruneRuntime"], path: "Benchmarks/prune-bench-runtime"),
         .executableTarget(name: "prune-fuzz", dependencies: ["PruneFormats", "PruneKit", "CZstd"], path: "Benchmarks/prune-fuzz"),
     ]
 )
