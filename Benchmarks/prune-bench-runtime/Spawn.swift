@@ -13,6 +13,11 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
+/// A line of the report, written at once (stdout is not line-buffered off a terminal).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 func note(_ message: String) {
     FileHandle.standardError.write(Data("  \(message)\n".utf8))
 }

@@ -120,12 +120,14 @@ struct SpeedCase {
 }
 
 func speedCase(_ name: String, folder: String, f32: String, q8: String, vocabulary: Int) -> SpeedCase {
-    var c: [Contender] = [
+    var c: [Contender] = []
+    // torch first: the other rows compare their greedy ids with its.
+    if opts.torch { c.append(Contender(label: "torch f32", kind: .torch, path: folder)) }
+    c += [
         Contender(label: "prune, HF f32", kind: .ours, path: folder),
         Contender(label: "prune, GGUF f32", kind: .ours, path: f32),
         Contender(label: "prune, GGUF Q8_0", kind: .ours, path: q8),
     ]
-    if opts.torch { c.append(Contender(label: "torch f32", kind: .torch, path: folder)) }
     if opts.llama {
         c.append(Contender(label: "llama.cpp GGUF f32", kind: .llama, path: f32))
         c.append(Contender(label: "llama.cpp GGUF Q8_0", kind: .llama, path: q8))
@@ -168,14 +170,14 @@ let machine = "\(ProcessInfo.processInfo.activeProcessorCount) cores, load avera
 func loadAverage() -> String {
     ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?").split(separator: " ").prefix(3).joined(separator: " ")
 }
-print("prune-bench-runtime: \(opts.threads) threads for every contender; \(machine); best of \(opts.reps) after a warm-up")
+say("prune-bench-runtime: \(opts.threads) threads for every contender; \(machine); best of \(opts.reps) after a warm-up")
 for sc in speedCases {
     let work = Work.make(vocabulary: sc.vocabulary, prompts: 16, length: 32, genTokens: opts.genTokens, threads: opts.threads, reps: opts.reps)
     let workPath = opts.data + "/work-\(UUID().uuidString).json"
     do { try work.write(to: workPath) } catch { fail("cannot write \(workPath): \(error)") }
     defer { try? FileManager.default.removeItem(atPath: workPath) }
-    print("\n\(sc.name): prompt processing \(work.prompts.count)×\(work.prompts[0].count) tokens, generation \(work.gen_tokens - 1) tokens after \(work.gen_prompt.count)")
-    print("  contender             prompt tok/s   gen tok/s   peak RSS   greedy ids = torch's")
+    say("\n\(sc.name): prompt processing \(work.prompts.count)×\(work.prompts[0].count) tokens, generation \(work.gen_tokens - 1) tokens after \(work.gen_prompt.count)")
+    say("  contender             prompt tok/s   gen tok/s   peak RSS   greedy ids = torch's")
     var results: [String: Timing] = [:]
     for c in sc.contenders {
         guard let (t, run) = measure(c, workPath: workPath) else { continue }
@@ -187,27 +189,19 @@ for sc in speedCases {
             let same = zip(ref.gen_ids, t.gen_ids).prefix { $0 == $1 }.count
             agree = "\(same)/\(ref.gen_ids.count)"
         }
-        print(String(format: "  %-20@ %12.1f %11.2f %7d MiB   %@", c.label as NSString, pp, gen, run.maxRSSKiB / 1024, agree as NSString))
-    }
-    // torch runs after ours; fill in the agreement of the earlier rows now that its ids are known.
-    if let ref = results["torch f32"] {
-        for c in sc.contenders where c.kind == .ours {
-            if let t = results[c.label] {
-                let same = zip(ref.gen_ids, t.gen_ids).prefix { $0 == $1 }.count
-                print("  \(c.label): first \(same) of \(ref.gen_ids.count) greedy ids equal torch's")
-            }
-        }
+        say(String(format: "  %-20@ %12.1f %11.2f %7d MiB   %@", c.label as NSString, pp, gen, run.maxRSSKiB / 1024, agree as NSString))
     }
     func ratio(_ a: String, _ b: String) {
         guard let x = results[a], let y = results[b] else { return }
         let pp = y.prompt_seconds / x.prompt_seconds
         let gen = (Double(x.gen_steps) / x.gen_seconds) / (Double(y.gen_steps) / y.gen_seconds)
-        print(String(format: "  ratio %@ / %@: prompt processing %.2f×, generation %.2f×", a as NSString, b as NSString, pp, gen))
+        say(String(format: "  ratio %@ / %@: prompt processing %.2f×, generation %.2f×", a as NSString, b as NSString, pp, gen))
     }
     ratio("prune, HF f32", "torch f32")
     ratio("prune, GGUF f32", "torch f32")
     ratio("prune, GGUF f32", "llama.cpp GGUF f32")
     ratio("prune, GGUF Q8_0", "llama.cpp GGUF Q8_0")
+    say("  (load average after this model: \(loadAverage()))")
 }
 
 // MARK: memory
@@ -223,9 +217,9 @@ func memoryCase(_ name: String, path: String, shape: String, delete: Bool) {
     let limit = size + (3 << 29)
     let peak = run.maxRSSKiB * 1024
     let gib = { (b: Int) in String(format: "%.2f GiB", Double(b) / Double(1 << 30)) }
-    print("\n\(name): \(path)")
-    print("  file \(gib(size)); peak RSS \(gib(peak)) (VmHWM \(gib(Int(obj["vmhwm_kib"] ?? 0) * 1024))); limit file + 1.5 GiB = \(gib(limit)): \(peak <= limit ? "within" : "EXCEEDED")")
-    print(String(format: "  load %.2f s, prompt (%d tokens) %.2f s, %d tokens %.2f s (%.2f tok/s), whole run %.2f s",
+    say("\n\(name): \(path)")
+    say("  file \(gib(size)); peak RSS \(gib(peak)) (VmHWM \(gib(Int(obj["vmhwm_kib"] ?? 0) * 1024))); limit file + 1.5 GiB = \(gib(limit)): \(peak <= limit ? "within" : "EXCEEDED")")
+    say(String(format: "  load %.2f s, prompt (%d tokens) %.2f s, %d tokens %.2f s (%.2f tok/s), whole run %.2f s",
                  obj["load_seconds"] ?? 0, Int(obj["prompt_tokens"] ?? 0), obj["prompt_seconds"] ?? 0, Int(obj["gen_steps"] ?? 0),
                  obj["gen_seconds"] ?? 0, (obj["gen_steps"] ?? 0) / max(1e-9, obj["gen_seconds"] ?? 1), run.seconds))
     if delete && !opts.keep { try? FileManager.default.removeItem(atPath: path) }
