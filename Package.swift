@@ -25,10 +25,12 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        // Removal of a run's temporary files on SIGINT/SIGTERM (an async-signal-safe handler in C).
+        .target(name: "CPruneCleanup", path: "Sources/CPruneCleanup"),
         // Model files: byte sources, safetensors/GGUF containers, tensor codecs. Knows nothing of edits.
         .target(
             name: "PruneFormats",
-            dependencies: ["CZstd", "CCrypto"]
+            dependencies: ["CZstd", "CCrypto", "CPruneCleanup"]
         ),
         // Manifests, the PRUNE restraint, sidecars and the operations on them.
         .target(
@@ -61,6 +63,7 @@ let package = Package(
         .executableTarget(name: "prune-bench-io", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-io"),
         .executableTarget(name: "prune-bench-restraint", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-restraint"),
         .executableTarget(name: "prune-bench-runtime", dependencies: ["PruneFormats", "PruneRuntime"], path: "Benchmarks/prune-bench-runtime"),
+        .executableTarget(name: "prune-bench-tokenize", dependencies: ["PruneTokenizers"], path: "Benchmarks/prune-bench-tokenize"),
         .executableTarget(name: "prune-fuzz", dependencies: ["PruneFormats", "PruneKit", "CZstd"], path: "Benchmarks/prune-fuzz"),
     ]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PruneKit
 import PruneFormats
 
@@ -11,4 +12,10 @@ public struct PruneCommand: ParsableCommand {
         subcommands: [ApplyCommand.self, RevertCommand.self, DiffCommand.self, AuditCommand.self, InspectCommand.self, TokenizeCommand.self, GenerateCommand.self]
     )
     public init() {}
+
+    /// `prune` without a subcommand is bad usage: the help goes to standard error, exit status 64.
+    public func run() throws {
+        FileHandle.standardError.write(Data((Self.helpMessage() + "\n").utf8))
+        throw ExitCode(64)
+    }
 }

@@ -8,6 +8,14 @@ enum TensorEditor {
         var configuration: RestraintConfiguration
         var kappa: Bool
         var threads: Int
+        var allowNonFinite = false
+    }
+
+    /// Refuses an edited tensor holding NaN or ±∞ (`values` are the stored values, decoded).
+    static func checkFinite(_ values: [Float], base: [Float]?, info: TensorInfo, path: String) throws {
+        guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
+        throw ApplyError.nonFinite(path: path, tensor: info.name, element: i, value: values[i],
+                                   base: base.map { i < $0.count ? $0[i] : 0 } ?? 0)
     }
 
     static func matrixShape(_ info: TensorInfo, path: String) throws -> (rows: Int, cols: Int) {
@@ -53,6 +61,9 @@ enum TensorEditor {
         let result = try RestraintEngine.restrain(edits: deltas, rows: rows, cols: cols, sigmaMax: sigmaMax,
                                                   configuration: settings.configuration, tensor: info.name)
         let factored = result.factored
+        guard factored.u.allSatisfy(\.isFinite), factored.v.allSatisfy(\.isFinite) else {
+            throw ApplyError.deltaOverflow(path: path, tensor: info.name)
+        }
         var w = w0
         try factored.add(to: &w, threads: settings.threads, tensor: info.name)
         let out = try TensorCodec.encode(w, as: info.type)
@@ -63,6 +74,7 @@ enum TensorEditor {
         } else {
             back = try out.withUnsafeBytes { try decode($0, info) }
         }
+        if !settings.allowNonFinite { try checkFinite(back, base: w0, info: info, path: path) }
         try factored.subtract(from: &back, threads: settings.threads, tensor: info.name)
         let reconstructed = try TensorCodec.encode(back, as: info.type)
         let codec = Residual.codec(elementBytes: elementBytes(info.type))
@@ -120,7 +132,7 @@ enum TensorEditor {
 
     /// Replay: W₀ + the recorded restrained delta, checked against the recorded hashes.
     static func replay(base: UnsafeRawBufferPointer, info: TensorInfo, record: Sidecar.Tensor, threads: Int,
-                       path: String, sidecar: String) throws -> [UInt8] {
+                       allowNonFinite: Bool = false, path: String, sidecar: String) throws -> [UInt8] {
         _ = try check(info, against: record, path: path, sidecar: sidecar)
         guard SHA256Hasher.hex(base) == record.baseSHA256 else {
             throw ApplyError.tensorHashMismatch(path: path, tensor: info.name, sidecar: sidecar, which: "base")
@@ -131,6 +143,10 @@ enum TensorEditor {
         if let forward = record.forwardResidual {
             try Residual.apply(forward, codec: record.residualCodec, length: record.residualLength, to: &out,
                                path: sidecar, tensor: info.name)
+        }
+        if !allowNonFinite {
+            let w0 = try decode(base, info)
+            try checkFinite(try out.withUnsafeBytes { try decode($0, info) }, base: w0, info: info, path: path)
         }
         guard SHA256Hasher.hex(out) == record.outputSHA256 else {
             throw ApplyError.tensorHashMismatch(path: path, tensor: info.name, sidecar: sidecar, which: "output")

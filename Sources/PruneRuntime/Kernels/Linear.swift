@@ -9,16 +9,28 @@ import CBLAS
 package enum Linear {
     package static let blockRows = 64
 
+    /// Output features per work item. Few rows (generation) are memory-bound: blocks of 64 keep
+    /// the threads balanced and the decode scratch small. Many rows (prompts): blocks of about 256
+    /// (at least two per matrix of 128 rows or more) so that sgemm repacks the input less often.
+    /// Depends on the shapes only, never on the thread count.
+    static func forwardBlockRows(rows m: Int, features n: Int) -> Int {
+        guard m >= 32 else { return blockRows }
+        let blocks = max(n >= 128 ? 2 : 1, (n + 128) / 256)
+        let size = (n + blocks - 1) / blocks
+        return (size + 15) / 16 * 16
+    }
+
     /// `out[m × W.rows] = x[m × W.cols] · Wᵀ (+ bias)`, output features in the logical order.
     package static func forward(_ x: UnsafePointer<Float>, rows m: Int, weight w: WeightMatrix, bias: [Float]?,
                                 into out: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let n = w.rows, k = w.cols
         guard m > 0, n > 0 else { return }
         BLASPin.single()
-        let blocks = (n + blockRows - 1) / blockRows
-        workspace.reserve(WeightMatrix.scratchFloats(rows: blockRows, cols: k))
+        let size = forwardBlockRows(rows: m, features: n)
+        let blocks = (n + size - 1) / size
+        workspace.reserve(WeightMatrix.scratchFloats(rows: size, cols: k))
         Parallel.forEach(count: blocks, threads: workspace.threads) { b, worker in
-            let r0 = b * blockRows, r1 = min(n, r0 + blockRows), nb = r1 - r0
+            let r0 = b * size, r1 = min(n, r0 + size), nb = r1 - r0
             let (p, ld, transposed) = w.rowBlock(r0, r1, scratch: workspace.buffer(worker))
             if m == 1 {
                 if transposed {
