@@ -70,14 +70,14 @@ public struct ApplyArguments: ParsableArguments {
         options.manifest = ManifestOptions(allowOutsidePaths: allowOutsidePaths)
         options.output = OutputOptions(compress: !noCompress, level: level, threads: threads)
         let target: OutputTarget = output.map { .file($0) } ?? .stdout
-        try CLIRun.guarding(tool: "prune-apply") {
-            if target == .stdout, let refusal = CLIRun.refuseModelToTerminal() { throw refusal }
+        try CLIOutput.running("prune-apply") {
+            if target == .stdout, let refusal = CLIOutput.refuseModelToTerminal() { throw refusal }
             let request = ApplyRequest(model: model, manifest: manifest, output: target, sidecar: sidecar,
                                        continueFrom: continueFrom, options: options)
-            let progress = CLIRun.progress(tool: "prune-apply")
+            let progress = CLIOutput.progress(tool: "prune-apply")
             let r = try Apply.run(request, progress: progress.report)
             progress.finish()
-            CLIRun.stderr("prune-apply: " + Self.summary(r))
+            CLIOutput.err("prune-apply: " + Self.summary(r))
         }
     }
 

@@ -31,15 +31,15 @@ public struct RevertArguments: ParsableArguments {
     func run() throws {
         TemporaryFiles.installSignalHandlers()
         let target: OutputTarget = output.map { .file($0) } ?? .stdout
-        try CLIRun.guarding(tool: "prune-revert") {
-            if target == .stdout, let refusal = CLIRun.refuseModelToTerminal() { throw refusal }
-            let progress = CLIRun.progress(tool: "prune-revert")
+        try CLIOutput.running("prune-revert") {
+            if target == .stdout, let refusal = CLIOutput.refuseModelToTerminal() { throw refusal }
+            let progress = CLIOutput.progress(tool: "prune-revert")
             let r = try Revert.run(model: model, sidecar: sidecar, output: target,
                                    options: OutputOptions(compress: compress, level: level, threads: threads),
                                    threads: threads, progress: progress.report)
             progress.finish()
             let n = r.tensors.count == 1 ? "1 tensor" : "\(r.tensors.count) tensors"
-            CLIRun.stderr("prune-revert: restored \(n); base SHA-256 \(r.baseSHA256.prefix(16))… verified")
+            CLIOutput.err("prune-revert: restored \(n); base SHA-256 \(r.baseSHA256.prefix(16))… verified")
         }
     }
 }

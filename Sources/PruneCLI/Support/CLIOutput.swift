@@ -3,7 +3,8 @@ import Foundation
 import PruneKit
 import PruneFormats
 
-/// Process I/O shared by every prune command.
+/// Process I/O shared by every prune command: output, one-line errors and their exit status,
+/// refusals, the zstd level range, progress on a terminal (`CLIProgress`).
 public enum CLIOutput {
     /// Writes text to standard output.
     public static func out(_ text: String) {
@@ -42,6 +43,21 @@ public enum CLIOutput {
 
     public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
+    /// Something the tool will not do, found before any work (exit status 1, like any error).
+    public struct Refusal: LocalizedError {
+        public var message: String
+        public init(_ m: String) { message = m }
+        public var errorDescription: String? { message }
+    }
+
+    /// The refusal to write model data (compressed or not) to a terminal; nil when stdout is not one.
+    public static func refuseModelToTerminal() -> Refusal? {
+        isTerminal(1) ? Refusal("refusing to write model data to a terminal (use -o FILE or a redirection)") : nil
+    }
+
+    /// Progress lines for `tool` on standard error, shown only when it is a terminal.
+    public static func progress(tool: String) -> CLIProgress { CLIProgress(tool: tool) }
+
     /// The zstd levels the tools accept (one range for the help, the check and the message).
     public static let levels: ClosedRange<Int32> = 1...19
 
@@ -51,14 +67,6 @@ public enum CLIOutput {
             throw ValidationError("--level must be \(levels.lowerBound)-\(levels.upperBound), not \(level)")
         }
     }
-
-    /// The error for writing compressed (binary) data to a terminal; nil when stdout is not one.
-    public static func refuseBinaryToTerminal(tool: String) -> CLIUsageError? {
-        isTerminal(1) ? CLIUsageError(message: "refusing to write compressed data to a terminal (stdout); use -o FILE or redirect") : nil
-    }
-
-    /// Maps a path argument: `-` means stdin/stdout and is passed through as `-`.
-    public static func isStdio(_ path: String) -> Bool { path == "-" }
 }
 
 /// A usage problem found after parsing (exit 64 like ArgumentParser's own).

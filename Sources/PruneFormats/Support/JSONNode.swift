@@ -15,6 +15,30 @@ public indirect enum JSONNode: Sendable, Equatable {
         return members.first(where: { $0.key == key })?.value
     }
 
+    /// The number as a Double, correctly rounded (±∞ beyond the range; NaN and ±∞ for the literals
+    /// `NaN`, `Infinity`, `-Infinity` read with `allowNonFiniteLiterals`); nil for anything else.
+    public var doubleValue: Double? {
+        guard case .number(let text) = self else { return nil }
+        switch text {
+        case "NaN": return .nan
+        case "Infinity": return .infinity
+        case "-Infinity": return -.infinity
+        default: return Double(text)
+        }
+    }
+
+    /// A short name of the value's type for messages.
+    public var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+
     public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil

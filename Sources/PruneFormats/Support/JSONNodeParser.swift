@@ -1,22 +1,40 @@
-/// A strict RFC 8259 parser (as strict as serde_json): UTF-8 input, no trailing commas, no leading
-/// zeros, no control characters or lone surrogates in strings, bounded nesting, and duplicate object
-/// keys reported (not silently merged).
+/// The one JSON parser of prune: strict RFC 8259 (as strict as serde_json): UTF-8 input, no trailing
+/// commas, no leading zeros, no control characters or lone surrogates in strings, bounded nesting;
+/// object members kept in document order and duplicate keys reported (not silently merged); errors
+/// at a byte offset with its 1-based line and column. With `allowNonFiniteLiterals`, the literals
+/// `NaN`, `Infinity` and `-Infinity` (which Python's json module writes) are read as numbers, so
+/// that a caller can report them as non-finite at the place they occur (edit manifests, adapter
+/// configs); safetensors headers use the strict default.
 public struct JSONNodeParser {
+    public struct Options: Sendable, Equatable {
+        public var allowNonFiniteLiterals: Bool
+        public var maxDepth: Int
+        public init(allowNonFiniteLiterals: Bool = false, maxDepth: Int = 128) {
+            self.allowNonFiniteLiterals = allowNonFiniteLiterals
+            self.maxDepth = maxDepth
+        }
+        /// For edit manifests and adapter configs: NaN and ±Infinity read, to be reported.
+        public static let lenientNumbers = Options(allowNonFiniteLiterals: true)
+    }
+
     public struct Failure: Error, Sendable, Equatable {
         public enum Kind: Sendable, Equatable {
             case syntax(String)
             case duplicateKey(String)
-            case tooDeep
+            case tooDeep(Int)
         }
         public var kind: Kind
         /// Byte offset in the parsed text.
         public var offset: Int
+        /// 1-based line and column (in bytes) of `offset`.
+        public var line: Int
+        public var column: Int
 
         public var message: String {
             switch kind {
             case .syntax(let m): return m
-            case .duplicateKey(let k): return "duplicate key \"\(k)\""
-            case .tooDeep: return "nesting deeper than \(JSONNodeParser.maxDepth) levels"
+            case .duplicateKey(let k): return "duplicate key \(JSONText.quote(k))"
+            case .tooDeep(let n): return "nesting deeper than \(n) levels"
             }
         }
     }
@@ -24,29 +42,42 @@ public struct JSONNodeParser {
     public static let maxDepth = 128
 
     private let bytes: UnsafeRawBufferPointer
+    private let options: Options
     private var pos = 0
 
-    private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    private init(_ bytes: UnsafeRawBufferPointer, options: Options) {
+        self.bytes = bytes
+        self.options = options
+    }
 
     /// Parses one JSON document; only whitespace may follow it.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> JSONNode {
-        var p = JSONNodeParser(bytes)
+    public static func parse(_ bytes: UnsafeRawBufferPointer, options: Options = Options()) throws(Failure) -> JSONNode {
+        var p = JSONNodeParser(bytes, options: options)
         p.skipWhitespace()
         let v = try p.parseValue(depth: 0)
         p.skipWhitespace()
-        if p.pos != bytes.count { throw Failure(kind: .syntax("unexpected data after the JSON value"), offset: p.pos) }
+        if p.pos != bytes.count { throw p.fail("unexpected text after the value") }
         return v
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONNode {
+    public static func parse(_ bytes: [UInt8], options: Options = Options()) throws(Failure) -> JSONNode {
         let result: Result<JSONNode, Failure> = bytes.withUnsafeBytes { b in
-            Result { () throws(Failure) -> JSONNode in try parse(b) }
+            Result { () throws(Failure) -> JSONNode in try parse(b, options: options) }
         }
         return try result.get()
     }
 
+    private func failure(_ kind: Failure.Kind, at offset: Int) -> Failure {
+        var line = 1, lineStart = 0
+        for i in 0..<min(offset, bytes.count) where bytes[i] == 0x0A {
+            line += 1
+            lineStart = i + 1
+        }
+        return Failure(kind: kind, offset: offset, line: line, column: offset - lineStart + 1)
+    }
+
     private func fail(_ message: String, at offset: Int? = nil) -> Failure {
-        Failure(kind: .syntax(message), offset: offset ?? pos)
+        failure(.syntax(message), at: offset ?? pos)
     }
 
     private mutating func skipWhitespace() {
@@ -65,25 +96,35 @@ public struct JSONNodeParser {
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "N") where options.allowNonFiniteLiterals:
+            try literal("NaN"); return .number("NaN")
+        case UInt8(ascii: "I") where options.allowNonFiniteLiterals:
+            try literal("Infinity"); return .number("Infinity")
+        case UInt8(ascii: "-") where options.allowNonFiniteLiterals && pos + 1 < bytes.count && bytes[pos + 1] == UInt8(ascii: "I"):
+            let start = pos
+            pos += 1
+            do { try literal("Infinity") } catch { throw fail("unexpected character '-'", at: start) }
+            return .number("-Infinity")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw fail("unexpected character '\(printable(bytes[pos]))'")
+        default: throw fail("unexpected character \(describe(bytes[pos]))")
         }
     }
 
-    private func printable(_ b: UInt8) -> String {
-        (0x21...0x7e).contains(b) ? String(UnicodeScalar(b)) : "\\x" + Hex.encode([b])
+    private func describe(_ b: UInt8) -> String {
+        (0x21...0x7e).contains(b) ? "'\(String(UnicodeScalar(b)))'" : "byte 0x" + Hex.encode([b])
     }
 
+    /// A literal (`true`, `null`, …) starting at `pos`; a mismatch is reported at its first byte.
     private mutating func literal(_ word: String) throws(Failure) {
         let start = pos
         for c in word.utf8 {
-            guard pos < bytes.count, bytes[pos] == c else { throw fail("invalid literal", at: start) }
+            guard pos < bytes.count, bytes[pos] == c else { throw fail("unexpected character \(describe(bytes[start]))", at: start) }
             pos += 1
         }
     }
 
     private mutating func parseObject(depth: Int) throws(Failure) -> JSONNode {
-        if depth > JSONNodeParser.maxDepth { throw Failure(kind: .tooDeep, offset: pos) }
+        if depth > options.maxDepth { throw failure(.tooDeep(options.maxDepth), at: pos) }
         pos += 1
         var members: [JSONNodeMember] = []
         var seen = Set<String>()
@@ -95,7 +136,7 @@ public struct JSONNodeParser {
             guard bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             let keyOffset = pos
             let key = try parseString()
-            if !seen.insert(key).inserted { throw Failure(kind: .duplicateKey(key), offset: keyOffset) }
+            if !seen.insert(key).inserted { throw failure(.duplicateKey(key), at: keyOffset) }
             skipWhitespace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
             pos += 1
@@ -111,7 +152,7 @@ public struct JSONNodeParser {
     }
 
     private mutating func parseArray(depth: Int) throws(Failure) -> JSONNode {
-        if depth > JSONNodeParser.maxDepth { throw Failure(kind: .tooDeep, offset: pos) }
+        if depth > options.maxDepth { throw failure(.tooDeep(options.maxDepth), at: pos) }
         pos += 1
         var items: [JSONNode] = []
         skipWhitespace()
@@ -130,22 +171,22 @@ public struct JSONNodeParser {
     private mutating func parseNumber() throws(Failure) -> String {
         let start = pos
         if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
-        guard pos < bytes.count, isDigit(bytes[pos]) else { throw fail("invalid number", at: start) }
+        guard pos < bytes.count, isDigit(bytes[pos]) else { throw fail("a number needs digits", at: start) }
         if bytes[pos] == UInt8(ascii: "0") {
             pos += 1
-            if pos < bytes.count, isDigit(bytes[pos]) { throw fail("number with a leading zero", at: start) }
+            if pos < bytes.count, isDigit(bytes[pos]) { throw fail("a number must not have leading zeros", at: start) }
         } else {
             while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
         }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
             pos += 1
-            guard pos < bytes.count, isDigit(bytes[pos]) else { throw fail("invalid number", at: start) }
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw fail("a number needs digits after '.'", at: start) }
             while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
         }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
             pos += 1
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
-            guard pos < bytes.count, isDigit(bytes[pos]) else { throw fail("invalid number", at: start) }
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw fail("a number needs digits in its exponent", at: start) }
             while pos < bytes.count, isDigit(bytes[pos]) { pos += 1 }
         }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
@@ -171,9 +212,9 @@ public struct JSONNodeParser {
         return v
     }
 
-    /// Parses a string starting at the opening quote. The input must already be valid UTF-8 inside
-    /// strings; invalid sequences are rejected here too.
+    /// Parses a string starting at the opening quote; invalid UTF-8 is rejected.
     private mutating func parseString() throws(Failure) -> String {
+        let quote = pos
         pos += 1
         var scalars = String.UnicodeScalarView()
         var runStart = pos
@@ -181,12 +222,12 @@ public struct JSONNodeParser {
             guard p > runStart else { return }
             let slice = UnsafeRawBufferPointer(rebasing: bytes[runStart..<p])
             guard let str = String(validating: slice, as: UTF8.self) else {
-                throw Failure(kind: .syntax("invalid UTF-8 in a string"), offset: runStart)
+                throw fail("invalid UTF-8 in a string", at: runStart)
             }
             s.append(contentsOf: str.unicodeScalars)
         }
         while true {
-            guard pos < bytes.count else { throw fail("unterminated string") }
+            guard pos < bytes.count else { throw fail("unterminated string", at: quote) }
             let b = bytes[pos]
             if b == UInt8(ascii: "\"") {
                 try flushRun(pos, into: &scalars)
@@ -197,7 +238,7 @@ public struct JSONNodeParser {
             if b == UInt8(ascii: "\\") {
                 try flushRun(pos, into: &scalars)
                 pos += 1
-                guard pos < bytes.count else { throw fail("unterminated string") }
+                guard pos < bytes.count else { throw fail("unterminated string", at: quote) }
                 let e = bytes[pos]
                 pos += 1
                 switch e {
@@ -227,7 +268,7 @@ public struct JSONNodeParser {
                     guard let u = Unicode.Scalar(value) else { throw fail("invalid \\u escape", at: at) }
                     scalars.append(u)
                 default:
-                    throw fail("invalid escape '\\\(printable(e))'", at: pos - 2)
+                    throw fail("invalid escape '\\\(String(describe(e).dropFirst().dropLast()))'", at: pos - 2)
                 }
                 runStart = pos
                 continue

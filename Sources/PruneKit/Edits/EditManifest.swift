@@ -84,9 +84,9 @@ public struct EditManifest: Sendable {
     }
 
     private static func parseLine(_ bytes: [UInt8], line: Int, manifest: String, paths: ManifestPaths, files: ValueFileCache) throws -> ManifestEdit {
-        let json: EditJSON
-        do { json = try EditJSONParser.parse(bytes) } catch {
-            throw EditError.invalidJSON(manifest: manifest, line: line, column: error.offset + 1, reason: error.reason)
+        let json: JSONNode
+        do { json = try JSONNodeParser.parse(bytes, options: .lenientNumbers) } catch {
+            throw EditError.invalidJSON(manifest: manifest, line: line, column: error.column, reason: error.message)
         }
         guard case .object(let members) = json else { throw EditError.notAnObject(manifest: manifest, line: line) }
         guard let kindValue = json["kind"] else { throw EditError.missingField(manifest: manifest, line: line, field: "kind", kind: "any") }
@@ -104,7 +104,8 @@ public struct EditManifest: Sendable {
         switch json["id"] {
         case nil: id = String(line)
         case .string(let s)? where !s.isEmpty: id = s
-        case .number(let d)? where d.isFinite && d.rounded() == d && abs(d) < 1e15: id = String(Int(d))
+        case let v? where v.doubleValue.map({ $0.isFinite && $0.rounded() == $0 && abs($0) < 1e15 }) == true:
+            id = String(Int(v.doubleValue ?? 0))
         default: throw EditError.wrongType(manifest: manifest, line: line, field: "id", expected: "a non-empty string or an integer")
         }
 

@@ -55,13 +55,13 @@ enum EditsSupport {
     /// The model description of a model file, read by gguf-py / safetensors (independent of prune's readers).
     static func describe(_ modelPath: String) throws -> ModelDescription {
         let json = try python("edits_tensor_list.py", [modelPath])
-        let v = try EditJSONParser.parse(Array(json.utf8))
+        let v = try JSONNodeParser.parse(Array(json.utf8))
         guard case .string(let format)? = v["format"], let f = ModelFormat(rawValue: format),
               case .array(let list)? = v["tensors"] else { throw ScriptFailed(description: "bad tensor list") }
         var tensors: [TensorInfo] = []
         for t in list {
             guard case .string(let name)? = t["name"], case .string(let type)? = t["type"], case .array(let dims)? = t["shape"] else { continue }
-            let shape = dims.compactMap { d -> Int? in if case .number(let x) = d { return Int(x) }; return nil }
+            let shape = dims.compactMap { d -> Int? in d.doubleValue.map { Int($0) } }
             let tt: TensorType
             if f == .gguf {
                 guard let g = GGMLType.allCases.first(where: { $0.description == type }) else { throw ScriptFailed(description: "type \(type)") }
@@ -72,7 +72,7 @@ enum EditsSupport {
             }
             tensors.append(TensorInfo(name: name, type: tt, shape: shape, offset: 0, byteCount: tt.byteCount(forElements: shape.reduce(1, *)) ?? 0))
         }
-        func int(_ k: String) -> Int? { if case .number(let x)? = v[k] { return Int(x) }; return nil }
+        func int(_ k: String) -> Int? { v[k]?.doubleValue.map { Int($0) } }
         var arch: String?
         if case .string(let a)? = v["architecture"] { arch = a }
         return ModelDescription(format: f, tensors: tensors, architecture: arch, headCount: int("head_count"), headCountKV: int("head_count_kv"))

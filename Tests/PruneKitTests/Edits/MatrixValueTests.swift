@@ -15,12 +15,12 @@ import Testing
     static func values() throws -> (URL, [String: [Float]]) {
         let dir = try EditsSupport.tempDir()
         try EditsSupport.python("edits_make_values.py", [dir.path])
-        let json = try EditJSONParser.parse([UInt8](try Data(contentsOf: dir.appendingPathComponent("expected.json"))))
+        let json = try JSONNodeParser.parse([UInt8](try Data(contentsOf: dir.appendingPathComponent("expected.json"))))
         guard case .object(let members) = json else { throw EditsSupport.ScriptFailed(description: "expected.json") }
         var out: [String: [Float]] = [:]
         for m in members {
             var flat: [Float] = []
-            func walk(_ v: EditJSON) { switch v { case .number(let d): flat.append(Float(d)); case .array(let a): a.forEach(walk); default: break } }
+            func walk(_ v: JSONNode) { switch v { case .number: flat.append(Float(v.doubleValue ?? .nan)); case .array(let a): a.forEach(walk); default: break } }
             walk(m.value)
             out[m.key] = flat
         }

@@ -54,13 +54,13 @@ extension LoRAAdapter {
         try paths.check(weightsURL, written: weightsName, manifest: manifest, line: line)
 
         // --- adapter_config.json
-        let config: EditJSON
-        do {
-            config = try EditJSONParser.parse([UInt8](try Data(contentsOf: configURL)))
-        } catch let e as EditJSONSyntaxError {
-            throw fail("adapter_config.json: invalid JSON (\(e.reason) at byte \(e.offset))")
-        } catch {
+        let configBytes: [UInt8]
+        do { configBytes = [UInt8](try Data(contentsOf: configURL)) } catch {
             throw fail("adapter_config.json: cannot read (\(error.localizedDescription))")
+        }
+        let config: JSONNode
+        do { config = try JSONNodeParser.parse(configBytes, options: .lenientNumbers) } catch {
+            throw fail("adapter_config.json: invalid JSON (\(error.message), line \(error.line) column \(error.column))")
         }
         guard case .object = config else { throw fail("adapter_config.json is not a JSON object") }
         if case .string(let type)? = config["peft_type"], type != "LORA" { throw fail("peft_type \(quoted(type)) is not LORA") }
@@ -68,7 +68,7 @@ extension LoRAAdapter {
         if case .bool(true)? = config["lora_bias"] { throw fail("lora_bias adapters are not supported") }
         func number(_ key: String) throws -> Double? {
             guard let v = config[key], !isNull(v) else { return nil }
-            guard case .number(let d) = v, d.isFinite else { throw fail("adapter_config.json: \(quoted(key)) must be a finite number") }
+            guard let d = v.doubleValue, d.isFinite else { throw fail("adapter_config.json: \(quoted(key)) must be a finite number") }
             return d
         }
         func flag(_ key: String) throws -> Bool {
@@ -80,7 +80,7 @@ extension LoRAAdapter {
             guard let v = config[key], !isNull(v) else { return [] }
             guard case .object(let members) = v else { throw fail("adapter_config.json: \(quoted(key)) must be an object") }
             return try members.map { m in
-                guard case .number(let d) = m.value, d.isFinite else { throw fail("adapter_config.json: \(quoted(key)).\(m.key) must be a number") }
+                guard let d = m.value.doubleValue, d.isFinite else { throw fail("adapter_config.json: \(quoted(key)).\(m.key) must be a number") }
                 return (m.key, d)
             }
         }
@@ -139,7 +139,7 @@ extension LoRAAdapter {
         return LoRAAdapter(path: path, modules: modules)
     }
 
-    private static func isNull(_ v: EditJSON) -> Bool { if case .null = v { return true }; return false }
+    private static func isNull(_ v: JSONNode) -> Bool { if case .null = v { return true }; return false }
 
     /// `base_model.model.X.lora_A.weight` → ("X", "A", false); `...X.lora_embedding_B` → ("X", "B", true).
     /// Also accepts the adapter-named form `X.lora_A.default.weight` some tools write.

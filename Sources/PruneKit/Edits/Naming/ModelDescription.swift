@@ -46,9 +46,9 @@ public struct ModelDescription: Sendable {
 
     /// A safetensors model with the bytes of its config.json (if any).
     public static func safetensors(tensors: [TensorInfo], configJSON: [UInt8]?) -> ModelDescription {
-        if let bytes = configJSON, let config = try? EditJSONParser.parse(bytes), case .string(let type)? = config["model_type"] {
+        if let bytes = configJSON, let config = try? JSONNodeParser.parse(bytes, options: .lenientNumbers), case .string(let type)? = config["model_type"] {
             func int(_ keys: String...) -> Int? {
-                for k in keys { if case .number(let d)? = config[k], d >= 1, d <= 1e6, d.rounded() == d { return Int(d) } }
+                for k in keys { if let d = config[k]?.doubleValue, d >= 1, d <= 1e6, d.rounded() == d { return Int(d) } }
                 return nil
             }
             return ModelDescription(format: .safetensors, tensors: tensors, architecture: type,

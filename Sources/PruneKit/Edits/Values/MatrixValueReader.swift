@@ -14,21 +14,21 @@ struct MatrixValueReader {
     func bad(_ field: String, _ reason: String) -> EditError { .badMatrix(manifest: manifest, line: line, field: field, reason: reason) }
 
     /// A finite number that is also finite as f32.
-    func float(_ value: EditJSON, place: String, field: String) throws -> Float {
-        guard case .number(let d) = value else { throw EditError.wrongType(manifest: manifest, line: line, field: field, expected: "a number (found \(value.typeName) at \(place))") }
+    func float(_ value: JSONNode, place: String, field: String) throws -> Float {
+        guard let d = value.doubleValue else { throw EditError.wrongType(manifest: manifest, line: line, field: field, expected: "a number (found \(value.typeName) at \(place))") }
         let f = Float(d)
         guard d.isFinite, f.isFinite else { throw nonFinite(place) }
         return f
     }
 
     /// A finite number kept as Double (scales).
-    func scalar(_ value: EditJSON, field: String) throws -> Double {
-        guard case .number(let d) = value else { throw EditError.wrongType(manifest: manifest, line: line, field: field, expected: "a number") }
+    func scalar(_ value: JSONNode, field: String) throws -> Double {
+        guard let d = value.doubleValue else { throw EditError.wrongType(manifest: manifest, line: line, field: field, expected: "a number") }
         guard d.isFinite, Float(d).isFinite else { throw nonFinite(field) }
         return d
     }
 
-    func matrix(_ value: EditJSON, field: String) throws -> EditMatrix {
+    func matrix(_ value: JSONNode, field: String) throws -> EditMatrix {
         switch value {
         case .array(let items):
             return try inlineMatrix(items, field: field)
@@ -42,7 +42,7 @@ struct MatrixValueReader {
         }
     }
 
-    private func inlineMatrix(_ items: [EditJSON], field: String) throws -> EditMatrix {
+    private func inlineMatrix(_ items: [JSONNode], field: String) throws -> EditMatrix {
         guard let first = items.first else { throw bad(field, "empty array") }
         if case .array = first {
             var values: [Float] = []
@@ -72,12 +72,12 @@ struct MatrixValueReader {
         return EditMatrix(shape: [items.count], values: values)
     }
 
-    private func shape(_ value: EditJSON?, field: String) throws -> [Int] {
+    private func shape(_ value: JSONNode?, field: String) throws -> [Int] {
         guard case .array(let dims)? = value, dims.count == 1 || dims.count == 2 else {
             throw bad(field, "\"shape\" must be [n] or [rows, cols]")
         }
         return try dims.map { d in
-            guard case .number(let x) = d, x >= 1, x.rounded() == x else {
+            guard let x = d.doubleValue, x >= 1, x.rounded() == x else {
                 throw bad(field, "\"shape\" entries must be positive integers")
             }
             guard x <= Double(Int32.max) else {
@@ -93,7 +93,7 @@ struct MatrixValueReader {
         }
     }
 
-    private func base64Matrix(_ value: EditJSON, keys: Set<String>, field: String) throws -> EditMatrix {
+    private func base64Matrix(_ value: JSONNode, keys: Set<String>, field: String) throws -> EditMatrix {
         try checkKeys(keys, allowed: ["b64", "shape"], field: field)
         guard case .string(let text)? = value["b64"] else { throw bad(field, "\"b64\" must be a string") }
         let dims = try shape(value["shape"], field: field)
@@ -112,7 +112,7 @@ struct MatrixValueReader {
     }
 
 
-    private func fileMatrix(_ value: EditJSON, keys: Set<String>, field: String) throws -> EditMatrix {
+    private func fileMatrix(_ value: JSONNode, keys: Set<String>, field: String) throws -> EditMatrix {
         try checkKeys(keys, allowed: ["file", "key"], field: field)
         guard case .string(let path)? = value["file"], !path.isEmpty else { throw bad(field, "\"file\" must be a non-empty string") }
         let url = try paths.resolve(path, manifest: manifest, line: line)
