@@ -1,0 +1,2 @@
+import PruneCLI
+GenerateTool.main()
