@@ -8,6 +8,7 @@ let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-aud
 let package = Package(
     name: "prune",
     products: [
+        .library(name: "PruneFormats", targets: ["PruneFormats"]),
         .library(name: "PruneKit", targets: ["PruneKit"]),
     ] + commands.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
@@ -22,24 +23,30 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        // Model files: byte sources, safetensors/GGUF containers, tensor codecs. Knows nothing of edits.
+        .target(
+            name: "PruneFormats",
+            dependencies: ["CZstd", "CCrypto"]
+        ),
+        // Manifests, the PRUNE restraint, sidecars and the operations on them.
         .target(
             name: "PruneKit",
-            dependencies: ["CBLAS", "CLAPACKE", "CZstd", "CCrypto"]
+            dependencies: ["PruneFormats", "CBLAS", "CLAPACKE", "CZstd"]
         ),
         .target(
             name: "PruneCLI",
-            dependencies: ["PruneKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PruneFormats", "PruneKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ] + commands.map { .executableTarget(name: $0, dependencies: ["PruneCLI"], path: "Sources/\($0)") } + [
         .testTarget(
             name: "PruneKitTests",
-            dependencies: ["PruneKit", "PruneCLI"],
+            dependencies: ["PruneFormats", "PruneKit", "PruneCLI"],
             resources: [.copy("Resources")]
         ),
         // Benchmarks print ratios against a baseline measured in the same run; the fuzz driver
         // feeds random/mutated bytes to both parsers for a bounded time.
-        .executableTarget(name: "prune-bench-io", dependencies: ["PruneKit"], path: "Benchmarks/prune-bench-io"),
-        .executableTarget(name: "prune-bench-restraint", dependencies: ["PruneKit"], path: "Benchmarks/prune-bench-restraint"),
-        .executableTarget(name: "prune-fuzz", dependencies: ["PruneKit", "CZstd"], path: "Benchmarks/prune-fuzz"),
+        .executableTarget(name: "prune-bench-io", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-io"),
+        .executableTarget(name: "prune-bench-restraint", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-restraint"),
+        .executableTarget(name: "prune-fuzz", dependencies: ["PruneFormats", "PruneKit", "CZstd"], path: "Benchmarks/prune-fuzz"),
     ]
 )

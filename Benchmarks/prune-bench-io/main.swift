@@ -5,6 +5,7 @@
 // Each measured command runs as a child process (posix_spawn + wait4) so its peak RSS is its own.
 import Foundation
 import PruneKit
+import PruneFormats
 
 struct Options {
     var sizesMiB = [256, 1024]

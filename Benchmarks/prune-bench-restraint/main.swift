@@ -13,6 +13,7 @@
 // dense:     a dense full-rank 2048x2048 delta (dense path).
 import Foundation
 import PruneKit
+import PruneFormats
 
 struct Rng {
     var state: UInt64

@@ -8,6 +8,7 @@
 import Foundation
 import CZstd
 import PruneKit
+import PruneFormats
 
 var seconds = 30.0
 var seed: UInt64 = 1

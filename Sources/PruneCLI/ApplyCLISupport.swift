@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PruneKit
+import PruneFormats
 
 /// Process I/O shared by prune-apply and prune-revert: error lines, progress on a terminal.
 enum CLIRun {

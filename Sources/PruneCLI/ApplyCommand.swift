@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PruneKit
+import PruneFormats
 
 /// `prune-apply MODEL MANIFEST|SIDECAR`: argument parsing and process I/O; the work is `Apply.run`.
 public struct ApplyCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PruneKit
+import PruneFormats
 
 private let auditAbstract = "Account for an edit from its sidecar alone, and tell whether a model is its base, its output, or neither."
 private let auditDiscussion = """

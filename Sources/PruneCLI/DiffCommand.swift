@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PruneKit
+import PruneFormats
 
 private let diffAbstract = "Compare two models tensor by tensor: what changed, by how much, and with what rank."
 private let diffDiscussion = """

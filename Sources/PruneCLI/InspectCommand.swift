@@ -1,5 +1,6 @@
 import ArgumentParser
 import PruneKit
+import PruneFormats
 
 /// Arguments of `prune inspect` / `prune-inspect`.
 public struct InspectOptions: ParsableArguments {

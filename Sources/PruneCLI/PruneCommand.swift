@@ -1,5 +1,6 @@
 import ArgumentParser
 import PruneKit
+import PruneFormats
 
 /// `prune`: one entry point with every tool as a subcommand.
 public struct PruneCommand: ParsableCommand {

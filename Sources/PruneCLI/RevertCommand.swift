@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PruneKit
+import PruneFormats
 
 /// `prune-revert EDITED SIDECAR [-o OUT]`: argument parsing and process I/O; the work is `Revert.run`.
 public struct RevertCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PruneKit
+import PruneFormats
 
 /// Process I/O shared by every prune command.
 public enum CLIOutput {

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// Everything that can be wrong with an edit manifest, its matrix values or its adapters.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// A JSONL edit manifest: one edit per line, applied in order (see prune-manifest(5)).
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 extension EditManifest {
     /// Places every edit on `model`: maps tensor names (the model's own, or Hugging Face/GGUF names

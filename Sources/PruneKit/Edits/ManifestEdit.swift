@@ -1,3 +1,4 @@
+import PruneFormats
 /// One edit of a manifest as written (values decoded, adapters read), before it is placed on a model.
 public struct ManifestEdit: Sendable {
     /// The edit's `"id"`, or its line number when it has none.

@@ -1,3 +1,4 @@
+import PruneFormats
 /// An edit placed on a model: one delta per tensor it touches, in that tensor's stored orientation.
 public struct ResolvedEdit: Sendable {
     public var id: String

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// prune-apply: edits a model with a manifest (restrained, recorded in a sidecar), replays a sidecar
 /// on the base model, or continues a sidecar's chain with more edits. Nothing is written on error.

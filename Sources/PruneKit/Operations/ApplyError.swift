@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// Errors of prune-apply, replay, continuation and prune-revert (one line each, naming the file and
 /// the tensor or manifest line).

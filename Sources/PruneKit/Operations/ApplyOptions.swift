@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// How prune-apply restrains and writes.
 public struct ApplyOptions: Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// `prune-audit SIDECAR [MODEL]`: checks a sidecar without trusting whoever wrote it.
 ///

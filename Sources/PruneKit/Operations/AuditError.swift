@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// Errors of `prune-audit` beyond those of reading the sidecar (`SidecarError`).
 public enum AuditError: LocalizedError, Sendable, Equatable {

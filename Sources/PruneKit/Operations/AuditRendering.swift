@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// The audit as JSON (`prune-audit --json`) and as text.
 extension AuditReport {

@@ -1,3 +1,4 @@
+import PruneFormats
 /// What `prune-audit SIDECAR [MODEL]` established.
 public struct AuditReport: Sendable {
     public var sidecarPath: String

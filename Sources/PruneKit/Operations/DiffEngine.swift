@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// `prune-diff A B`: compares two models tensor by tensor.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// Errors of `prune-diff`.
 public enum DiffError: LocalizedError, Sendable, Equatable {

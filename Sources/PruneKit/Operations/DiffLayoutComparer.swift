@@ -1,3 +1,4 @@
+import PruneFormats
 /// Compares the headers of two models: format, tensor sets, shapes, dtypes, order and metadata.
 enum DiffLayoutComparer {
     static func compare(_ a: ModelHeader, _ b: ModelHeader) -> DiffLayout {

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// The report as JSON (`prune-diff --json`) and as text. Numbers carry 6 significant digits, so the
 /// output does not depend on the last bits of a BLAS reduction.

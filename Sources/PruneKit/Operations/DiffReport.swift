@@ -1,3 +1,4 @@
+import PruneFormats
 /// What `prune-diff` found between two models A and B.
 public struct DiffReport: Sendable {
     public var pathA: String

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// `prune-diff A B --sidecar OUT`: a sidecar that turns A into B, for an edit made by any tool.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// The spectral summary of a difference Δ = B − A of one tensor, seen as a rows × cols matrix.
 public struct DiffSpectrum: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import PruneFormats
 /// Tensor bytes of a model, handed out one at a time.
 ///
 /// `streamed` reads front to back (the file is never held whole: a mapped file releases pages

@@ -1,3 +1,4 @@
+import PruneFormats
 /// `prune-inspect`: read a model file (path, `-` for stdin, plain or zstd) to its last byte,
 /// validating it, and describe it.
 public enum Inspect {

@@ -1,3 +1,4 @@
+import PruneFormats
 /// What `prune-inspect` reports about a model file.
 public struct InspectReport: Sendable {
     public var path: String

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// Writes the model through the rewriter to a hidden file next to the destination, so that the model
 /// and its sidecar appear together only when everything succeeded (`commit`), or not at all.

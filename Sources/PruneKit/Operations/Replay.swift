@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// `prune-apply MODEL SIDECAR`: re-creates the edited model from the base model and the restrained
 /// factors the sidecar recorded, bit for bit, and checks the recorded hashes.

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// prune-revert: gives back the base model byte for byte from an edited model and its sidecar.
 public enum Revert {

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// The per-tensor work of apply, replay and revert: decode, restrain, materialise with the fixed-order
 /// kernel, encode to the stored type, and the residual that makes revert exact.

@@ -1,4 +1,5 @@
 import CZstd
+import PruneFormats
 
 /// The residual that makes revert exact. Revert computes `reconstructed` = encode(decode(output) −
 /// restrained delta); the residual holds what separates it from the base bytes:

@@ -1,3 +1,4 @@
+import PruneFormats
 /// Builds a new safetensors file in memory: tensors are laid out in the order they are added,
 /// the header lists `__metadata__` first and then the tensors sorted by name, and is padded with
 /// spaces to a multiple of 8 bytes. The same calls always give the same bytes.

@@ -1,3 +1,4 @@
+import PruneFormats
 /// Everything prune-apply records about one run: enough to replay it bit for bit on the base model,
 /// continue it with more edits, revert it exactly, and audit it. Stored as a safetensors file
 /// (see prune-sidecar(5)); `Sidecar.read(path:)` opens one, `SidecarWriter` writes one.

@@ -1,3 +1,4 @@
+import PruneFormats
 /// The JSON document stored in `__metadata__["prune"]` of a sidecar: every scalar and string of the
 /// run, and the names of the tensors that hold the arrays. Field names are a contract
 /// (prune-sidecar(5)); they are snake_case and written with sorted keys.

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// Errors of the sidecar layer: building, writing, reading and checking a sidecar file.
 public enum SidecarError: LocalizedError, Equatable {

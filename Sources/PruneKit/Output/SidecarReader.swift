@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 extension Sidecar {
     /// Reads and checks a sidecar file: its container, its document, and the SHA-256 of every part.

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// Serialises a `Sidecar` into its safetensors container (prune-sidecar(5)). Deterministic: the same
 /// sidecar always gives the same bytes.

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// A file written to a temporary name next to its destination, that appears under its real name
 /// only on `commit()` (rename, atomic on one file system) and vanishes on `discard()`.

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// Errors of the restraint engine and its linear-algebra layer.
 ///

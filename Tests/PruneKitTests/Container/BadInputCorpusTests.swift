@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// The malformed-file corpus (Tests/scripts/corpus_make.py, ≥100 files): every file gives exactly

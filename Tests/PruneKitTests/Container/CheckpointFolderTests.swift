@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// The sharded-folder reader against folders sharded in Python exactly as save_pretrained lays them out.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// A short deterministic run of the fuzzer (the long runs go through Tests/scripts/fuzz.sh).

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// Paths and process helpers for the container tests (prefixed to stay clear of other areas' helpers).

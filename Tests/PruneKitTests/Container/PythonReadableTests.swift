@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// What the rewriter writes opens in Python's `safetensors` and `gguf` readers with the same tensors.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// Deltas given in the Hugging Face orientation land on the stored matrices exactly as llama.cpp's

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// Helpers of the edit tests: fixture paths, temp folders, Python cross-check scripts.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// PEFT adapters written by Tests/scripts/edits_make_lora.py (safetensors + numpy): every module's

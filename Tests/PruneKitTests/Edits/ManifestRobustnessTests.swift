@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// Mutated manifests never trap and never fail with anything but an `EditError` naming a line.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// The HF ↔ GGUF mapping on both fixtures, checked against gguf-py's TensorNameMap and the data:

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// The prune-apply / prune-revert executables: identity, stdin/stdout, default sidecar, bad input.

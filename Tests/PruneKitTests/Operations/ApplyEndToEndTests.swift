@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// prune-apply → check against numpy → revert → replay, on every fixture format and type.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// prune-audit on sidecars that prune-apply wrote: verdicts and exit codes on the base, the edited

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// `prune-diff A B --sidecar OUT` for models edited by another tool (numpy / gguf-py):

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// The randomized rank probe (tensors wider than 1024 both ways) against matrices of known spectrum.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// Helpers of the diff, audit, docs and samples tests (prefixed to stay clear of other areas' helpers).

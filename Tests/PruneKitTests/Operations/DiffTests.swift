@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// prune-diff on the fixtures: self-diffs are empty, an edit made by an independent tool (numpy /

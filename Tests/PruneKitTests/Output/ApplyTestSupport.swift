@@ -1,4 +1,5 @@
 import Foundation
+@testable import PruneFormats
 @testable import PruneKit
 
 /// Paths and process helpers shared by the sidecar / apply / revert suites.

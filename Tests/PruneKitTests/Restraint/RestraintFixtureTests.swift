@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// σ_max and the restraint on the trained weights of the shared fixtures (gpt2-tiny, llama-tiny),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// Cross-checks against the literal float64 numpy reference (Tests/scripts/restraint_reference.py).

@@ -1,4 +1,5 @@
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 @Test func versionIsSemantic() {

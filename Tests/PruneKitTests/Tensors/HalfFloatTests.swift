@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 @Suite("f16 / bf16 conversions") struct HalfFloatTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 @Suite("K-quant scale search") struct KQuantSearchTests {

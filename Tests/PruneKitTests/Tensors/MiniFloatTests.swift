@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 @Suite("8- and 4-bit floats") struct MiniFloatTests {

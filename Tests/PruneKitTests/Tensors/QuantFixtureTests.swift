@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// The codecs on the fixtures' real tensors: decode equality with gguf-py for every stored type,

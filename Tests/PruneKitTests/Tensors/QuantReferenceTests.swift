@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PruneFormats
 @testable import PruneKit
 
 /// Byte-for-byte agreement with gguf-py (`gguf.quants.quantize` / `dequantize`) on random and

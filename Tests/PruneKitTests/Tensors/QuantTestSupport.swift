@@ -1,4 +1,5 @@
 import Foundation
+@testable import PruneFormats
 @testable import PruneKit
 
 /// Paths, Python runner and data helpers for the tensor-codec tests.

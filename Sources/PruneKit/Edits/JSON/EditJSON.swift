@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// A parsed JSON value, keeping object keys in their written order.
 ///

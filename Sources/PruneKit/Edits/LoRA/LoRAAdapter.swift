@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// A PEFT LoRA adapter folder (`adapter_config.json` + `adapter_model.safetensors`), read whole.
 public struct LoRAAdapter: Sendable {

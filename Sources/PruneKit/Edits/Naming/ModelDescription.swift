@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// What the edit resolver needs to know about the model being edited: its tensors (as the container
 /// reader lists them), its format, its architecture and, for Llama GGUF files, the head counts.

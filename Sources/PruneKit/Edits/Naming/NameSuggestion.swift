@@ -1,3 +1,4 @@
+import PruneFormats
 /// The name of `candidates` closest to `name` by edit distance, if reasonably close (for "did you mean").
 func closestName(to name: String, in candidates: [String]) -> String? {
     let a = Array(name.utf8)

@@ -1,3 +1,4 @@
+import PruneFormats
 /// The architectures whose Hugging Face ↔ GGUF tensor names and layouts prune knows
 /// (as llama.cpp's convert_hf_to_gguf.py and gguf-py's tensor_mapping define them).
 public enum KnownArchitecture: String, Sendable, CaseIterable {

@@ -1,3 +1,4 @@
+import PruneFormats
 /// Where a manifest's tensor name lands in a model file and how a delta given in the Hugging Face
 /// module orientation maps onto the stored matrix.
 struct TensorPlacement {

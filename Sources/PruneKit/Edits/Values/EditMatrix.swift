@@ -1,3 +1,4 @@
+import PruneFormats
 /// A matrix value of a manifest, decoded to f32: a vector (`shape == [n]`) or a row-major matrix
 /// (`shape == [rows, cols]`). Values are all finite.
 public struct EditMatrix: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// Reads the matrix values of one manifest line (inline arrays, base64, .npy, .safetensors),
 /// turning every problem into an `EditError` that names the manifest line.

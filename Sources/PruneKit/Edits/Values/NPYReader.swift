@@ -1,3 +1,4 @@
+import PruneFormats
 /// A strict reader of NumPy `.npy` files (format versions 1.0, 2.0 and 3.0) holding a 1-D or 2-D
 /// float array: dtypes `f2`, `f4`, `f8` in either byte order, C or Fortran order.
 /// Anything else — other dtypes, object arrays, a header that is not the dict numpy writes,

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// Reads the float tensors of a small .safetensors file (matrix values, LoRA adapters) as f32,
 /// through the container's validating `SafetensorsFile` and `TensorCodec` (every float dtype).

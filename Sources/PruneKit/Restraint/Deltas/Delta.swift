@@ -1,3 +1,4 @@
+import PruneFormats
 /// One edit of one tensor: low-rank factors or a dense matrix.
 public enum Delta: Sendable, Equatable {
     case lowRank(LowRankDelta)

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// The exact, order-preserving record of a sequence of deltas on one tensor.
 ///

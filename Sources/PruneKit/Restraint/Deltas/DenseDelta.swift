@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// A dense update ΔW (rows × cols, row-major, float64).
 public struct DenseDelta: Sendable, Equatable {

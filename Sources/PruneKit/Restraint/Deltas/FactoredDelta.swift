@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// A factored delta D = u · vᵀ in f32 (u is rows × rank, v is cols × rank, both row-major),
 /// materialised onto f32 weights with a FIXED summation order, so that results are bit-identical

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// A low-rank update ΔW = a · bᵀ of a rows × cols weight (a is rows × k, b is cols × k).
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// The PRUNE restraint on the accumulated delta of one tensor.
 ///

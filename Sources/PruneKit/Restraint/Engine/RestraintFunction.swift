@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// The function F applied to every singular value σ ≥ σ_max(W₀) of the accumulated delta.
 public enum RestraintFunction: Sendable, Equatable, Hashable {

@@ -1,3 +1,4 @@
+import PruneFormats
 /// What the restraint did to one tensor.
 public struct RestraintReport: Sendable, Equatable, Codable {
     public var tensor: String

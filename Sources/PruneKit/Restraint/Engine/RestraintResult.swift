@@ -1,3 +1,4 @@
+import PruneFormats
 /// The restrained delta of one tensor and its report.
 public struct RestraintResult: Sendable {
     /// ΔW̄ = U_r F(Σ_r) V_rᵀ as float64 factors: `a = U_r·F(Σ_r)` (rows × r), `b = V_r` (cols × r).

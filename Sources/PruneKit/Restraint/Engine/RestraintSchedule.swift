@@ -1,3 +1,4 @@
+import PruneFormats
 /// When the restraint is applied along a sequence of edits on one tensor.
 public enum RestraintSchedule: String, Sendable, Equatable, CaseIterable {
     /// Restrain the total accumulated delta once, after the whole sequence (the reference

@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import PruneFormats
 
 /// Matrix products through OpenBLAS (`cblas_dgemm`).
 extension Matrix {

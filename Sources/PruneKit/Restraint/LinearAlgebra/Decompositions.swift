@@ -1,5 +1,6 @@
 import CLAPACKE
 import Foundation
+import PruneFormats
 
 /// A singular value decomposition `A = U · diag(s) · Vᵀ` with singular values in descending order.
 public struct SingularValueDecomposition: Sendable {

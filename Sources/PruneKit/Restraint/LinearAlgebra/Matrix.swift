@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 
 /// A dense row-major matrix of `Double`.
 ///

@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import PruneFormats
 
 /// σ_max of a weight matrix, with an a-posteriori error bound.
 public struct SpectralNormEstimate: Sendable, Equatable, Codable {

@@ -1,3 +1,4 @@
+import PruneFormats
 /// A tiny deterministic generator (SplitMix64) for reproducible start blocks.
 struct SplitMix64: Sendable {
     private var state: UInt64
