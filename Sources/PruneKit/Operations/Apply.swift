@@ -84,7 +84,9 @@ public enum Apply {
     static func applyManifest(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)?) throws -> ApplyResult {
         let sidecarPath = request.sidecar ?? defaultSidecarPath(forManifest: request.manifest)
         try checkPaths(request, sidecarPath: sidecarPath)
-        let manifest = try EditManifest.load(path: request.manifest)
+        let clock = ApplyClock()
+        let start = clockSeconds()
+        let manifest = try clock.measure(\.read) { try EditManifest.load(path: request.manifest) }
         let old = try request.continueFrom.map { try Sidecar.read(path: $0) }
         let oldName = request.continueFrom ?? ""
         let options = request.options
@@ -104,7 +106,10 @@ public enum Apply {
         let staging = OutputStaging(request.output)
         let rewriter = ModelRewriter(input: request.model, output: staging.rewriterTarget, options: options.output)
         let summary: RewriteSummary
+        let rewriteStart = clockSeconds()
+        var rewriteSeconds = 0.0
         do {
+            defer { rewriteSeconds = clockSeconds() - rewriteStart }
             summary = try rewriter.run(select: { header in
                 dataBytes = header.tensors.map { $0.offset + $0.byteCount }.max() ?? 0
                 if let old, old.model.format != header.format {
@@ -142,8 +147,10 @@ public enum Apply {
                                                  path: modelName, sidecar: oldName)
                 }
                 let (out, record) = try (oldRecords[info.name] == nil
-                    ? TensorEditor.apply(base: bytes, info: info, terms: terms, settings: settings, path: modelName)
-                    : w0.withUnsafeBytes { try TensorEditor.apply(base: $0, info: info, terms: terms, settings: settings, path: modelName) })
+                    ? TensorEditor.apply(base: bytes, info: info, terms: terms, settings: settings, path: modelName, clock: clock)
+                    : w0.withUnsafeBytes {
+                        try TensorEditor.apply(base: $0, info: info, terms: terms, settings: settings, path: modelName, clock: clock)
+                    })
                 records[info.name] = record
                 done += 1
                 progress?(ApplyProgress(tensorsDone: done, tensorsTotal: plan.terms.count, tensor: info.name,
@@ -165,14 +172,24 @@ public enum Apply {
             parameters: options.parameters, manifests: plan.manifests, edits: plan.edits, tensors: ordered)
         let staged: StagedFile
         do {
-            staged = try StagedFile(bytes: try SidecarWriter.encode(sidecar), destination: sidecarPath)
+            var compression = 0.0
+            let t0 = clockSeconds()
+            let bytes = try SidecarWriter.encode(sidecar, threads: settings.threads, compressionSeconds: &compression)
+            staged = try StagedFile(bytes: bytes, destination: sidecarPath)
+            clock.timings.compression += compression
+            clock.timings.write += clockSeconds() - t0 - compression
         } catch {
             staging.discard()
             throw error
         }
         do { try staging.commit() } catch { staged.discard(); throw error }
         do { try staged.commit() } catch { staging.uncommit(); throw error }
-        return result(old == nil ? .apply : .continuation, sidecar: sidecar, sidecarPath: sidecarPath, summary: summary)
+        var r = result(old == nil ? .apply : .continuation, sidecar: sidecar, sidecarPath: sidecarPath, summary: summary)
+        clock.timings.modelOutput = summary.outputSeconds
+        clock.timings.read += max(0, rewriteSeconds - summary.outputSeconds - summary.transformSeconds)
+        clock.timings.total = clockSeconds() - start
+        r.timings = clock.timings
+        return r
     }
 
     static func result(_ mode: ApplyResult.Mode, sidecar: Sidecar, sidecarPath: String?, summary: RewriteSummary) -> ApplyResult {

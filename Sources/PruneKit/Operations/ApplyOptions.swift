@@ -96,6 +96,9 @@ public struct ApplyResult: Sendable {
     public var modelBytes: Int
     public var writtenBytes: Int
 
+    /// Where the run spent its time (apply and continuation; zero for replay).
+    public var timings = ApplyTimings()
+
     /// Largest σ of the accumulated raw deltas and of the restrained deltas over all tensors.
     public var largestSigmaBefore: Double { tensors.map(\.sigmaBefore).max() ?? 0 }
     public var largestSigmaAfter: Double { tensors.map(\.sigmaAfter).max() ?? 0 }

@@ -5,8 +5,9 @@ import PruneFormats
 public struct Sidecar: Sendable, Equatable {
     /// The value of `__metadata__["format"]`.
     public static let formatName = "prune-sidecar"
-    /// The current `format_version`; readers refuse larger values.
-    public static let formatVersion = 1
+    /// The current `format_version` (2: lost-bits / xor-blocks residuals, manifest templates,
+    /// checkpoint folders); readers accept 1 and 2 and refuse larger values.
+    public static let formatVersion = 2
 
     public var formatVersion: Int = Sidecar.formatVersion
     /// The prune version that wrote the file.

@@ -39,6 +39,22 @@ struct SidecarDocument: Codable, Equatable {
         var sha256: String
         var bytes: Int
         var data: String
+        /// Format 2: "verbatim" (data holds the bytes, as in format 1) or "template" (data holds the
+        /// zstd-compressed literal runs, `pieces` says where the base64 of which part goes).
+        var encoding: String? = nil
+        var literalBytes: Int? = nil
+        var pieces: [PieceDoc]? = nil
+
+        enum CodingKeys: String, CodingKey {
+            case name, sha256, bytes, data, encoding
+            case literalBytes = "literal_bytes", pieces
+        }
+    }
+
+    /// One piece of a template manifest: `{"literal": n}` or `{"base64": part}`.
+    struct PieceDoc: Codable, Equatable {
+        var literal: Int?
+        var base64: String?
     }
 
     struct EditDoc: Codable, Equatable {

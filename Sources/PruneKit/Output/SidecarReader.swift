@@ -33,6 +33,7 @@ extension Sidecar {
             throw SidecarError.malformed(path: path, reason: "missing __metadata__.format_version")
         }
         guard version <= formatVersion else { throw SidecarError.unsupportedVersion(path: path, version: version) }
+        guard version >= 1 else { throw SidecarError.malformed(path: path, reason: "format_version \(version)") }
         guard let docText = table.metadata["prune"] else {
             throw SidecarError.malformed(path: path, reason: "missing __metadata__.prune")
         }
@@ -55,9 +56,9 @@ extension Sidecar {
             throw SidecarError.malformed(path: path, reason: "unknown model format \(doc.model.format)")
         }
         var manifests: [Manifest] = []
-        for m in doc.manifests {
-            let b = try table.u8(m.data, count: m.bytes)
-            manifests.append(Manifest(name: m.name, bytes: b, sha256: m.sha256))
+        for (i, m) in doc.manifests.enumerated() {
+            manifests.append(Manifest(name: m.name, bytes: try manifestBytes(m, index: i, table: table, path: path),
+                                      sha256: m.sha256))
         }
         for e in doc.edits where e.manifest < 0 || e.manifest >= manifests.count {
             throw SidecarError.malformed(path: path, reason: "edit \(e.id) names manifest \(e.manifest)")
@@ -123,6 +124,46 @@ extension Sidecar {
         s.formatVersion = doc.formatVersion
         s.toolVersion = doc.toolVersion
         return s
+    }
+}
+
+extension Sidecar {
+    /// A manifest's bytes: verbatim (format 1, and format 2 `verbatim`) or rebuilt from its template
+    /// (format 2 `template`), which must give the recorded length and SHA-256.
+    static func manifestBytes(_ m: SidecarDocument.ManifestDoc, index: Int, table: SidecarContainer, path: String) throws -> [UInt8] {
+        switch m.encoding ?? "verbatim" {
+        case "verbatim":
+            return try table.u8(m.data, count: m.bytes)
+        case "template":
+            guard let literalBytes = m.literalBytes, literalBytes >= 0, literalBytes <= m.bytes, let pieceDocs = m.pieces else {
+                throw SidecarError.malformed(path: path, reason: "manifest \(index): template without literal_bytes or pieces")
+            }
+            var pieces: [ManifestTemplate.Piece] = []
+            for p in pieceDocs {
+                switch (p.literal, p.base64) {
+                case (let n?, nil) where n >= 0: pieces.append(.literal(n))
+                case (nil, let name?): pieces.append(.base64(name))
+                default: throw SidecarError.malformed(path: path, reason: "manifest \(index): a piece is neither literal nor base64")
+                }
+            }
+            let packed = try table.u8(m.data, count: nil)
+            let literals: [UInt8]
+            do { literals = try ZstdBuffer.decompress(packed, length: literalBytes) } catch let e as ZstdBufferError {
+                throw SidecarError.malformed(path: path, reason: "manifest \(index): " + e.reason)
+            }
+            let rebuilt = try ManifestTemplate.rebuild(pieces, literals: literals, part: { name in
+                guard table.entries[name]?.dtype == .f32 else {
+                    throw SidecarError.malformed(path: path, reason: "manifest \(index) quotes \(name), not an F32 part")
+                }
+                return table.withBytes(name) { Array($0) }
+            })
+            guard let rebuilt, rebuilt.count == m.bytes, SHA256Hasher.hex(rebuilt) == m.sha256 else {
+                throw SidecarError.partHashMismatch(path: path, part: "\(m.data) (manifest \(index) rebuilt from its template)")
+            }
+            return rebuilt
+        default:
+            throw SidecarError.malformed(path: path, reason: "manifest \(index): unknown encoding \(m.encoding ?? "")")
+        }
     }
 }
 
