@@ -47,6 +47,7 @@ let package = Package(
         // feeds random/mutated bytes to both parsers for a bounded time.
         .executableTarget(name: "prune-bench-io", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-io"),
         .executableTarget(name: "prune-bench-restraint", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-restraint"),
+        .executableTarget(name: "prune-bench-sidecar", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-sidecar"),
         .executableTarget(name: "prune-fuzz", dependencies: ["PruneFormats", "PruneKit", "CZstd"], path: "Benchmarks/prune-fuzz"),
     ]
 )
