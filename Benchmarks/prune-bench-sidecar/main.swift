@@ -158,14 +158,15 @@ let cores = ProcessInfo.processInfo.activeProcessorCount
         if r > 0 { results.append(res.timings) }
         last = res
     }
-    func median(_ k: KeyPath<ApplyTimings, Double>) -> Double {
-        let v = results.map { $0[keyPath: k] }.sorted()
+    func median(_ k: (ApplyTimings) -> Double) -> Double {
+        let v = results.map(k).sorted()
         return v[v.count / 2]
     }
-    let total = median(\.total)
-    let fields: [(String, KeyPath<ApplyTimings, Double>)] = [
-        ("read", \.read), ("restraint", \.restraint), ("materialise", \.materialise), ("residual", \.residual),
-        ("compression", \.compression), ("write", \.write), ("model output", \.modelOutput)]
+    let total = median { $0.total }
+    let fields: [(String, (ApplyTimings) -> Double)] = [
+        ("read", { $0.read }), ("restraint", { $0.restraint }), ("materialise", { $0.materialise }),
+        ("residual", { $0.residual }), ("compression", { $0.compression }), ("write", { $0.write }),
+        ("model output", { $0.modelOutput })]
     for (name, k) in fields {
         print("  " + name.padding(toLength: 13, withPad: " ", startingAt: 0)
               + String(format: " %7.3f s  %5.1f %%", median(k), 100 * median(k) / total))

@@ -19,10 +19,11 @@ public enum Apply {
         // OpenBLAS's thread partitioning; everything written must not, so BLAS runs on one thread.
         // `threads` still drives zstd, the codecs and the fixed-order delta kernel.
         BLASThreads.set(1)
+        let folder = CheckpointFolder.isFolder(request.model)
         if Sidecar.looksLikeSidecar(path: request.manifest) {
-            return try Replay.run(request, progress: progress)
+            return try folder ? CheckpointApply.replay(request, progress: progress) : Replay.run(request, progress: progress)
         }
-        return try applyManifest(request, progress: progress)
+        return try folder ? CheckpointApply.apply(request, progress: progress) : applyManifest(request, progress: progress)
     }
 
     /// One raw term of a tensor before it has a place in the sidecar's edit list.
@@ -81,6 +82,18 @@ public enum Apply {
         }
     }
 
+    /// A raw term must have the tensor's matrix shape.
+    static func checkTermShape(_ term: Sidecar.Term, rows: Int, cols: Int, info: TensorInfo, path: String) throws {
+        let (r, c): (Int, Int)
+        switch term.delta {
+        case .lowRank(let u, let v, let k): (r, c) = (k > 0 ? u.count / k : rows, k > 0 ? v.count / k : cols)
+        case .dense(let d): (r, c) = (d.count == rows * cols ? rows : -1, cols)
+        }
+        guard r == rows, c == cols else {
+            throw ApplyError.deltaShape(path: path, tensor: info.name, rows: r, cols: c, expectedRows: rows, expectedCols: cols)
+        }
+    }
+
     static func applyManifest(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)?) throws -> ApplyResult {
         let sidecarPath = request.sidecar ?? defaultSidecarPath(forManifest: request.manifest)
         try checkPaths(request, sidecarPath: sidecarPath)
@@ -112,6 +125,11 @@ public enum Apply {
             defer { rewriteSeconds = clockSeconds() - rewriteStart }
             summary = try rewriter.run(select: { header in
                 dataBytes = header.tensors.map { $0.offset + $0.byteCount }.max() ?? 0
+                try header.refuseSplit(path: modelName)
+                if let old, old.model.checkpoint != nil {
+                    throw CheckpointError.layoutMismatch(path: modelName, sidecar: oldName,
+                                                         reason: "the sidecar records a sharded checkpoint folder; give the folder")
+                }
                 if let old, old.model.format != header.format {
                     throw ApplyError.formatMismatch(path: modelName, sidecar: oldName, model: header.format,
                                                     recorded: old.model.format)
@@ -127,15 +145,7 @@ public enum Apply {
                 for info in header.tensors where plan.terms[info.name] != nil {
                     let (rows, cols) = try TensorEditor.matrixShape(info, path: modelName)
                     for term in plan.terms[info.name] ?? [] {
-                        let (r, c): (Int, Int)
-                        switch term.delta {
-                        case .lowRank(let u, let v, let k): (r, c) = (k > 0 ? u.count / k : rows, k > 0 ? v.count / k : cols)
-                        case .dense(let d): (r, c) = (d.count == rows * cols ? rows : -1, cols)
-                        }
-                        guard r == rows, c == cols else {
-                            throw ApplyError.deltaShape(path: modelName, tensor: info.name, rows: r, cols: c,
-                                                        expectedRows: rows, expectedCols: cols)
-                        }
+                        try checkTermShape(term, rows: rows, cols: cols, info: info, path: modelName)
                     }
                 }
                 return Set(plan.terms.keys)

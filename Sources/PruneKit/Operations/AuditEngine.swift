@@ -122,6 +122,7 @@ enum AuditModelMatcher {
         let whole = SHA256Hasher()
         stream.recording = []
         let header = try ModelHeader.parse(stream)
+        try header.refuseSplit(path: stream.name)
         if let captured = stream.recording { whole.update(captured) }
         stream.recording = nil
         let wanted = Dictionary(sidecar.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })

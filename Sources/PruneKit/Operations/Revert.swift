@@ -20,9 +20,13 @@ public enum Revert {
             || FileIdentity.same(p, model) || FileIdentity.same(p, sidecarPath) {
             throw ApplyError.sameFile(path: p)
         }
+        let threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+        if CheckpointFolder.isFolder(model) {
+            return try CheckpointApply.revert(model: model, sidecar: sidecarPath, output: output, options: options,
+                                              threads: threads, progress: progress)
+        }
         let sidecar = try Sidecar.read(path: sidecarPath)
         let modelName = model == "-" ? "<stdin>" : model
-        let threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         var records: [String: Sidecar.Tensor] = [:]
         for t in sidecar.tensors { records[t.name] = t }
         var done = 0

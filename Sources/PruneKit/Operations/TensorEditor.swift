@@ -144,6 +144,11 @@ enum TensorEditor {
     /// Checks that a model carries, in the recorded format, every tensor the sidecar records, each with
     /// its recorded type and shape (replay reads the base, revert the edited model: both need this).
     static func checkHeader(_ header: ModelHeader, against sidecarFile: Sidecar, path: String, sidecar: String) throws {
+        try header.refuseSplit(path: path)
+        if sidecarFile.model.checkpoint != nil {
+            throw CheckpointError.layoutMismatch(path: path, sidecar: sidecar,
+                                                 reason: "the sidecar records a sharded checkpoint folder; give the folder")
+        }
         guard header.format == sidecarFile.model.format else {
             throw ApplyError.formatMismatch(path: path, sidecar: sidecar, model: header.format,
                                             recorded: sidecarFile.model.format)

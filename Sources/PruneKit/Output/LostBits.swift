@@ -108,30 +108,50 @@ package enum LostBits {
     static func finite<E: LostBitsElement>(_: E.Type, _ x: UInt32) -> Bool { x & E.magnitudeMask <= E.maxFinite }
 
     /// R, the first key of the candidate run and its length (1: R alone, nothing stored).
+    ///
+    /// The run is computed, not searched: out's rounding interval in the stored type is
+    /// [v − s₋/2, v + s₊/2] (v = dec(out), s₋ and s₊ the spacings to its neighbours); the candidates
+    /// are the values x with dec(x) in that interval shifted by −d. Encoder and decoder evaluate the
+    /// same function of (out, d), so the residual is exact whatever it returns; a tie at an edge may
+    /// only cost an extra value in the run or an exception.
     @inline(__always)
     static func candidates<E: LostBitsElement>(_ e: E.Type, out o: UInt32, d: Double) -> (r: UInt32, lo: Int64, count: UInt64) {
         let r = back(e, o, d)
-        let k0 = key(e, r)
-        guard finite(e, o), finite(e, r), g(e, r, d) == o else { return (r, k0, 1) }
-        let maxKey = Int64(E.maxFinite), minKey = -1 - Int64(E.maxFinite)
-        @inline(__always) func ok(_ k: Int64) -> Bool { k >= minKey && k <= maxKey && g(e, unkey(e, k), d) == o }
-        @inline(__always) func extent(_ start: Int64, _ dir: Int64) -> Int64 {
-            var good = start, step: Int64 = 1, bad: Int64
-            while true {
-                let t = good + dir * step
-                if !ok(t) { bad = t; break }
-                good = t
-                step &*= 2
-            }
-            while abs(bad - good) > 1 {
-                let mid = good + (bad - good) / 2
-                if ok(mid) { good = mid } else { bad = mid }
-            }
-            return good
-        }
-        let lo = ok(k0 - 1) ? extent(k0 - 1, -1) : k0
-        let hi = ok(k0 + 1) ? extent(k0 + 1, 1) : k0
+        let single = (r, key(e, r), UInt64(1))
+        guard finite(e, o), finite(e, r) else { return single }
+        let ko = key(e, o)
+        let v = Double(E.decode(o))
+        var kp = ko - 1, kn = ko + 1
+        if Double(E.decode(unkey(e, kp))) == v { kp -= 1 }     // +0 below −0
+        if Double(E.decode(unkey(e, kn))) == v { kn += 1 }     // −0 below +0
+        var below = v - Double(E.decode(unkey(e, kp)))
+        var above = Double(E.decode(unkey(e, kn))) - v
+        if !below.isFinite { below = above }                    // ±largest finite value
+        if !above.isFinite { above = below }
+        guard below.isFinite, above.isFinite else { return single }
+        let lo = ceilKey(e, v - below / 2 - d), hi = floorKey(e, v + above / 2 - d)
+        guard lo <= hi else { return single }
         return (r, lo, UInt64(hi - lo + 1))
+    }
+
+    /// The smallest finite key whose value is ≥ x (about: one rounding step of slack).
+    @inline(__always)
+    static func ceilKey<E: LostBitsElement>(_ e: E.Type, _ x: Double) -> Int64 {
+        let maxKey = Int64(E.maxFinite), minKey = -1 - Int64(E.maxFinite)
+        guard x.isFinite else { return x > 0 ? maxKey + 1 : minKey }
+        var k = min(max(key(e, E.encode(Float(x))), minKey), maxKey)
+        if Double(E.decode(unkey(e, k))) < x { k += 1 }
+        return k
+    }
+
+    /// The largest finite key whose value is ≤ x (about).
+    @inline(__always)
+    static func floorKey<E: LostBitsElement>(_ e: E.Type, _ x: Double) -> Int64 {
+        let maxKey = Int64(E.maxFinite), minKey = -1 - Int64(E.maxFinite)
+        guard x.isFinite else { return x > 0 ? maxKey : minKey - 1 }
+        var k = min(max(key(e, E.encode(Float(x))), minKey), maxKey)
+        if Double(E.decode(unkey(e, k))) > x { k -= 1 }
+        return k
     }
 
     // MARK: - apply / revert over chunks of rows

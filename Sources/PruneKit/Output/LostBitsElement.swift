@@ -4,7 +4,7 @@ import PruneFormats
 enum LostBitsFormat { case f32, f16, bf16 }
 
 /// A stored float type for the lost-bits codec: its bits ↔ f32 exactly as TensorCodec converts.
-protocol LostBitsElement {
+protocol LostBitsElement: SendableMetatype {
     static var width: Int { get }
     static var signBit: UInt32 { get }
     static var magnitudeMask: UInt32 { get }

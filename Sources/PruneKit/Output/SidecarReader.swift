@@ -114,8 +114,33 @@ extension Sidecar {
             record.forwardResidual = try t.forwardResidual.map { try table.u8($0.data, count: nil) }
             tensors.append(record)
         }
+        var checkpoint: Checkpoint?
+        if let c = doc.model.checkpoint {
+            guard format == .safetensors else {
+                throw SidecarError.malformed(path: path, reason: "a checkpoint folder of format \(format.rawValue)")
+            }
+            let index = try table.u8(c.baseIndex, count: nil)
+            guard SHA256Hasher.hex(index) == c.baseIndexSHA256 else {
+                throw SidecarError.partHashMismatch(path: path, part: c.baseIndex)
+            }
+            for s in c.shards where !CheckpointFolder.isPlainName(s.name) || !s.name.hasSuffix(".safetensors") {
+                throw SidecarError.malformed(path: path, reason: "checkpoint shard name \(s.name)")
+            }
+            for f in c.files where f.name.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) || f.name.hasPrefix("/") {
+                throw SidecarError.malformed(path: path, reason: "checkpoint file name \(f.name)")
+            }
+            guard CheckpointFolder.isPlainName(c.index) else {
+                throw SidecarError.malformed(path: path, reason: "checkpoint index name \(c.index)")
+            }
+            checkpoint = Checkpoint(
+                index: c.index, baseIndex: index, outputIndexSHA256: c.outputIndexSHA256,
+                shards: c.shards.map { .init(name: $0.name, baseSHA256: $0.baseSHA256, outputSHA256: $0.outputSHA256,
+                                             compressed: $0.compressed) },
+                files: c.files.map { .init(name: $0.name, sha256: $0.sha256, bytes: $0.bytes) })
+        }
         var s = Sidecar(
-            model: Model(format: format, baseSHA256: doc.model.baseSHA256, outputSHA256: doc.model.outputSHA256),
+            model: Model(format: format, baseSHA256: doc.model.baseSHA256, outputSHA256: doc.model.outputSHA256,
+                         checkpoint: checkpoint),
             parameters: Parameters(restraint: doc.parameters.restraint, alpha: doc.parameters.alpha,
                                    schedule: doc.parameters.schedule, kappa: doc.parameters.kappa),
             manifests: manifests,
