@@ -3,13 +3,15 @@ import PackageDescription
 
 // Executables are thin: argument parsing and process I/O live in PruneCLI,
 // every piece of logic lives in PruneKit.
-let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect"]
+let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect", "prune-tokenize"]
 
 let package = Package(
     name: "prune",
     products: [
         .library(name: "PruneFormats", targets: ["PruneFormats"]),
         .library(name: "PruneKit", targets: ["PruneKit"]),
+        .library(name: "PruneTokenizers", targets: ["PruneTokenizers"]),
+        .library(name: "PruneRuntime", targets: ["PruneRuntime"]),
     ] + commands.map { .executable(name: $0, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -23,24 +25,37 @@ let package = Package(
                        providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        // Removal of a run's temporary files on SIGINT/SIGTERM (an async-signal-safe handler in C).
+        .target(name: "CPruneCleanup", path: "Sources/CPruneCleanup"),
         // Model files: byte sources, safetensors/GGUF containers, tensor codecs. Knows nothing of edits.
         .target(
             name: "PruneFormats",
-            dependencies: ["CZstd", "CCrypto"]
+            dependencies: ["CZstd", "CCrypto", "CPruneCleanup"]
         ),
         // Manifests, the PRUNE restraint, sidecars and the operations on them.
         .target(
             name: "PruneKit",
             dependencies: ["PruneFormats", "CBLAS", "CLAPACKE", "CZstd"]
         ),
+        // Tokenizers: Hugging Face tokenizer.json, SentencePiece tokenizer.model and GGUF vocabularies.
+        .target(
+            name: "PruneTokenizers",
+            dependencies: ["PruneFormats"]
+        ),
+        // The model runtime: configuration, weights, forward pass with KV cache and hooks, generation.
+        // Knows nothing of manifests or sidecars.
+        .target(
+            name: "PruneRuntime",
+            dependencies: ["PruneFormats", "PruneTokenizers", "CBLAS"]
+        ),
         .target(
             name: "PruneCLI",
-            dependencies: ["PruneFormats", "PruneKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
     ] + commands.map { .executableTarget(name: $0, dependencies: ["PruneCLI"], path: "Sources/\($0)") } + [
         .testTarget(
             name: "PruneKitTests",
-            dependencies: ["PruneFormats", "PruneKit", "PruneCLI"],
+            dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneCLI"],
             resources: [.copy("Resources")]
         ),
         // Benchmarks print ratios against a baseline measured in the same run; the fuzz driver

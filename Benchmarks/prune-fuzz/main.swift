@@ -2,7 +2,9 @@
 // parsers (buffer, streaming and zstd paths), starting from the fixtures' headers and small
 // synthetic files.
 //
-// usage: prune-fuzz [--seconds N] [--seed S] [--fixtures DIR] [--crash-dir DIR]
+// usage: prune-fuzz [--seconds N] [--runs N] [--seed S] [--fixtures DIR] [--crash-dir DIR]
+// --runs stops after exactly N inputs (then the run is the same on any machine, however fast);
+// with --runs and no --seconds there is no time bound.
 // On a trap or crash, the input being parsed is written to CRASH_DIR/crash-<seed>-<n>.bin and the
 // process exits 99. Otherwise it prints a summary line and exits 0.
 import Foundation
@@ -11,6 +13,8 @@ import PruneKit
 import PruneFormats
 
 var seconds = 30.0
+var secondsGiven = false
+var maxRuns = Int.max
 var seed: UInt64 = 1
 var fixtures = ProcessInfo.processInfo.environment["PRUNE_FIXTURES"] ?? "../shared/fixtures"
 var crashDir = "."
@@ -20,13 +24,16 @@ while !args.isEmpty {
     guard let v = args.first else { FileHandle.standardError.write(Data("prune-fuzz: \(a) needs a value\n".utf8)); exit(64) }
     args.removeFirst()
     switch a {
-    case "--seconds": seconds = Double(v) ?? seconds
+    case "--seconds": seconds = Double(v) ?? seconds; secondsGiven = true
+    case "--runs": maxRuns = Int(v) ?? maxRuns
     case "--seed": seed = UInt64(v) ?? seed
     case "--fixtures": fixtures = v
     case "--crash-dir": crashDir = v
     default: FileHandle.standardError.write(Data("prune-fuzz: unknown argument \(a)\n".utf8)); exit(64)
     }
 }
+
+if maxRuns != Int.max && !secondsGiven { seconds = .infinity }
 
 // MARK: crash capture
 
@@ -150,8 +157,8 @@ var runs = 0, accepted = 0, slowest = 0.0
 var errorKinds: [String: Int] = [:]
 setCrashPath(crashDir + "/crash-\(seed).bin")
 let modes = ParserFuzzEntry.Mode.allCases
-while Date().timeIntervalSince(start) < seconds {
-    for _ in 0..<50 {
+while runs < maxRuns && Date().timeIntervalSince(start) < seconds {
+    for _ in 0..<50 where runs < maxRuns {
         let useZstd = rng.below(16) == 0
         let base = useZstd ? zSeeds[rng.below(zSeeds.count)] : seeds[rng.below(seeds.count)]
         let input = rng.below(20) == 0 ? base : mutate(base, rng: &rng, seeds: seeds)

@@ -48,4 +48,9 @@ enum CLIRun {
     }
 
     static func progress(tool: String) -> Progress { Progress(tool: tool) }
+
+    /// The refusal to write model data (compressed or not) to a terminal; nil when stdout is not one.
+    static func refuseModelToTerminal() -> Refusal? {
+        isatty(1) == 1 ? Refusal("refusing to write model data to a terminal (use -o FILE or a redirection)") : nil
+    }
 }

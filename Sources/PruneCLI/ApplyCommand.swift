@@ -1,18 +1,17 @@
 import ArgumentParser
 import Foundation
-import PruneKit
 import PruneFormats
+import PruneKit
 
-/// `prune-apply MODEL MANIFEST|SIDECAR`: argument parsing and process I/O; the work is `Apply.run`.
-public struct ApplyCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "apply",
-        abstract: "Apply a manifest of edits to a model with the PRUNE restraint, writing the model and a sidecar.",
-        discussion: """
-        With a sidecar instead of a manifest, re-creates the edited model from the base model bit for bit.
-        With --continue, goes on with the chain of edits recorded in OLD.prune.
-        """)
+private let applyAbstract = "Apply a manifest of edits to a model with the PRUNE restraint, writing the model and a sidecar."
+private let applyDiscussion = """
+    With a sidecar instead of a manifest, re-creates the edited model from the base model bit for bit.
+    With --continue, goes on with the chain of edits recorded in OLD.prune.
+    """
 
+/// Arguments of `prune apply` / `prune-apply MODEL MANIFEST|SIDECAR`: argument parsing and process
+/// I/O; the work is `Apply.run`.
+public struct ApplyArguments: ParsableArguments {
     @Argument(help: "The model (.safetensors or .gguf, possibly .zst); '-' reads standard input.")
     var model: String
     @Argument(help: "A JSONL edit manifest, or a sidecar to replay.")
@@ -27,7 +26,7 @@ public struct ApplyCommand: ParsableCommand {
     var alpha: Double = M_E
     @Option(help: "end (restrain the accumulated delta once) or each (after every edit).")
     var schedule: String = "end"
-    @Option(help: "zstd compression level (1-19).")
+    @Option(help: "zstd compression level (\(CLIOutput.levels.lowerBound)-\(CLIOutput.levels.upperBound)).")
     var level: Int32 = 3
     @Option(help: "Threads (zstd workers and tensor work); 0 = one per core. Output never depends on it.")
     var threads: Int = 0
@@ -37,6 +36,10 @@ public struct ApplyCommand: ParsableCommand {
     var continueFrom: String?
     @Flag(help: "Compute condition numbers κ of W₀, W₀+ΔW and the restrained weights (slow).")
     var kappa = false
+    @Flag(help: "Write edited tensors even when they hold NaN or infinities (otherwise an error naming the tensor).")
+    var allowNonfinite = false
+    @Flag(help: "Let the manifest read value files and adapters outside its own folder.")
+    var allowOutsidePaths = false
 
     public init() {}
 
@@ -48,11 +51,12 @@ public struct ApplyCommand: ParsableCommand {
             throw ValidationError("--schedule must be end or each, not '\(schedule)'")
         }
         guard alpha.isFinite, alpha > 1 else { throw ValidationError("--alpha must be a number > 1") }
-        guard (1...22).contains(level) else { throw ValidationError("--level must be 1…22") }
+        try CLIOutput.validateLevel(level)
         guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0") }
     }
 
-    public func run() throws {
+    func run() throws {
+        TemporaryFiles.installSignalHandlers()
         var options = ApplyOptions()
         switch restraint {
         case "linear": options.restraint = .linear
@@ -62,12 +66,12 @@ public struct ApplyCommand: ParsableCommand {
         options.schedule = schedule == "each" ? .each : .end
         options.kappa = kappa
         options.threads = threads
+        options.allowNonFinite = allowNonfinite
+        options.manifest = ManifestOptions(allowOutsidePaths: allowOutsidePaths)
         options.output = OutputOptions(compress: !noCompress, level: level, threads: threads)
         let target: OutputTarget = output.map { .file($0) } ?? .stdout
         try CLIRun.guarding(tool: "prune-apply") {
-            if target == .stdout, !noCompress, isatty(1) == 1 {
-                throw CLIRun.Refusal("refusing to write compressed data to a terminal (use -o FILE or a redirection)")
-            }
+            if target == .stdout, let refusal = CLIRun.refuseModelToTerminal() { throw refusal }
             let request = ApplyRequest(model: model, manifest: manifest, output: target, sidecar: sidecar,
                                        continueFrom: continueFrom, options: options)
             let progress = CLIRun.progress(tool: "prune-apply")
@@ -90,4 +94,22 @@ public struct ApplyCommand: ParsableCommand {
             return "edited \(names) with \(edits)\(chain)\(sigma); sidecar \(r.sidecarPath ?? "-")"
         }
     }
+}
+
+/// `prune apply MODEL MANIFEST|SIDECAR`.
+public struct ApplyCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(commandName: "apply", abstract: applyAbstract,
+                                                           discussion: applyDiscussion)
+    @OptionGroup var options: ApplyArguments
+    public init() {}
+    public func run() throws { try options.run() }
+}
+
+/// The standalone `prune-apply MODEL MANIFEST|SIDECAR`.
+public struct ApplyTool: ParsableCommand {
+    public static let configuration = CommandConfiguration(commandName: "prune-apply", abstract: applyAbstract,
+                                                           discussion: applyDiscussion, version: PruneVersion.string)
+    @OptionGroup var options: ApplyArguments
+    public init() {}
+    public func run() throws { try options.run() }
 }

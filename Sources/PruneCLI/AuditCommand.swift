@@ -9,8 +9,10 @@ private let auditDiscussion = """
     and per edited tensor σ_max(W₀), the top singular values of the delta before and after the \
     restraint (recomputed from the stored factors and compared with the recorded ones), the number \
     of restrained components, κ where recorded and the relative perturbation ‖ΔW̄‖₂/‖W₀‖₂. With \
-    MODEL, hashes it (decompressed) and each edited tensor. Exit status: 0 when the sidecar is sound \
-    (and MODEL is its base or its output), 2 when MODEL is neither, 1 on any error.
+    MODEL, hashes it (decompressed) and each edited tensor. The restrained delta itself is recomputed \
+    from the recorded raw terms and σ_max(W₀) and compared with the stored factors; with --base, the \
+    sidecar is replayed on the base and must give the recorded output. Exit status: 0 when the sidecar \
+    is sound (and MODEL is its base or its output), 2 when MODEL is neither, 1 on any error or failed check.
     """
 
 /// Arguments of `prune audit` / `prune-audit`; the work is `SidecarAudit.run`.
@@ -21,13 +23,19 @@ public struct AuditArguments: ParsableArguments {
     var model: String?
     @Flag(help: "Print the report as JSON.")
     var json = false
+    @Option(help: "The base model: replay the sidecar on it (nothing is written) and check that it gives the recorded output, tensor by tensor.")
+    var base: String?
 
     public init() {}
+
+    public func validate() throws {
+        guard !(model == "-" && base == "-") else { throw ValidationError("only one of MODEL and --base can be '-' (standard input)") }
+    }
 
     func run() throws {
         let report: AuditReport
         do {
-            report = try SidecarAudit.run(sidecar: sidecar, model: model)
+            report = try SidecarAudit.run(sidecar: sidecar, model: model, base: base)
         } catch {
             if json {
                 let node = JSONNode.object([
@@ -42,6 +50,11 @@ public struct AuditArguments: ParsableArguments {
             throw CLIOutput.fail("prune-audit", error)
         }
         CLIOutput.out(json ? report.json().serialized(pretty: true) + "\n" : report.text())
+        if let first = report.problems.first {
+            let more = report.problems.count > 1 ? " (and \(report.problems.count - 1) more problem\(report.problems.count > 2 ? "s" : ""); see the report)" : ""
+            CLIOutput.err("prune-audit: \(sidecar): \(first)\(more)")
+            throw ExitCode(1)
+        }
         if report.verdict == .neither {
             if !json { CLIOutput.err("prune-audit: \(model ?? ""): neither the base nor the output of this sidecar") }
             throw ExitCode(2)

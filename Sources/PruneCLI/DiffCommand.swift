@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
-import PruneKit
 import PruneFormats
+import PruneKit
 
 private let diffAbstract = "Compare two models tensor by tensor: what changed, by how much, and with what rank."
 private let diffDiscussion = """
@@ -38,12 +38,16 @@ public struct DiffArguments: ParsableArguments {
         var options = DiffOptions()
         options.spectra = spectra
         options.topSingularValues = top
+        TemporaryFiles.installSignalHandlers()
         try CLIOutput.running("prune-diff") {
-            let report = try ModelDiff.compare(a, b, options: options)
             if let sidecar {
                 guard a != "-", b != "-" else {
                     throw CLIUsageError(message: "--sidecar needs A and B as files, not standard input")
                 }
+                try DiffSidecar.checkDestination(a: a, b: b, output: sidecar)
+            }
+            let report = try ModelDiff.compare(a, b, options: options)
+            if let sidecar {
                 let r = try DiffSidecar.write(a: a, b: b, to: sidecar)
                 CLIOutput.err("prune-diff: sidecar \(sidecar): \(r.tensors.count) tensor\(r.tensors.count == 1 ? "" : "s")"
                               + (r.tensors.isEmpty ? "" : " (" + r.tensors.map { "\($0.name) rank \($0.rank)" }.joined(separator: ", ") + ")"))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PruneKit
 import PruneFormats
 
@@ -8,7 +9,13 @@ public struct PruneCommand: ParsableCommand {
         commandName: "prune",
         abstract: "Make knowledge edits to LLM weights into reproducible, restrained artifacts.",
         version: PruneVersion.string,
-        subcommands: [ApplyCommand.self, RevertCommand.self, DiffCommand.self, AuditCommand.self, InspectCommand.self]
+        subcommands: [ApplyCommand.self, RevertCommand.self, DiffCommand.self, AuditCommand.self, InspectCommand.self, TokenizeCommand.self]
     )
     public init() {}
+
+    /// `prune` without a subcommand is bad usage: the help goes to standard error, exit status 64.
+    public func run() throws {
+        FileHandle.standardError.write(Data((Self.helpMessage() + "\n").utf8))
+        throw ExitCode(64)
+    }
 }

@@ -1,14 +1,13 @@
 import ArgumentParser
 import Foundation
-import PruneKit
 import PruneFormats
+import PruneKit
 
-/// `prune-revert EDITED SIDECAR [-o OUT]`: argument parsing and process I/O; the work is `Revert.run`.
-public struct RevertCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "revert",
-        abstract: "Give back the base model, byte for byte, from an edited model and its sidecar.")
+private let revertAbstract = "Give back the base model, byte for byte, from an edited model and its sidecar."
 
+/// Arguments of `prune revert` / `prune-revert EDITED SIDECAR [-o OUT]`: argument parsing and process
+/// I/O; the work is `Revert.run`.
+public struct RevertArguments: ParsableArguments {
     @Argument(help: "The edited model (possibly .zst); '-' reads standard input.")
     var model: String
     @Argument(help: "The sidecar prune-apply wrote for it.")
@@ -17,7 +16,7 @@ public struct RevertCommand: ParsableCommand {
     var output: String?
     @Flag(help: "zstd-compress the output (default: plain, like the original base).")
     var compress = false
-    @Option(help: "zstd compression level (1-19).")
+    @Option(help: "zstd compression level (\(CLIOutput.levels.lowerBound)-\(CLIOutput.levels.upperBound)).")
     var level: Int32 = 3
     @Option(help: "Threads; 0 = one per core. Output never depends on it.")
     var threads: Int = 0
@@ -25,16 +24,15 @@ public struct RevertCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard (1...22).contains(level) else { throw ValidationError("--level must be 1…22") }
+        try CLIOutput.validateLevel(level)
         guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0") }
     }
 
-    public func run() throws {
+    func run() throws {
+        TemporaryFiles.installSignalHandlers()
         let target: OutputTarget = output.map { .file($0) } ?? .stdout
         try CLIRun.guarding(tool: "prune-revert") {
-            if target == .stdout, compress, isatty(1) == 1 {
-                throw CLIRun.Refusal("refusing to write compressed data to a terminal (use -o FILE or a redirection)")
-            }
+            if target == .stdout, let refusal = CLIRun.refuseModelToTerminal() { throw refusal }
             let progress = CLIRun.progress(tool: "prune-revert")
             let r = try Revert.run(model: model, sidecar: sidecar, output: target,
                                    options: OutputOptions(compress: compress, level: level, threads: threads),
@@ -44,4 +42,21 @@ public struct RevertCommand: ParsableCommand {
             CLIRun.stderr("prune-revert: restored \(n); base SHA-256 \(r.baseSHA256.prefix(16))… verified")
         }
     }
+}
+
+/// `prune revert EDITED SIDECAR [-o OUT]`.
+public struct RevertCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(commandName: "revert", abstract: revertAbstract)
+    @OptionGroup var options: RevertArguments
+    public init() {}
+    public func run() throws { try options.run() }
+}
+
+/// The standalone `prune-revert EDITED SIDECAR [-o OUT]`.
+public struct RevertTool: ParsableCommand {
+    public static let configuration = CommandConfiguration(commandName: "prune-revert", abstract: revertAbstract,
+                                                           version: PruneVersion.string)
+    @OptionGroup var options: RevertArguments
+    public init() {}
+    public func run() throws { try options.run() }
 }

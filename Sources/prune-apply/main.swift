@@ -1,2 +1,2 @@
 import PruneCLI
-ApplyCommand.main()
+ApplyTool.main()

@@ -1,2 +1,2 @@
 import PruneCLI
-RevertCommand.main()
+RevertTool.main()

@@ -42,6 +42,16 @@ public enum CLIOutput {
 
     public static func isTerminal(_ fd: Int32) -> Bool { isatty(fd) == 1 }
 
+    /// The zstd levels the tools accept (one range for the help, the check and the message).
+    public static let levels: ClosedRange<Int32> = 1...19
+
+    /// Checks a `--level` value against `levels`.
+    public static func validateLevel(_ level: Int32) throws {
+        guard levels.contains(level) else {
+            throw ValidationError("--level must be \(levels.lowerBound)-\(levels.upperBound), not \(level)")
+        }
+    }
+
     /// The error for writing compressed (binary) data to a terminal; nil when stdout is not one.
     public static func refuseBinaryToTerminal(tool: String) -> CLIUsageError? {
         isTerminal(1) ? CLIUsageError(message: "refusing to write compressed data to a terminal (stdout); use -o FILE or redirect") : nil

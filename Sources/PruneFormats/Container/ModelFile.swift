@@ -47,6 +47,10 @@ public final class ModelFile: @unchecked Sendable {
     /// Every byte before the data section, verbatim.
     public var headerBytes: [UInt8] { Array(storage.bytes[0..<header.dataStart]) }
 
+    /// The mapping of the whole (decompressed) file: valid as long as this object lives. The
+    /// runtime keeps pointers into it to compute on f32 weights without copying them.
+    package var mappedBytes: UnsafeRawBufferPointer { storage.bytes }
+
     /// The whole decompressed file.
     public func withAllBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(storage.bytes)

@@ -11,11 +11,15 @@ public struct ModelRewriter: Sendable {
     public var input: String
     public var output: OutputTarget
     public var options: OutputOptions
+    /// How errors name the output (the user's path when `output` is a staging file); default
+    /// `output.name`.
+    public var outputName: String?
 
-    public init(input: String, output: OutputTarget, options: OutputOptions = .default) {
+    public init(input: String, output: OutputTarget, options: OutputOptions = .default, outputName: String? = nil) {
         self.input = input
         self.output = output
         self.options = options
+        self.outputName = outputName
     }
 
     /// Runs the rewrite.
@@ -58,9 +62,9 @@ public struct ModelRewriter: Sendable {
         switch output {
         case .file(let path):
             let file = try AtomicOutputFile(path: path, inputIdentity: stream.fileIdentity,
-                                            inputPath: input == "-" ? nil : input)
+                                            inputPath: input == "-" ? nil : input, name: outputName)
             atomic = file
-            base = FDSink(fd: file.fd, name: path)
+            base = FDSink(fd: file.fd, name: file.name)
         case .stdout:
             base = FDSink(fd: 1, name: "<stdout>")
         case .discard:
@@ -69,7 +73,7 @@ public struct ModelRewriter: Sendable {
         }
         defer { atomic?.abort() }
         let sink: OutputSink = options.compress && !discard
-            ? try ZstdSink(next: base, name: output.name, level: options.level, threads: options.threads,
+            ? try ZstdSink(next: base, name: outputName ?? output.name, level: options.level, threads: options.threads,
                            pledgedSize: stream.knownLength)
             : base
 

@@ -26,7 +26,12 @@ public enum EditError: LocalizedError, Equatable, Sendable {
     case unknownTensor(manifest: String, line: Int, tensor: String, suggestion: String?)
     /// The tensor exists but cannot be edited (integer type, 0-D, …).
     case uneditableTensor(manifest: String, line: Int, tensor: String, reason: String)
-    case missingFile(manifest: String, line: Int, file: String)
+    /// A value file or adapter that does not exist; `searched` says where it was looked for.
+    case missingFile(manifest: String, line: Int, file: String, searched: String)
+    /// A value file or adapter outside the manifest's folder (without --allow-outside-paths).
+    case outsideFolder(manifest: String, line: Int, file: String, folder: String)
+    /// A value file that is a folder, a device, a pipe or a socket.
+    case notARegularFile(manifest: String, line: Int, file: String, kind: String)
     /// A value file (.npy, .safetensors) or adapter file is unreadable or malformed.
     case badValueFile(manifest: String, line: Int, file: String, reason: String)
     case badAdapter(manifest: String, line: Int, adapter: String, reason: String)
@@ -42,7 +47,7 @@ public enum EditError: LocalizedError, Equatable, Sendable {
              .unknownKind(let m, _, _), .missingField(let m, _, _, _), .unknownField(let m, _, _, _),
              .wrongType(let m, _, _, _), .nonFiniteNumber(let m, _, _), .badMatrix(let m, _, _, _),
              .wrongShape(let m, _, _, _), .unknownTensor(let m, _, _, _), .uneditableTensor(let m, _, _, _),
-             .missingFile(let m, _, _), .badValueFile(let m, _, _, _), .badAdapter(let m, _, _, _),
+             .missingFile(let m, _, _, _), .outsideFolder(let m, _, _, _), .notARegularFile(let m, _, _, _), .badValueFile(let m, _, _, _), .badAdapter(let m, _, _, _),
              .unmappableModule(let m, _, _, _), .duplicateID(let m, _, _, _), .missingModelInfo(let m, _, _, _):
             return m
         }
@@ -55,7 +60,8 @@ public enum EditError: LocalizedError, Equatable, Sendable {
         case .invalidJSON(_, let l, _, _), .notAnObject(_, let l), .unknownKind(_, let l, _),
              .missingField(_, let l, _, _), .unknownField(_, let l, _, _), .wrongType(_, let l, _, _),
              .nonFiniteNumber(_, let l, _), .badMatrix(_, let l, _, _), .wrongShape(_, let l, _, _),
-             .unknownTensor(_, let l, _, _), .uneditableTensor(_, let l, _, _), .missingFile(_, let l, _),
+             .unknownTensor(_, let l, _, _), .uneditableTensor(_, let l, _, _), .missingFile(_, let l, _, _),
+             .outsideFolder(_, let l, _, _), .notARegularFile(_, let l, _, _),
              .badValueFile(_, let l, _, _), .badAdapter(_, let l, _, _), .unmappableModule(_, let l, _, _),
              .duplicateID(_, let l, _, _), .missingModelInfo(_, let l, _, _):
             return l
@@ -93,8 +99,12 @@ public enum EditError: LocalizedError, Equatable, Sendable {
             return "unknown tensor \(quoted(tensor))" + (suggestion.map { " (did you mean \(quoted($0))?)" } ?? "")
         case .uneditableTensor(_, _, let tensor, let reason):
             return "tensor \(quoted(tensor)) cannot be edited: \(reason)"
-        case .missingFile(_, _, let file):
-            return "no such file \(quoted(file))"
+        case .missingFile(_, _, let file, let searched):
+            return "no such file \(quoted(file)) (\(searched))"
+        case .outsideFolder(_, _, let file, let folder):
+            return "\(quoted(file)) is outside the manifest's folder \(folder); give --allow-outside-paths to read it"
+        case .notARegularFile(_, _, let file, let kind):
+            return "\(quoted(file)) is \(kind), not a regular file"
         case .badValueFile(_, _, let file, let reason):
             return "\(file): \(reason)"
         case .badAdapter(_, _, let adapter, let reason):

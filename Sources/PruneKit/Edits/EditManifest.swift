@@ -13,6 +13,8 @@ public struct EditManifest: Sendable {
     public let bytes: [UInt8]
     /// The edits in manifest order.
     public let edits: [ManifestEdit]
+    /// Every file the manifest refers to (value files, adapter files), resolved: inputs of the run.
+    public var referencedFiles: [ReferencedFile] = []
 
     static let fields: [String: (required: [String], optional: [String])] = [
         "lowrank": (["tensor", "u", "v"], ["scale"]),
@@ -20,21 +22,41 @@ public struct EditManifest: Sendable {
         "lora": (["adapter"], ["scale"]),
     ]
 
-    /// Reads a manifest file. Relative paths inside it are resolved against its folder.
-    public static func load(path: String) throws -> EditManifest {
+    /// Reads a manifest file (a regular file or a pipe). Relative paths inside it are resolved
+    /// against its folder (the folder of the path as given, also when it is a symbolic link).
+    public static func load(path: String, options: ManifestOptions = ManifestOptions()) throws -> EditManifest {
         let url = URL(fileURLWithPath: path)
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            let e = errno
+            throw EditError.unreadableManifest(manifest: path, reason: e == ENOENT ? "no such file" : String(cString: strerror(e)))
+        }
+        let kind = st.st_mode & S_IFMT
+        guard kind == S_IFREG || kind == S_IFIFO else {
+            throw EditError.unreadableManifest(manifest: path, reason: "it is \(ManifestPaths.kind(st.st_mode)), not a JSONL manifest file")
+        }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "unreadable" : "no such file"
-            throw EditError.unreadableManifest(manifest: path, reason: reason)
+            throw EditError.unreadableManifest(manifest: path, reason: (error as NSError).localizedFailureReason ?? "unreadable")
         }
-        return try parse(bytes: [UInt8](data), path: path, folder: url.deletingLastPathComponent())
+        var link: String?
+        var lst = stat()
+        if lstat(path, &lst) == 0, lst.st_mode & S_IFMT == S_IFLNK { link = ManifestPaths.realPath(path) }
+        return try parse(bytes: [UInt8](data), path: path, folder: url.deletingLastPathComponent(), options: options,
+                         manifestLink: link)
     }
 
     /// Parses manifest bytes; `path` names it in messages, `folder` anchors relative paths
     /// (default: the current directory).
-    public static func parse(bytes: [UInt8], path: String, folder: URL? = nil) throws -> EditManifest {
+    public static func parse(bytes: [UInt8], path: String, folder: URL? = nil,
+                             options: ManifestOptions = ManifestOptions()) throws -> EditManifest {
+        try parse(bytes: bytes, path: path, folder: folder, options: options, manifestLink: nil)
+    }
+
+    static func parse(bytes: [UInt8], path: String, folder: URL?, options: ManifestOptions,
+                      manifestLink: String?) throws -> EditManifest {
         let base = folder ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let paths = ManifestPaths(folder: base, options: options, manifestLink: manifestLink)
         let files = ValueFileCache()
         var edits: [ManifestEdit] = []
         var firstLineOfID: [String: Int] = [:]
@@ -49,17 +71,19 @@ public struct EditManifest: Sendable {
             if lineBytes.last == 0x0D { lineBytes.removeLast() }
             if lineNumber == 1, lineBytes.starts(with: [0xEF, 0xBB, 0xBF]) { lineBytes.removeFirst(3) }
             guard lineBytes.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
-            let edit = try parseLine(lineBytes, line: lineNumber, manifest: path, folder: base, files: files)
+            let edit = try parseLine(lineBytes, line: lineNumber, manifest: path, paths: paths, files: files)
             if let first = firstLineOfID[edit.id] {
                 throw EditError.duplicateID(manifest: path, line: lineNumber, id: edit.id, firstLine: first)
             }
             firstLineOfID[edit.id] = lineNumber
             edits.append(edit)
         }
-        return EditManifest(path: path, bytes: bytes, edits: edits)
+        var manifest = EditManifest(path: path, bytes: bytes, edits: edits)
+        manifest.referencedFiles = paths.referenced
+        return manifest
     }
 
-    private static func parseLine(_ bytes: [UInt8], line: Int, manifest: String, folder: URL, files: ValueFileCache) throws -> ManifestEdit {
+    private static func parseLine(_ bytes: [UInt8], line: Int, manifest: String, paths: ManifestPaths, files: ValueFileCache) throws -> ManifestEdit {
         let json: EditJSON
         do { json = try EditJSONParser.parse(bytes) } catch {
             throw EditError.invalidJSON(manifest: manifest, line: line, column: error.offset + 1, reason: error.reason)
@@ -84,7 +108,7 @@ public struct EditManifest: Sendable {
         default: throw EditError.wrongType(manifest: manifest, line: line, field: "id", expected: "a non-empty string or an integer")
         }
 
-        let reader = MatrixValueReader(manifest: manifest, line: line, folder: folder, files: files)
+        let reader = MatrixValueReader(manifest: manifest, line: line, paths: paths, files: files)
         let scale = try json["scale"].map { try reader.scalar($0, field: "scale") } ?? 1
         func tensorName() throws -> String {
             guard case .string(let t)? = json["tensor"], !t.isEmpty else {
@@ -110,7 +134,7 @@ public struct EditManifest: Sendable {
             guard case .string(let adapter)? = json["adapter"], !adapter.isEmpty else {
                 throw EditError.wrongType(manifest: manifest, line: line, field: "adapter", expected: "a non-empty string (a folder)")
             }
-            let loaded = try LoRAAdapter.load(path: adapter, url: reader.resolve(adapter), manifest: manifest, line: line, files: files)
+            let loaded = try LoRAAdapter.load(path: adapter, paths: paths, manifest: manifest, line: line, files: files)
             return ManifestEdit(id: id, line: line, kind: .lora(adapter: loaded, scale: scale))
         }
     }

@@ -20,10 +20,23 @@ public enum Apply {
         // `threads` still drives zstd, the codecs and the fixed-order delta kernel.
         BLASThreads.set(1)
         let folder = CheckpointFolder.isFolder(request.model)
-        if Sidecar.looksLikeSidecar(path: request.manifest) {
+        if Sidecar.looksLikeSidecar(path: request.manifest) || isBinary(request.manifest) {
+            // A sidecar, or a binary file that is no manifest (a damaged sidecar): replay reads it
+            // with `Sidecar.read`, whose error says what is wrong in the words audit and revert use.
             return try folder ? CheckpointApply.replay(request, progress: progress) : Replay.run(request, progress: progress)
         }
         return try folder ? CheckpointApply.apply(request, progress: progress) : applyManifest(request, progress: progress)
+    }
+
+    /// Whether a file holds a NUL byte in its first 4 KiB (a JSONL manifest is text and never does;
+    /// a sidecar always does, in its 8-byte header length).
+    static func isBinary(_ path: String) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return false }
+        guard let head = try? h.read(upToCount: 4096) else { return false }
+        return head.contains(0)
     }
 
     /// One raw term of a tensor before it has a place in the sidecar's edit list.
@@ -68,18 +81,17 @@ public enum Apply {
         }
     }
 
-    static func checkPaths(_ request: ApplyRequest, sidecarPath: String?) throws {
-        var inputs = [request.model, request.manifest]
-        if let c = request.continueFrom { inputs.append(c) }
-        var outputs: [String] = []
-        if case .file(let p) = request.output { outputs.append(p) }
-        if let s = sidecarPath { outputs.append(s) }
-        for o in outputs {
-            for i in inputs where o == i || FileIdentity.same(o, i) { throw ApplyError.sameFile(path: o) }
-        }
-        if outputs.count == 2, outputs[0] == outputs[1] || FileIdentity.same(outputs[0], outputs[1]) {
-            throw ApplyError.sameFile(path: outputs[1])
-        }
+    /// Checks every destination before any work: no output replaces an input (the model, the
+    /// manifest or sidecar, every file the manifest refers to, the sidecar continued), -o and the
+    /// sidecar differ, and both folders accept a new file.
+    static func checkPaths(_ request: ApplyRequest, sidecarPath: String?, manifest: EditManifest? = nil) throws {
+        var paths = RunPaths()
+        paths.input(request.model, "the model")
+        paths.input(request.manifest, manifest == nil ? "the sidecar replayed" : "the manifest")
+        if let c = request.continueFrom { paths.input(c, "the sidecar given to --continue") }
+        if let manifest { paths.inputs(of: manifest) }
+        try paths.check(output: request.output, sidecar: sidecarPath,
+                        sidecarOption: request.sidecar == nil ? "the sidecar (next to the manifest)" : "--sidecar")
     }
 
     /// A raw term must have the tensor's matrix shape.
@@ -96,15 +108,15 @@ public enum Apply {
 
     static func applyManifest(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)?) throws -> ApplyResult {
         let sidecarPath = request.sidecar ?? defaultSidecarPath(forManifest: request.manifest)
-        try checkPaths(request, sidecarPath: sidecarPath)
         let clock = ApplyClock()
         let start = clockSeconds()
-        let manifest = try clock.measure(\.read) { try EditManifest.load(path: request.manifest) }
+        let manifest = try clock.measure(\.read) { try EditManifest.load(path: request.manifest, options: request.options.manifest) }
+        try checkPaths(request, sidecarPath: sidecarPath, manifest: manifest)
         let old = try request.continueFrom.map { try Sidecar.read(path: $0) }
         let oldName = request.continueFrom ?? ""
         let options = request.options
         let settings = TensorEditor.Settings(configuration: options.configuration, kappa: options.kappa,
-                                             threads: options.resolvedThreads)
+                                             threads: options.resolvedThreads, allowNonFinite: options.allowNonFinite)
         let modelName = request.model == "-" ? "<stdin>" : request.model
 
         var plan = Plan(manifests: old?.manifests ?? [], edits: old?.edits ?? [], terms: [:])
@@ -117,7 +129,7 @@ public enum Apply {
         var done = 0
         var dataBytes = 0
         let staging = OutputStaging(request.output)
-        let rewriter = ModelRewriter(input: request.model, output: staging.rewriterTarget, options: options.output)
+        let rewriter = staging.rewriter(input: request.model, options: options.output)
         let summary: RewriteSummary
         let rewriteStart = clockSeconds()
         var rewriteSeconds = 0.0
@@ -192,8 +204,11 @@ public enum Apply {
             staging.discard()
             throw error
         }
-        do { try staging.commit() } catch { staged.discard(); throw error }
-        do { try staged.commit() } catch { staging.uncommit(); throw error }
+        // Both renames in one guarded section: a signal cannot leave the model without its sidecar.
+        try TemporaryFiles.guarded {
+            do { try staging.commit() } catch { staged.discard(); throw error }
+            do { try staged.commit() } catch { staging.uncommit(); throw error }
+        }
         var r = result(old == nil ? .apply : .continuation, sidecar: sidecar, sidecarPath: sidecarPath, summary: summary)
         clock.timings.modelOutput = summary.outputSeconds
         clock.timings.read += max(0, rewriteSeconds - summary.outputSeconds - summary.transformSeconds)

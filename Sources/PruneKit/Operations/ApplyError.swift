@@ -13,7 +13,16 @@ public enum ApplyError: LocalizedError, Equatable {
     case modelHashMismatch(path: String, sidecar: String, which: String)
     case formatMismatch(path: String, sidecar: String, model: ModelFormat, recorded: ModelFormat)
     case continueParameters(path: String, sidecar: String, reason: String)
-    case sameFile(path: String)
+    /// An output (`option`: -o or --sidecar) would replace an input (`input`, described by `what`).
+    case outputIsInput(path: String, option: String, input: String, what: String)
+    /// --sidecar names the same file as -o.
+    case sidecarIsOutput(path: String)
+    /// A destination that cannot be written (checked before any work).
+    case cannotWrite(path: String, what: String, reason: String)
+    /// The restrained delta's factors overflow f32: it can be neither stored nor reverted.
+    case deltaOverflow(path: String, tensor: String)
+    /// The edited tensor would hold a NaN or an infinity (`base` is W₀ at that element).
+    case nonFinite(path: String, tensor: String, element: Int, value: Float, base: Float)
 
     public var errorDescription: String? {
         switch self {
@@ -35,8 +44,18 @@ public enum ApplyError: LocalizedError, Equatable {
             return "\(p): model is \(m.rawValue) but the sidecar \(s) records a \(r.rawValue) model (header)"
         case .continueParameters(let p, let s, let r):
             return "\(p): cannot continue the sidecar \(s): \(r) (parameters)"
-        case .sameFile(let p):
-            return "\(p): output would overwrite an input (path)"
+        case .outputIsInput(let p, let o, let i, let w):
+            _ = i
+            return "\(p): \(o) would overwrite an input: \(w)"
+        case .sidecarIsOutput(let p):
+            return "\(p): --sidecar and -o name the same file; the sidecar needs a file of its own"
+        case .cannotWrite(let p, let w, let r):
+            return "\(p): cannot write \(w) here: \(r) (checked before reading the model)"
+        case .deltaOverflow(let p, let t):
+            return "\(p): the restrained delta does not fit in f32 (its factors overflow), so it can be neither stored nor reverted (tensor \(t))"
+        case .nonFinite(let p, let t, let i, let v, let b):
+            let was = b.isFinite ? "" : ", and already \(b) in the base"
+            return "\(p): the edited tensor would hold \(v) at element \(i)\(was); give --allow-nonfinite to write it anyway (tensor \(t))"
         }
     }
 }

@@ -13,6 +13,10 @@ public struct ApplyOptions: Sendable {
     /// Threads for decoding, encoding and materialising deltas; 0 = one per core. Results never
     /// depend on it.
     public var threads = 0
+    /// Write edited tensors even when they hold NaN or infinities (otherwise an error).
+    public var allowNonFinite = false
+    /// How the manifest may refer to files (outside its folder or not).
+    public var manifest = ManifestOptions()
 
     public init() {}
 

@@ -12,8 +12,11 @@ extension AuditReport {
                 m("ok", .bool(integrity.ok)),
                 m("parts_verified", .int(integrity.partsVerified)),
                 m("manifests_verified", .int(integrity.manifestsVerified)),
-                m("consistent", .bool(tensors.allSatisfy(\.consistent))),
+                m("consistent", .bool(sound)),
             ])),
+            m("verified", .array(verified.map { .string($0) })),
+            m("not_verified", .array(unverified.map { .string($0) })),
+            m("problems", .array(problems.map { .string($0) })),
             m("format_version", .int(s.formatVersion)),
             m("tool_version", .string(s.toolVersion)),
             m("base", .object([
@@ -37,6 +40,23 @@ extension AuditReport {
             })),
             m("tensors", .array(tensors.map { tensorJSON($0) })),
             m("model", model.map { modelJSON($0) } ?? .null),
+            m("base_replay", base.map { baseJSON($0) } ?? .null),
+        ])
+    }
+
+    private func baseJSON(_ b: AuditBaseReplay) -> JSONNode {
+        .object([
+            m("path", .string(b.path)),
+            m("sha256", .string(b.sha256)),
+            m("is_recorded_base", .bool(b.isRecordedBase)),
+            m("replayed_sha256", .string(b.replayedSHA256)),
+            m("matches_recorded_output", .bool(b.matchesRecordedOutput)),
+            m("tensors", .array(b.tensors.map {
+                .object([m("name", .string($0.name)), m("base_matches", .bool($0.baseMatches)),
+                         m("materialised", $0.materialised.map { .bool($0) } ?? .null),
+                         m("sigma_max_w0", DiffText.number($0.sigmaMax)),
+                         m("finite", $0.finite.map { .bool($0) } ?? .null)])
+            })),
         ])
     }
 
@@ -69,6 +89,11 @@ extension AuditReport {
             m("spectrum_error", DiffText.number(a.spectrumError)),
             m("restraint_error", DiffText.number(a.restraintError)),
             m("recounted_restrained", .int(a.recountedRestrained)),
+            m("restrained_delta_error", DiffText.number(a.restrainedError)),
+            m("sigma_max_from_weights", DiffText.number(a.sigmaMaxFromWeights)),
+            m("materialised", a.materialised.map { .bool($0) } ?? .null),
+            m("output_finite", a.outputFinite.map { .bool($0) } ?? .null),
+            m("problems", .array(a.problems.map { .string($0) })),
         ])))
         if let match = model?.tensors.first(where: { $0.name == t.name }) {
             members.append(m("model_match", .string(match.state.rawValue)))
@@ -115,6 +140,12 @@ extension AuditReport {
                           a.consistent ? "ok" : "MISMATCH"])
         }
         out += DiffText.table(trows)
+        if let b = base {
+            out += "base given: \(b.path): " + (b.isRecordedBase
+                ? (b.matchesRecordedOutput ? "the recorded base; replayed on it, the sidecar gives the recorded output\n"
+                                           : "the recorded base, but replayed on it the sidecar does not give the recorded output\n")
+                : "NOT the recorded base (sha256 \(b.sha256))\n")
+        }
         if let mm = model {
             out += "model: \(mm.path): \(mm.verdict.rawValue.uppercased())"
             switch mm.verdict {
@@ -130,6 +161,11 @@ extension AuditReport {
                     out += "  every edited tensor matches the base: the difference is elsewhere\n"
                 }
             }
+        }
+        out += "verified:\n" + verified.map { "  - \($0)\n" }.joined()
+        out += "not verified, taken from the sidecar:\n" + unverified.map { "  - \($0)\n" }.joined()
+        if !problems.isEmpty {
+            out += "PROBLEMS:\n" + problems.map { "  - \($0)\n" }.joined()
         }
         return out
     }

@@ -1,3 +1,4 @@
+import Foundation
 import PruneFormats
 /// What `prune-audit SIDECAR [MODEL]` established.
 public struct AuditReport: Sendable {
@@ -7,9 +8,70 @@ public struct AuditReport: Sendable {
     public var tensors: [AuditTensor]
     /// Present when a model was given.
     public var model: AuditModelMatch?
+    /// Present when the base was given (`--base`): the replay of the sidecar on it.
+    public var base: AuditBaseReplay?
 
     /// "base", "edited" or "neither"; nil without a model.
     public var verdict: AuditVerdict? { model?.verdict }
+
+    /// Every check passed: integrity, the recorded numbers, the restrained deltas, and what the
+    /// models given could confirm.
+    public var sound: Bool { tensors.allSatisfy(\.consistent) && (base?.problems.isEmpty ?? true) }
+
+    /// What this audit established by itself and found to hold, one phrase each (what failed is in
+    /// `problems`).
+    public var verified: [String] {
+        var v = ["integrity: the SHA-256 of every part and manifest copy"]
+        if tensors.allSatisfy({ $0.spectrumError <= 1e-5 && ($0.restraintError ?? 0) <= 1e-5
+                                && $0.recountedRestrained == $0.record.componentsRestrained }) {
+            v.append("spectra and restrained counts: recomputed from the stored factors")
+        }
+        if !tensors.isEmpty, tensors.allSatisfy({ ($0.restrainedError ?? .infinity) <= AuditChecks.restrainedTolerance }) {
+            // An order of magnitude only: the exact value is rounding noise that varies with the BLAS
+            // kernels of the machine (it is in the JSON report).
+            let worst = tensors.compactMap(\.restrainedError).max() ?? 0
+            let bound = worst > 0 ? "below 1e\(Int(Foundation.log10(worst).rounded(.up)))" : "0"
+            v.append("restrained deltas: recomputed from the raw terms, σ_max(W₀) and restraint, they match the stored factors (relative difference \(bound), at most 1e-4)")
+        }
+        if !tensors.isEmpty, tensors.allSatisfy({ $0.sigmaMaxAgrees == true }) {
+            v.append("σ_max(W₀): recomputed from the base weights")
+        }
+        if let m = model {
+            switch m.verdict {
+            case .base: v.append("model: its SHA-256 is the recorded base hash")
+            case .edited: v.append("model: its SHA-256 is the recorded output hash")
+            case .neither: v.append("model: its SHA-256 is neither recorded hash")
+            }
+        }
+        let seen = tensors.compactMap(\.outputFinite)
+        if !seen.isEmpty, seen.allSatisfy({ $0 }) {
+            v.append("output tensors: no NaN or infinity")
+        }
+        if let b = base, b.isRecordedBase, b.matchesRecordedOutput, tensors.allSatisfy({ $0.materialised == true }) {
+            v.append("output bytes: the base plus the stored restrained deltas, materialised as replay does, give the recorded output tensors and hash")
+        }
+        return v
+    }
+
+    /// What this audit took from the sidecar without being able to check it, one phrase each.
+    public var unverified: [String] {
+        var u = ["raw terms: the manifest's value files are not in the sidecar"]
+        if tensors.contains(where: { $0.sigmaMaxFromWeights == nil }) {
+            u.append("σ_max(W₀): give the base as MODEL or --base BASE")
+        }
+        if !tensors.isEmpty, !tensors.allSatisfy({ $0.materialised == true }) {
+            u.append("output bytes = base + restrained deltas: give --base BASE")
+        }
+        if model == nil && base == nil {
+            u.append("the base and output hashes: give a model")
+        }
+        return u
+    }
+
+    /// One line per failed check, naming the tensor or the file.
+    public var problems: [String] {
+        tensors.flatMap { t in t.problems.map { "\($0) (tensor \(t.record.name))" } } + (base?.problems ?? [])
+    }
 }
 
 public enum AuditVerdict: String, Sendable {
@@ -41,6 +103,22 @@ public struct AuditTensor: Sendable {
     public var restraintError: Double?
     /// Number of raw singular values ≥ σ_max(W₀), recounted.
     public var recountedRestrained: Int
+    /// ‖U Vᵀ − ΔW̄‖_F / ‖ΔW̄‖_F between the stored restrained factors and the restrained delta
+    /// recomputed from the recorded raw terms, σ_max(W₀), function, α and schedule; nil when it could
+    /// not be recomputed (`recomputationFailure` says why).
+    public var restrainedError: Double?
+    public var recomputationFailure: String?
+    /// Parts of the record holding NaN or ±∞.
+    public var nonFiniteParts: [String] = []
+    /// σ_max(W₀) recomputed from the base weights (MODEL when it is the base, or --base); nil when no
+    /// base was given.
+    public var sigmaMaxFromWeights: Double?
+    /// Whether the base tensor plus the stored restrained delta, materialised as replay does, gives
+    /// the recorded output tensor (nil: no base given, or its tensor is not the recorded base).
+    public var materialised: Bool?
+    /// Whether the output tensor (MODEL when it is the output, or the materialised one) is free of
+    /// NaN and ±∞ (nil: not seen).
+    public var outputFinite: Bool?
 
     /// ‖ΔW̄‖₂ / ‖W₀‖₂: the top restrained singular value over σ_max(W₀).
     public var relativePerturbation: Double? {
@@ -48,12 +126,51 @@ public struct AuditTensor: Sendable {
         return top / record.sigmaMax
     }
 
-    /// The recorded numbers agree with what the factors give (spectra to 1e-5, restraint to 1e-5,
-    /// the restrained count exactly).
-    public var consistent: Bool {
-        spectrumError <= 1e-5 && (restraintError ?? 0) <= 1e-5
-            && recountedRestrained == record.componentsRestrained
+    /// init with the checks every audit makes (the others are filled in as models allow).
+    init(record: Sidecar.Tensor, editIndices: [Int], recomputedBefore: [Double], recomputedAfter: [Double],
+         spectrumError: Double, restraintError: Double?, recountedRestrained: Int) {
+        self.record = record
+        self.editIndices = editIndices
+        self.recomputedBefore = recomputedBefore
+        self.recomputedAfter = recomputedAfter
+        self.spectrumError = spectrumError
+        self.restraintError = restraintError
+        self.recountedRestrained = recountedRestrained
     }
+
+    /// Whether the recomputed σ_max(W₀) agrees with the recorded one (nil: no base weights seen).
+    public var sigmaMaxAgrees: Bool? {
+        sigmaMaxFromWeights.map { abs($0 - record.sigmaMax) <= AuditChecks.sigmaMaxTolerance * max(abs($0), .leastNormalMagnitude) }
+    }
+
+    /// What does not hold, one phrase each (empty when everything checked agrees).
+    public var problems: [String] {
+        var p: [String] = []
+        if !nonFiniteParts.isEmpty { p.append("non-finite values in " + nonFiniteParts.joined(separator: ", ")) }
+        if let r = restrainedError {
+            if !(r <= AuditChecks.restrainedTolerance) {
+                p.append("the stored restrained delta is not what the recorded raw terms, σ_max(W₀) and restraint give (relative difference \(DiffText.format(r)) > \(DiffText.format(AuditChecks.restrainedTolerance)))")
+            }
+        } else if nonFiniteParts.isEmpty {
+            p.append("the restrained delta cannot be recomputed: \(recomputationFailure ?? "unknown reason")")
+        }
+        if !(spectrumError <= 1e-5) { p.append("the recorded spectra are not those of the stored factors (relative difference \(DiffText.format(spectrumError)))") }
+        if let e = restraintError, !(e <= 1e-5) { p.append("the recorded restrained spectrum is not the restraint of the raw one (relative difference \(DiffText.format(e)))") }
+        if recountedRestrained != record.componentsRestrained {
+            p.append("\(record.componentsRestrained) components recorded as restrained, \(recountedRestrained) recounted")
+        }
+        if sigmaMaxAgrees == false, let s = sigmaMaxFromWeights {
+            p.append("σ_max(W₀) is \(DiffText.format(s)) in the base weights, the sidecar records \(DiffText.format(record.sigmaMax))")
+        }
+        if materialised == false { p.append("the base tensor plus the stored restrained delta does not give the recorded output tensor") }
+        if outputFinite == false { p.append("the output tensor holds NaN or infinite values") }
+        return p
+    }
+
+    /// Everything checked agrees: spectra to 1e-5, restraint to 1e-5, the restrained count exactly,
+    /// the stored restrained delta within `AuditChecks.restrainedTolerance` of the recomputed one,
+    /// every stored number finite, and what the models given could confirm.
+    public var consistent: Bool { problems.isEmpty }
 }
 
 /// How a model file relates to the sidecar.

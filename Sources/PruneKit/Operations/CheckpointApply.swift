@@ -194,7 +194,7 @@ enum CheckpointApply {
 
     static func revert(model: String, sidecar sidecarPath: String, output: OutputTarget, options: OutputOptions, threads: Int,
                        progress: ((ApplyProgress) -> Void)?) throws -> Revert.Result {
-        if case .file(let p) = output, p == sidecarPath || FileIdentity.same(p, sidecarPath) { throw ApplyError.sameFile(path: p) }
+        if case .file(let p) = output, p == sidecarPath || FileIdentity.same(p, sidecarPath) { throw ApplyError.outputIsInput(path: p, option: "-o", input: sidecarPath, what: "the sidecar") }
         let sidecar = try Sidecar.read(path: sidecarPath)
         let run = try CheckpointRewrite(input: model, output: output)
         do {

@@ -23,7 +23,7 @@ struct CheckpointRewrite {
         folder = try CheckpointFolder(path: input)
         headers = try folder.headers()
         guard case .file(let out) = output else { throw CheckpointError.needsOutputFolder(path: input) }
-        if out == input || FileIdentity.same(out, input) { throw ApplyError.sameFile(path: out) }
+        if out == input || FileIdentity.same(out, input) { throw ApplyError.outputIsInput(path: out, option: "-o", input: input, what: "the model folder") }
         staging = try FolderStaging(destination: out)
     }
 

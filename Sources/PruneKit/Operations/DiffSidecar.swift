@@ -21,10 +21,7 @@ public enum DiffSidecar {
 
     public static func write(a pathA: String, b pathB: String, to output: String,
                              threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Result {
-        let outURL = URL(fileURLWithPath: output).standardizedFileURL
-        for p in [pathA, pathB] where p != "-" && URL(fileURLWithPath: p).standardizedFileURL == outURL {
-            throw DiffError.sidecarIsInput(path: output)
-        }
+        try checkDestination(a: pathA, b: pathB, output: output)
         let a = try ModelFile(path: pathA), b = try ModelFile(path: pathB)
         let nameB = displayName(pathB)
         guard a.format == b.format else {
@@ -78,6 +75,14 @@ public enum DiffSidecar {
         return Result(tensors: records.map { ($0.name, $0.restrained.rank) }, bytes: bytes.count)
     }
 
+    /// The sidecar is neither A nor B, and its folder accepts a new file (checked before any work).
+    public static func checkDestination(a pathA: String, b pathB: String, output: String) throws {
+        for p in [pathA, pathB] where RunPaths.same(p, output) {
+            throw DiffError.sidecarIsInput(path: output)
+        }
+        try RunPaths.checkWritable(output, what: "the sidecar (--sidecar)")
+    }
+
     /// Whether every byte of the data section outside the tensors is the same in both files.
     static func gapsAgree(_ header: ModelHeader, _ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         guard a.count == b.count else { return false }
@@ -110,7 +115,9 @@ public enum DiffSidecar {
         let floor = DiffSpectrumCalculator.noiseFloor(values: vb, rows: rows, cols: cols, unitRoundoff: u)
         // Factors only where they are smaller than the tensor; otherwise one component (the sidecar
         // container has no empty tensors) and the residuals carry the rest.
-        let svd = try decompose(delta, rows: rows, cols: cols)
+        // On one BLAS thread: the factors go into the sidecar, whose bytes must not depend on
+        // OpenBLAS's (process-global) thread count.
+        let svd = try BLASThreads.deterministic { try decompose(delta, rows: rows, cols: cols) }
         let tol = max(NumericalRank.tolerance(singularValues: svd.s, rows: rows, cols: cols,
                                               epsilon: DiffSpectrumCalculator.float32Epsilon), floor)
         var r = max(1, min(256, svd.s.reduce(0) { $0 + ($1 > tol ? 1 : 0) }))

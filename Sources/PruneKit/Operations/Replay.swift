@@ -5,9 +5,9 @@ import PruneFormats
 /// factors the sidecar recorded, bit for bit, and checks the recorded hashes.
 enum Replay {
     static func run(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)?) throws -> ApplyResult {
-        try Apply.checkPaths(request, sidecarPath: nil)
         let sidecarName = request.manifest
         let sidecar = try Sidecar.read(path: sidecarName)
+        try Apply.checkPaths(request, sidecarPath: nil)
         let modelName = request.model == "-" ? "<stdin>" : request.model
         let threads = request.options.resolvedThreads
         var records: [String: Sidecar.Tensor] = [:]
@@ -15,7 +15,7 @@ enum Replay {
         var done = 0
         var dataBytes = 0
         let staging = OutputStaging(request.output)
-        let rewriter = ModelRewriter(input: request.model, output: staging.rewriterTarget, options: request.options.output)
+        let rewriter = staging.rewriter(input: request.model, options: request.options.output)
         let summary: RewriteSummary
         do {
             summary = try rewriter.run(select: { header in
@@ -25,6 +25,7 @@ enum Replay {
             }, transform: { info, bytes in
                 guard let rec = records[info.name] else { return nil }
                 let out = try TensorEditor.replay(base: bytes, info: info, record: rec, threads: threads,
+                                                  allowNonFinite: request.options.allowNonFinite,
                                                   path: modelName, sidecar: sidecarName)
                 done += 1
                 progress?(ApplyProgress(tensorsDone: done, tensorsTotal: records.count, tensor: info.name,

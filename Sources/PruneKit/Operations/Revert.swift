@@ -16,16 +16,16 @@ public enum Revert {
     public static func run(model: String, sidecar sidecarPath: String, output: OutputTarget,
                            options: OutputOptions = .default, threads: Int = 0,
                            progress: ((ApplyProgress) -> Void)? = nil) throws -> Result {
-        if case .file(let p) = output, p == model || p == sidecarPath
-            || FileIdentity.same(p, model) || FileIdentity.same(p, sidecarPath) {
-            throw ApplyError.sameFile(path: p)
-        }
         let threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         if CheckpointFolder.isFolder(model) {
             return try CheckpointApply.revert(model: model, sidecar: sidecarPath, output: output, options: options,
                                               threads: threads, progress: progress)
         }
         let sidecar = try Sidecar.read(path: sidecarPath)
+        var paths = RunPaths()
+        paths.input(model, "the edited model")
+        paths.input(sidecarPath, "the sidecar")
+        try paths.check(output: output, sidecar: nil)
         let modelName = model == "-" ? "<stdin>" : model
         var records: [String: Sidecar.Tensor] = [:]
         for t in sidecar.tensors { records[t.name] = t }
@@ -34,7 +34,7 @@ public enum Revert {
         let staging = OutputStaging(output)
         let summary: RewriteSummary
         do {
-            summary = try ModelRewriter(input: model, output: staging.rewriterTarget, options: options).run(select: { header in
+            summary = try staging.rewriter(input: model, options: options).run(select: { header in
                 dataBytes = header.tensors.map { $0.offset + $0.byteCount }.max() ?? 0
                 try TensorEditor.checkHeader(header, against: sidecar, path: modelName, sidecar: sidecarPath)
                 return Set(records.keys)

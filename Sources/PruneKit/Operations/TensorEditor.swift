@@ -8,6 +8,14 @@ enum TensorEditor {
         var configuration: RestraintConfiguration
         var kappa: Bool
         var threads: Int
+        var allowNonFinite = false
+    }
+
+    /// Refuses an edited tensor holding NaN or ±∞ (`values` are the stored values, decoded).
+    static func checkFinite(_ values: [Float], base: [Float]?, info: TensorInfo, path: String) throws {
+        guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
+        throw ApplyError.nonFinite(path: path, tensor: info.name, element: i, value: values[i],
+                                   base: base.map { i < $0.count ? $0[i] : 0 } ?? 0)
     }
 
     static func matrixShape(_ info: TensorInfo, path: String) throws -> (rows: Int, cols: Int) {
@@ -78,6 +86,9 @@ enum TensorEditor {
         let result = try RestraintEngine.restrain(edits: deltas, rows: rows, cols: cols, sigmaMax: sigmaMax,
                                                   configuration: settings.configuration, tensor: info.name)
         let factored = result.factored
+        guard factored.u.allSatisfy(\.isFinite), factored.v.allSatisfy(\.isFinite) else {
+            throw ApplyError.deltaOverflow(path: path, tensor: info.name)
+        }
         clock?.timings.restraint += clockSeconds() - t0
         let out: [UInt8], residual: [UInt8]
         let codec = residualCodec(info.type)
@@ -108,6 +119,12 @@ enum TensorEditor {
                 defer { clock?.timings.compression += clockSeconds() - c; clock?.timings.residual -= clockSeconds() - c }
                 return try XorBlocks.make(base: base, reconstructed: reconstructed, blockBytes: XorBlocks.blockBytes(info.type),
                                           threads: settings.threads)
+            }
+        }
+        if !settings.allowNonFinite {
+            let values = try out.withUnsafeBytes { try decode($0, info) }
+            if values.contains(where: { !$0.isFinite }) {
+                try checkFinite(values, base: try decode(base, info), info: info, path: path)
             }
         }
         var kappa: [Double]?
@@ -168,7 +185,7 @@ enum TensorEditor {
 
     /// Replay: W₀ + the recorded restrained delta, checked against the recorded hashes.
     static func replay(base: UnsafeRawBufferPointer, info: TensorInfo, record: Sidecar.Tensor, threads: Int,
-                       path: String, sidecar: String) throws -> [UInt8] {
+                       allowNonFinite: Bool = false, path: String, sidecar: String) throws -> [UInt8] {
         _ = try check(info, against: record, path: path, sidecar: sidecar)
         guard SHA256Hasher.hex(base) == record.baseSHA256 else {
             throw ApplyError.tensorHashMismatch(path: path, tensor: info.name, sidecar: sidecar, which: "base")
@@ -177,6 +194,10 @@ enum TensorEditor {
         if let forward = record.forwardResidual {
             try Residual.apply(forward, codec: record.residualCodec, length: record.residualLength, to: &out,
                                path: sidecar, tensor: info.name)
+        }
+        if !allowNonFinite {
+            let w0 = try decode(base, info)
+            try checkFinite(try out.withUnsafeBytes { try decode($0, info) }, base: w0, info: info, path: path)
         }
         guard SHA256Hasher.hex(out) == record.outputSHA256 else {
             throw ApplyError.tensorHashMismatch(path: path, tensor: info.name, sidecar: sidecar, which: "output")

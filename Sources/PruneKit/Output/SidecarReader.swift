@@ -4,6 +4,13 @@ import PruneFormats
 extension Sidecar {
     /// Reads and checks a sidecar file: its container, its document, and the SHA-256 of every part.
     public static func read(path: String) throws -> Sidecar {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw SidecarError.io(path: path, reason: "cannot read the sidecar (\(String(cString: strerror(errno))))")
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw SidecarError.notASidecar(path: path, reason: "it is \(ManifestPaths.kind(st.st_mode)), not a file")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw SidecarError.io(path: path, reason: "cannot read the sidecar")
         }

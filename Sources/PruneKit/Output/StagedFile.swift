@@ -3,21 +3,30 @@ import PruneFormats
 
 /// A file written to a temporary name next to its destination, that appears under its real name
 /// only on `commit()` (rename, atomic on one file system) and vanishes on `discard()`.
-/// Lets an operation that writes several files write none of them when it fails midway.
+/// Lets an operation that writes several files write none of them when it fails midway. The
+/// temporary file is also removed on SIGINT/SIGTERM (`TemporaryFiles`).
 public final class StagedFile {
     public let destination: String
     public let temporaryPath: String
     private var done = false
+    private let registration: TemporaryFiles.Registration
 
     public init(bytes: [UInt8], destination: String) throws {
         self.destination = destination
         let url = URL(fileURLWithPath: destination)
         let dir = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
-        temporaryPath = (dir.isEmpty ? "." : dir) + "/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let temp = (dir.isEmpty ? "." : dir) + "/.\(name).tmp-\(UUID().uuidString.prefix(8))"
+        temporaryPath = temp
+        let (fd, openErrno, registration) = TemporaryFiles.guarded { () -> (Int32, Int32, TemporaryFiles.Registration) in
+            let registration = TemporaryFiles.register(temp)
+            let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            return (fd, fd < 0 ? errno : 0, registration)
+        }
+        self.registration = registration
         guard fd >= 0 else {
-            throw SidecarError.io(path: destination, reason: "cannot create a file in its folder: \(String(cString: strerror(errno)))")
+            registration.release()
+            throw SidecarError.io(path: destination, reason: "cannot create a file in its folder: \(String(cString: strerror(openErrno)))")
         }
         var ok = true
         var err: Int32 = 0
@@ -36,6 +45,7 @@ public final class StagedFile {
         close(fd)
         guard ok else {
             unlink(temporaryPath)
+            registration.release()
             throw SidecarError.io(path: destination, reason: "cannot write: \(String(cString: strerror(err)))")
         }
     }
@@ -44,10 +54,13 @@ public final class StagedFile {
     public func commit() throws {
         guard !done else { return }
         done = true
-        guard rename(temporaryPath, destination) == 0 else {
-            let e = errno
-            unlink(temporaryPath)
-            throw SidecarError.io(path: destination, reason: "cannot rename into place: \(String(cString: strerror(e)))")
+        try TemporaryFiles.guarded {
+            defer { registration.release() }
+            guard rename(temporaryPath, destination) == 0 else {
+                let e = errno
+                unlink(temporaryPath)
+                throw SidecarError.io(path: destination, reason: "cannot rename into place: \(String(cString: strerror(e)))")
+            }
         }
     }
 
@@ -56,6 +69,7 @@ public final class StagedFile {
         guard !done else { return }
         done = true
         unlink(temporaryPath)
+        registration.release()
     }
 
     deinit { discard() }

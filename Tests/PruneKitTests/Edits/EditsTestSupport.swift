@@ -78,19 +78,21 @@ enum EditsSupport {
         return ModelDescription(format: f, tensors: tensors, architecture: arch, headCount: int("head_count"), headCountKV: int("head_count_kv"))
     }
 
-    /// Writes a manifest (lines joined with "\n") into `dir` and loads it.
-    static func manifest(_ lines: [String], in dir: URL, name: String = "edits.jsonl") throws -> EditManifest {
+    /// Writes a manifest (lines joined with "\n") into `dir` and loads it. `allowOutsidePaths` for
+    /// manifests that name files elsewhere on purpose (fixtures, another temporary folder).
+    static func manifest(_ lines: [String], in dir: URL, name: String = "edits.jsonl",
+                         allowOutsidePaths: Bool = false) throws -> EditManifest {
         let url = dir.appendingPathComponent(name)
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url)
-        return try EditManifest.load(path: url.path)
+        return try EditManifest.load(path: url.path, options: ManifestOptions(allowOutsidePaths: allowOutsidePaths))
     }
 
     /// The EditError a manifest gives (load, then resolve against `model` if given); nil if none.
-    static func error(_ lines: [String], model: ModelDescription? = nil) throws -> EditError? {
+    static func error(_ lines: [String], model: ModelDescription? = nil, allowOutsidePaths: Bool = false) throws -> EditError? {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         do {
-            let m = try manifest(lines, in: dir)
+            let m = try manifest(lines, in: dir, allowOutsidePaths: allowOutsidePaths)
             if let model { _ = try m.resolve(against: model) }
             return nil
         } catch let e as EditError {

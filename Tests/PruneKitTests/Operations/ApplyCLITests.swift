@@ -116,7 +116,7 @@ import Testing
         #expect(ApplyTestSupport.bytes(m).first == UInt8(ascii: "{"))
     }
 
-    /// On a terminal (a pty made by script(1)): compressed data is refused, progress is shown;
+    /// On a terminal (a pty made by script(1)): model data is refused, progress is shown;
     /// off a terminal there is no progress, only the summary line.
     @Test func terminalRefusalAndProgress() throws {
         let model = ApplyTestSupport.fixture("llama-tiny/model-q8_0.gguf")
@@ -129,7 +129,7 @@ import Testing
         #expect(FileManager.default.isExecutableFile(atPath: script), "script(1) (bsdutils) is needed for this test")
         let refused = try ApplyTestSupport.run(script, ["-qec", "\(apply) \(model) \(m)", "/dev/null"])
         #expect(refused.status == 1)
-        #expect(refused.stdout.contains("refusing to write compressed data to a terminal"), "\(refused.stdout)")
+        #expect(refused.stdout.contains("refusing to write model data to a terminal"), "\(refused.stdout)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/edits.prune"))
         let shown = try ApplyTestSupport.run(script, ["-qec", "\(apply) \(model) \(m) -o \(dir)/out.zst", "/dev/null"])
         #expect(shown.status == 0, "\(shown.stdout)")

@@ -35,15 +35,13 @@ import Testing
              tensors: ["blk.0.attn_output.weight", "blk.1.ffn_gate.weight"], dense: nil),
     ]
 
-    /// F16/BF16 copies of the llama safetensors model, made once.
-    static let variants: String = {
-        let dir = (try? ApplyTestSupport.scratch("variants")) ?? NSTemporaryDirectory()
-        _ = try? ApplyTestSupport.python("apply_make_variants.py", [ApplyTestSupport.fixture("llama-tiny/model.safetensors"), dir])
-        return dir
-    }()
-
-    static func modelPath(_ c: Case) -> String {
-        c.model.hasPrefix("variant:") ? variants + "/" + c.model.dropFirst(8) : ApplyTestSupport.fixture(c.model)
+    /// The model of a case: a fixture, or for "variant:<file>" an F16/BF16 copy of the llama
+    /// safetensors model made in the test's own folder `dir` (no folder is shared between tests).
+    static func modelPath(_ c: Case, in dir: String) throws -> String {
+        guard c.model.hasPrefix("variant:") else { return ApplyTestSupport.fixture(c.model) }
+        let r = try ApplyTestSupport.python("apply_make_variants.py", [ApplyTestSupport.fixture("llama-tiny/model.safetensors"), dir])
+        guard r.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "apply_make_variants.py: \(r.stderr)"]) }
+        return dir + "/" + c.model.dropFirst(8)
     }
 
     static func makeManifest(_ c: Case, model: String, dir: String, seed: Int, prefix: String = "edit",
@@ -64,10 +62,10 @@ import Testing
     }
 
     @Test(arguments: cases) func applyCheckRevertReplay(_ c: Case) throws {
-        let model = Self.modelPath(c)
-        #expect(FileManager.default.fileExists(atPath: model), "missing fixture \(model)")
         let dir = try ApplyTestSupport.scratch("e2e")
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = try Self.modelPath(c, in: dir)
+        #expect(FileManager.default.fileExists(atPath: model), "missing fixture \(model)")
         let manifest = try Self.makeManifest(c, model: model, dir: dir, seed: 7)
 
         // 1. Uncompressed output; the sidecar goes to the default place.
@@ -112,9 +110,9 @@ import Testing
     }
 
     @Test(arguments: [cases[0], cases[6]]) func continuationEqualsSingleRun(_ c: Case) throws {
-        let model = Self.modelPath(c)
         let dir = try ApplyTestSupport.scratch("cont")
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = try Self.modelPath(c, in: dir)
         let m1 = try Self.makeManifest(c, model: model, dir: dir, seed: 1, prefix: "first", name: "m1.jsonl")
         // The second manifest edits one tensor again and one new tensor.
         let newTensor = c.model.hasSuffix(".gguf") ? "blk.2.ffn_up.weight" : "model.layers.2.mlp.up_proj.weight"

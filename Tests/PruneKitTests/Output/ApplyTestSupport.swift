@@ -16,9 +16,9 @@ enum ApplyTestSupport {
 
     static func fixture(_ rel: String) -> String { fixtures + "/" + rel }
 
-    /// A fresh empty folder under the system temp dir.
+    /// A fresh empty folder under the system temp dir, UUID-named (never shared between tests).
     static func scratch(_ tag: String) throws -> String {
-        let p = NSTemporaryDirectory() + "prune-apply-tests-\(tag)-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        let p = FileManager.default.temporaryDirectory.appendingPathComponent("prune-apply-tests-\(tag)-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
         return p
     }

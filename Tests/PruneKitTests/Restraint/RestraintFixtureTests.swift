@@ -13,21 +13,44 @@ import Testing
     }
     struct Index: Decodable { let tensors: [Tensor]; let restraint: [Case] }
 
-    let dir: URL
-    let index: Index
+    /// The reference index and every file the script wrote, read into memory.
+    struct Reference: Sendable {
+        let index: Index
+        let files: [String: Data]
+    }
 
-    init() throws {
+    /// Generated once per test process into its own UUID-named folder, read into memory, and the
+    /// folder removed at once: tests share only this immutable value, never a file or a folder.
+    static let reference: Result<Reference, any Error> = Result {
         let fixtures = ProcessInfo.processInfo.environment["PRUNE_FIXTURES"]
             ?? RestraintTestSupport.packageRoot.appendingPathComponent("../shared/fixtures").standardized.path
-        dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("prune-restraint-fixtures-\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.removeItem(at: dir)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prune-restraint-fixtures-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
         try RestraintTestSupport.runPython("restraint_fixture_reference.py", [fixtures, dir.path])
-        index = try JSONDecoder().decode(Index.self, from: Data(contentsOf: dir.appendingPathComponent("fixtures.json")))
+        let index = try JSONDecoder().decode(Index.self, from: Data(contentsOf: dir.appendingPathComponent("fixtures.json")))
+        var files: [String: Data] = [:]
+        for name in index.tensors.map(\.file) + index.restraint.flatMap({ [$0.w0, $0.a, $0.b, $0.expected] }) {
+            files[name] = try Data(contentsOf: dir.appendingPathComponent(name))
+        }
+        return Reference(index: index, files: files)
+    }
+
+    let index: Index
+    let files: [String: Data]
+
+    init() throws {
+        let r = try Self.reference.get()
+        index = r.index
+        files = r.files
+    }
+
+    func data(_ f: String) throws -> Data {
+        guard let d = files[f] else { throw RestraintTestSupport.ScriptFailure(description: "reference file \(f) missing") }
+        return d
     }
 
     func floats(_ f: String) throws -> [Float] {
-        try Data(contentsOf: dir.appendingPathComponent(f)).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        try data(f).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
 
     @Test func sigmaMaxOfEveryTrainedMatrix() throws {
@@ -49,7 +72,7 @@ import Testing
             let d = try LowRankDelta(rows: c.rows, cols: c.cols, rank: c.rank, a: try floats(c.a), b: try floats(c.b))
             let r = try RestraintEngine.restrain(edits: [.lowRank(d)], rows: c.rows, cols: c.cols, sigmaMax: s,
                                                  configuration: RestraintConfiguration(function: .log(base: M_E)), tensor: c.name)
-            let expected = try Data(contentsOf: dir.appendingPathComponent(c.expected)).withUnsafeBytes {
+            let expected = try data(c.expected).withUnsafeBytes {
                 Array($0.bindMemory(to: Double.self))
             }
             let err = RestraintTestSupport.relativeFrobenius(r.delta.dense().storage, expected)

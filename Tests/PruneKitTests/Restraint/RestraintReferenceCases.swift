@@ -27,18 +27,24 @@ struct ReferenceCaseSet: Decodable, Sendable {
     }
     let functions: [String]
     let cases: [Case]
-    var directory: URL = URL(fileURLWithPath: "/")
+    /// Every file the script wrote, by name (read into memory; the folder is gone).
+    var files: [String: Data] = [:]
 
     enum CodingKeys: String, CodingKey { case functions, cases }
 
+    struct MissingFile: Error, CustomStringConvertible { var description: String }
+
+    func data(_ file: String) throws -> Data {
+        guard let d = files[file] else { throw MissingFile(description: "reference file \(file) missing") }
+        return d
+    }
+
     func floats(_ file: String) throws -> [Float] {
-        let data = try Data(contentsOf: directory.appendingPathComponent(file))
-        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        try data(file).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
 
     func doubles(_ file: String) throws -> [Double] {
-        let data = try Data(contentsOf: directory.appendingPathComponent(file))
-        return data.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+        try data(file).withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
     }
 
     func edits(of c: Case) throws -> [Delta] {
@@ -76,15 +82,17 @@ enum RestraintTestSupport {
         }
     }
 
-    /// Generated once per test process into a fresh temporary directory.
+    /// Generated once per test process into its own UUID-named folder, read into memory, and the
+    /// folder removed at once: tests share only this immutable value, never a file or a folder.
     static let referenceCases: Result<ReferenceCaseSet, any Error> = Result {
-        let dir = FileManager.default.temporaryDirectory
-            .appendingPathComponent("prune-restraint-ref-\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.removeItem(at: dir)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prune-restraint-ref-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
         try runPython("restraint_reference.py", [dir.path])
         var set = try JSONDecoder().decode(ReferenceCaseSet.self,
                                            from: Data(contentsOf: dir.appendingPathComponent("cases.json")))
-        set.directory = dir
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name != "cases.json" {
+            set.files[name] = try Data(contentsOf: dir.appendingPathComponent(name))
+        }
         return set
     }
 

@@ -30,23 +30,28 @@ public struct LoRAModule: Sendable {
 
 extension LoRAAdapter {
     /// Reads an adapter folder. Errors are `EditError`s naming the manifest line.
-    static func load(path: String, url: URL, manifest: String, line: Int, files: ValueFileCache) throws -> LoRAAdapter {
+    static func load(path: String, paths: ManifestPaths, manifest: String, line: Int, files: ValueFileCache) throws -> LoRAAdapter {
         func fail(_ reason: String) -> EditError { .badAdapter(manifest: manifest, line: line, adapter: path, reason: reason) }
+        let url = try paths.resolve(path, folder: true, manifest: manifest, line: line)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
-            throw EditError.missingFile(manifest: manifest, line: line, file: path)
+            throw EditError.missingFile(manifest: manifest, line: line, file: path, searched: paths.searchNote)
         }
         guard isDir.boolValue else { throw fail("not a folder (expected adapter_config.json + adapter_model.safetensors)") }
         let configURL = url.appendingPathComponent("adapter_config.json")
         let weightsURL = url.appendingPathComponent("adapter_model.safetensors")
+        let configName = (path as NSString).appendingPathComponent("adapter_config.json")
+        let weightsName = (path as NSString).appendingPathComponent("adapter_model.safetensors")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
-            throw EditError.missingFile(manifest: manifest, line: line, file: (path as NSString).appendingPathComponent("adapter_config.json"))
+            throw EditError.missingFile(manifest: manifest, line: line, file: configName, searched: paths.searchNote)
         }
+        try paths.check(configURL, written: configName, manifest: manifest, line: line)
         guard FileManager.default.fileExists(atPath: weightsURL.path) else {
             let bin = FileManager.default.fileExists(atPath: url.appendingPathComponent("adapter_model.bin").path)
             if bin { throw fail("adapter_model.bin (pickle) is not supported; save the adapter with safe_serialization") }
-            throw EditError.missingFile(manifest: manifest, line: line, file: (path as NSString).appendingPathComponent("adapter_model.safetensors"))
+            throw EditError.missingFile(manifest: manifest, line: line, file: weightsName, searched: paths.searchNote)
         }
+        try paths.check(weightsURL, written: weightsName, manifest: manifest, line: line)
 
         // --- adapter_config.json
         let config: EditJSON

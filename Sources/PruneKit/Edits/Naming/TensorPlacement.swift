@@ -25,17 +25,10 @@ struct TensorPlacement {
         return layout == .transposed ? [cols, rows] : [rows, cols]
     }
 
-    /// The stored row for each Hugging Face row under llama.cpp's
-    /// `w.reshape(h, 2, n/h/2, …).swapaxes(1, 2).reshape(w.shape)`: result[s] = hf[source[s]].
+    /// The stored row for each Hugging Face row under llama.cpp's q/k permutation (see
+    /// `TensorNaming.permutationSource`): result[s] = hf[source[s]].
     static func permutationSource(count n: Int, heads: Int) -> [Int] {
-        let perHead = n / heads, half = perHead / 2
-        var source = [Int](repeating: 0, count: n)
-        for h in 0..<heads {
-            for j in 0..<half {
-                for t in 0..<2 { source[h * perHead + j * 2 + t] = h * perHead + t * half + j }
-            }
-        }
-        return source
+        TensorNaming.permutationSource(count: n, heads: heads)
     }
 }
 

@@ -6,8 +6,8 @@ import PruneFormats
 struct MatrixValueReader {
     let manifest: String
     let line: Int
-    /// The folder relative paths are resolved against (the manifest's folder).
-    let folder: URL
+    /// Resolves and checks the files the line refers to (against the manifest's folder).
+    let paths: ManifestPaths
     let files: ValueFileCache
 
     func nonFinite(_ place: String) -> EditError { .nonFiniteNumber(manifest: manifest, line: line, place: place) }
@@ -77,8 +77,11 @@ struct MatrixValueReader {
             throw bad(field, "\"shape\" must be [n] or [rows, cols]")
         }
         return try dims.map { d in
-            guard case .number(let x) = d, x >= 1, x <= Double(Int32.max), x.rounded() == x else {
+            guard case .number(let x) = d, x >= 1, x.rounded() == x else {
                 throw bad(field, "\"shape\" entries must be positive integers")
+            }
+            guard x <= Double(Int32.max) else {
+                throw bad(field, "\"shape\" entry \(x < 1e15 ? String(Int64(x)) : "\(x)") is too large (at most \(Int32.max))")
             }
             return Int(x)
         }
@@ -108,19 +111,11 @@ struct MatrixValueReader {
         return EditMatrix(shape: dims, values: values)
     }
 
-    /// Resolves a path of the manifest against its folder; errors name the path as written.
-    func resolve(_ path: String) -> URL {
-        path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
-    }
 
     private func fileMatrix(_ value: EditJSON, keys: Set<String>, field: String) throws -> EditMatrix {
         try checkKeys(keys, allowed: ["file", "key"], field: field)
         guard case .string(let path)? = value["file"], !path.isEmpty else { throw bad(field, "\"file\" must be a non-empty string") }
-        let url = resolve(path)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir), !isDir.boolValue else {
-            throw EditError.missingFile(manifest: manifest, line: line, file: path)
-        }
+        let url = try paths.resolve(path, manifest: manifest, line: line)
         let matrix: EditMatrix
         if let keyValue = value["key"] {
             guard case .string(let key) = keyValue else { throw bad(field, "\"key\" must be a string") }

@@ -13,10 +13,7 @@ enum SafetensorsValues {
     static func read(url: URL) throws -> (values: [String: EditMatrix], skipped: [String: String]) {
         let file: SafetensorsFile
         do { file = try SafetensorsFile(path: url.path) } catch {
-            // The container's messages start with the path; keep only what follows it.
-            let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
-            let prefix = url.path + ": "
-            throw ValueFileFailure(reason: message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message)
+            throw ValueFileFailure(reason: reason(error, path: url.path))
         }
         var out: [String: EditMatrix] = [:]
         var skipped: [String: String] = [:]
@@ -36,5 +33,22 @@ enum SafetensorsValues {
             out[t.name] = EditMatrix(shape: t.shape, values: values)
         }
         return (out, skipped)
+    }
+
+    /// The container's message without the path it starts with, and never any of the file's bytes:
+    /// a manifest must not be able to make the tool print the content of a file it points at.
+    static func reason(_ error: Error, path: String) -> String {
+        switch error {
+        case ContainerError.unknownFormat, ContainerError.wrongFormat:
+            return "not a safetensors file (at byte 0)"
+        case SafetensorsError.invalidJSON(_, let offset, _):
+            return "not a safetensors file: the header is not valid JSON (at byte \(offset))"
+        case SafetensorsError.headerTooLarge, SafetensorsError.headerBeyondEnd:
+            return "not a safetensors file: no plausible header length (at byte 0)"
+        default:
+            let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            let prefix = path + ": "
+            return message.hasPrefix(prefix) ? String(message.dropFirst(prefix.count)) : message
+        }
     }
 }

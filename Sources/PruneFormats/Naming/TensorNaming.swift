@@ -1,4 +1,3 @@
-import PruneFormats
 /// The architectures whose Hugging Face ↔ GGUF tensor names and layouts prune knows
 /// (as llama.cpp's convert_hf_to_gguf.py and gguf-py's tensor_mapping define them).
 public enum KnownArchitecture: String, Sendable, CaseIterable {
@@ -17,10 +16,11 @@ public enum KnownArchitecture: String, Sendable, CaseIterable {
 }
 
 /// Tensor names of the known architectures, brought to one canonical form: the GGUF name.
-enum TensorNaming {
+/// Pure naming and layout knowledge shared by the edit resolver (PruneKit) and the runtime.
+package enum TensorNaming {
     /// The canonical (GGUF) name of a tensor name in either vocabulary, or nil when the name is
     /// neither a Hugging Face nor a GGUF tensor name of `arch`.
-    static func canonicalName(_ name: String, arch: KnownArchitecture) -> String? {
+    package static func canonicalName(_ name: String, arch: KnownArchitecture) -> String? {
         if isGGUFName(name, arch: arch) { return name }
         return ggufName(forHF: name, arch: arch)
     }
@@ -59,7 +59,7 @@ enum TensorNaming {
         return (n, s[s.index(after: dot)...])
     }
 
-    static func ggufName(forHF name: String, arch: KnownArchitecture) -> String? {
+    package static func ggufName(forHF name: String, arch: KnownArchitecture) -> String? {
         guard let (module, parameter) = splitParameter(name) else { return nil }
         if module == "lm_head" { return "output.\(parameter)" }
         let prefix = arch == .gpt2 ? "transformer." : "model."
@@ -73,7 +73,7 @@ enum TensorNaming {
         return "blk.\(block).\(b).\(parameter)"
     }
 
-    static func isGGUFName(_ name: String, arch: KnownArchitecture) -> Bool {
+    package static func isGGUFName(_ name: String, arch: KnownArchitecture) -> Bool {
         guard let (module, _) = splitParameter(name) else { return false }
         let globals = (arch == .gpt2 ? gpt2Globals : llamaGlobals).values
         if module == "output" || globals.contains(String(module)) { return true }
@@ -81,8 +81,34 @@ enum TensorNaming {
         return (arch == .gpt2 ? gpt2Blocks : llamaBlocks).values.contains(String(rest))
     }
 
+    /// The Hugging Face name of a canonical (GGUF) tensor name, with the prefix save_pretrained
+    /// writes (`transformer.` for GPT-2, `model.` for Llama); nil for names outside the tables.
+    package static func hfName(forGGUF name: String, arch: KnownArchitecture) -> String? {
+        guard let (module, parameter) = splitParameter(name) else { return nil }
+        if module == "output" { return "lm_head.\(parameter)" }
+        let prefix = arch == .gpt2 ? "transformer." : "model."
+        let globals = arch == .gpt2 ? gpt2Globals : llamaGlobals
+        if let g = globals.first(where: { $0.value == String(module) }) { return "\(prefix)\(g.key).\(parameter)" }
+        guard module.hasPrefix("blk."), let (block, rest) = splitBlock(module.dropFirst(4)),
+              let b = (arch == .gpt2 ? gpt2Blocks : llamaBlocks).first(where: { $0.value == String(rest) }) else { return nil }
+        return "\(prefix)\(arch == .gpt2 ? "h" : "layers").\(block).\(b.key).\(parameter)"
+    }
+
+    /// The stored row for each Hugging Face row under llama.cpp's q/k permutation
+    /// `w.reshape(h, 2, n/h/2, …).swapaxes(1, 2).reshape(w.shape)`: result[s] = hf[source[s]].
+    package static func permutationSource(count n: Int, heads: Int) -> [Int] {
+        let perHead = n / heads, half = perHead / 2
+        var source = [Int](repeating: 0, count: n)
+        for h in 0..<heads {
+            for j in 0..<half {
+                for t in 0..<2 { source[h * perHead + j * 2 + t] = h * perHead + t * half + j }
+            }
+        }
+        return source
+    }
+
     /// How the GGUF converter lays out a tensor relative to its Hugging Face module orientation.
-    static func ggufOrientation(canonical: String, arch: KnownArchitecture, heads: Int?, headsKV: Int?)
+    package static func ggufOrientation(canonical: String, arch: KnownArchitecture, heads: Int?, headsKV: Int?)
         -> GGUFLayout {
         guard let (module, parameter) = splitParameter(canonical) else { return .same }
         let role = module.split(separator: ".").last.map(String.init) ?? ""
@@ -100,7 +126,7 @@ enum TensorNaming {
         }
     }
 
-    enum GGUFLayout: Equatable {
+    package enum GGUFLayout: Equatable {
         case same
         case transposed
         /// `heads` nil when the model does not say (an error if such a tensor is edited).

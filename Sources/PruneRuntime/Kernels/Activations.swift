@@ -1,0 +1,52 @@
+import Foundation
+
+/// Element-wise activations of the MLP.
+package enum Activations {
+    /// Applies `f` in place.
+    package static func apply(_ f: ActivationFunction, _ x: inout [Float]) {
+        x.withUnsafeMutableBufferPointer { p in
+            switch f {
+            case .geluTanh:
+                let c = Float((2 / Double.pi).squareRoot())
+                for i in p.indices { let v = p[i]; p[i] = 0.5 * v * (1 + tanhf(c * (v + 0.044715 * v * v * v))) }
+            case .geluErf:
+                let c = Float(1 / 2.0.squareRoot())
+                for i in p.indices { let v = p[i]; p[i] = 0.5 * v * (1 + erff(v * c)) }
+            case .relu:
+                for i in p.indices where p[i] < 0 { p[i] = 0 }
+            case .silu:
+                for i in p.indices { let v = p[i]; p[i] = v / (1 + expf(-v)) }
+            }
+        }
+    }
+
+    /// SwiGLU: key = silu(gate) · up, element-wise.
+    package static func swiGLU(gate: [Float], up: [Float]) -> [Float] {
+        var out = gate
+        apply(.silu, &out)
+        out.withUnsafeMutableBufferPointer { o in
+            up.withUnsafeBufferPointer { u in for i in o.indices { o[i] *= u[i] } }
+        }
+        return out
+    }
+
+    /// The derivative f′(x) (for backward passes through the MLP).
+    package static func derivative(_ f: ActivationFunction, at x: Float) -> Float {
+        switch f {
+        case .geluTanh:
+            let c = Float((2 / Double.pi).squareRoot())
+            let u = c * (x + 0.044715 * x * x * x)
+            let t = tanhf(u)
+            return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+        case .geluErf:
+            let cdf = 0.5 * (1 + erff(x / Float(2.0.squareRoot())))
+            let pdf = expf(-0.5 * x * x) / Float((2 * Double.pi).squareRoot())
+            return cdf + x * pdf
+        case .relu:
+            return x > 0 ? 1 : 0
+        case .silu:
+            let s = 1 / (1 + expf(-x))
+            return s * (1 + x * (1 - s))
+        }
+    }
+}

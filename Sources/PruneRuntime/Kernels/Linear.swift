@@ -1,0 +1,134 @@
+import CBLAS
+
+/// y = x·Wᵀ + b over a packed batch of rows, and its transpose for backward passes.
+///
+/// Work is split into fixed blocks of `blockRows` output features (independent of the thread
+/// count); each block is one single-threaded OpenBLAS call (sgemm for several rows, sgemv for one),
+/// on the mapped f32 rows or on the block decoded into the worker's scratch. So the bits of the
+/// result never depend on the number of threads.
+package enum Linear {
+    package static let blockRows = 64
+
+    /// Output features per work item. Few rows (generation) are memory-bound: blocks of 64 keep
+    /// the threads balanced and the decode scratch small. Many rows (prompts): blocks of about 256
+    /// (at least two per matrix of 128 rows or more) so that sgemm repacks the input less often.
+    /// Depends on the shapes only, never on the thread count.
+    static func forwardBlockRows(rows m: Int, features n: Int) -> Int {
+        guard m >= 32 else { return blockRows }
+        let blocks = max(n >= 128 ? 2 : 1, (n + 128) / 256)
+        let size = (n + blocks - 1) / blocks
+        return (size + 15) / 16 * 16
+    }
+
+    /// `out[m × W.rows] = x[m × W.cols] · Wᵀ (+ bias)`, output features in the logical order.
+    package static func forward(_ x: UnsafePointer<Float>, rows m: Int, weight w: WeightMatrix, bias: [Float]?,
+                                into out: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let n = w.rows, k = w.cols
+        guard m > 0, n > 0 else { return }
+        BLASPin.single()
+        let size = forwardBlockRows(rows: m, features: n)
+        let blocks = (n + size - 1) / size
+        workspace.reserve(WeightMatrix.scratchFloats(rows: size, cols: k))
+        Parallel.forEach(count: blocks, threads: workspace.threads) { b, worker in
+            let r0 = b * size, r1 = min(n, r0 + size), nb = r1 - r0
+            let (p, ld, transposed) = w.rowBlock(r0, r1, scratch: workspace.buffer(worker))
+            if m == 1 {
+                if transposed {
+                    cblas_sgemv(CblasRowMajor, CblasTrans, blasint(k), blasint(nb), 1, p, blasint(ld), x, 1, 0, out + r0, 1)
+                } else {
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(nb), blasint(k), 1, p, blasint(ld), x, 1, 0, out + r0, 1)
+                }
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, transposed ? CblasNoTrans : CblasTrans,
+                            blasint(m), blasint(nb), blasint(k), 1, x, blasint(k), p, blasint(ld), 0, out + r0, blasint(n))
+            }
+        }
+        if let map = w.logicalRow {
+            let tmp = UnsafeMutablePointer<Float>.allocate(capacity: n)
+            defer { tmp.deallocate() }
+            for i in 0..<m {
+                let row = out + i * n
+                tmp.update(from: row, count: n)
+                for s in 0..<n { row[map[s]] = tmp[s] }
+            }
+        }
+        if let bias {
+            bias.withUnsafeBufferPointer { b in
+                for i in 0..<m {
+                    let row = out + i * n
+                    for j in 0..<n { row[j] += b[j] }
+                }
+            }
+        }
+    }
+
+    /// Array convenience: `x` is m × W.cols; returns m × W.rows.
+    package static func forward(_ x: [Float], rows m: Int, weight w: WeightMatrix, bias: [Float]?, workspace: Workspace) -> [Float] {
+        var out = [Float](repeating: 0, count: m * w.rows)
+        x.withUnsafeBufferPointer { xp in
+            out.withUnsafeMutableBufferPointer { op in
+                forward(xp.baseAddress!, rows: m, weight: w, bias: bias, into: op.baseAddress!, workspace: workspace)
+            }
+        }
+        return out
+    }
+
+    /// `dx[m × W.cols] = dy[m × W.rows] · W`: the gradient of `x·Wᵀ` with respect to x (weights
+    /// frozen). Split into fixed blocks of `blockRows` input features; a matrix that is not f32 in
+    /// memory is decoded once for the call.
+    package static func backwardInput(_ dy: UnsafePointer<Float>, rows m: Int, weight w: WeightMatrix,
+                                      into dx: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let n = w.rows, k = w.cols
+        guard m > 0, k > 0 else { return }
+        BLASPin.single()
+        // dy in the stored row order.
+        var stored: UnsafeMutablePointer<Float>?
+        if let map = w.logicalRow {
+            let s = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+            for i in 0..<m { for r in 0..<n { s[i * n + r] = dy[i * n + map[r]] } }
+            stored = s
+        }
+        defer { stored?.deallocate() }
+        let g = UnsafePointer(stored) ?? dy
+        let matrix = w.needsDecoding ? w.decoded() : w
+        let full: (UnsafePointer<Float>, transposed: Bool)
+        switch matrix.storage {
+        case .f32(let p): full = (p, false)
+        case .owned(let p): full = (UnsafePointer(p), false)
+        case .f32Transposed(let p): full = (p, true)
+        case .encoded, .encodedTransposed: return   // not reached: decoded above
+        }
+        let blocks = (k + blockRows - 1) / blockRows
+        Parallel.forEach(count: blocks, threads: workspace.threads) { b, _ in
+            let c0 = b * blockRows, c1 = min(k, c0 + blockRows), nc = c1 - c0
+            if full.transposed {
+                // W[:, c0..<c1] = stored[c0..<c1, :]ᵀ, stored is cols × rows.
+                let p = full.0 + c0 * n
+                if m == 1 {
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(nc), blasint(n), 1, p, blasint(n), g, 1, 0, dx + c0, 1)
+                } else {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(m), blasint(nc), blasint(n), 1, g, blasint(n),
+                                p, blasint(n), 0, dx + c0, blasint(k))
+                }
+            } else {
+                let p = full.0 + c0
+                if m == 1 {
+                    cblas_sgemv(CblasRowMajor, CblasTrans, blasint(n), blasint(nc), 1, p, blasint(k), g, 1, 0, dx + c0, 1)
+                } else {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(nc), blasint(n), 1, g, blasint(n),
+                                p, blasint(k), 0, dx + c0, blasint(k))
+                }
+            }
+        }
+        withExtendedLifetime(matrix) {}
+    }
+}
+
+/// OpenBLAS runs single-threaded inside every runtime kernel: parallelism comes from the runtime's
+/// own fixed work items, so results do not depend on OpenBLAS's thread partitioning. The count is
+/// process-global; the runtime leaves it at 1 (as prune's restraint engine does).
+package enum BLASPin {
+    package static func single() {
+        if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
+    }
+}

@@ -1,0 +1,183 @@
+import PruneFormats
+
+/// Builds `ModelWeights` from a tensor store: finds each tensor the configuration needs, checks its
+/// shape, and wraps it without copying (f32) or in its stored form (16-bit, quantized).
+struct WeightLoader {
+    let store: TensorStore
+    let config: ModelConfig
+    private var names: [String: String] = [:]
+
+    init(store: TensorStore, config: ModelConfig) {
+        self.store = store
+        self.config = config
+    }
+
+    static func load(store: TensorStore, config: inout ModelConfig) throws -> ModelWeights {
+        // llama.cpp stores Llama 3 RoPE scaling as per-pair frequency divisors.
+        if store.format == .gguf, var rope = config.rope, let e = store.entry("rope_freqs.weight") {
+            let loader = WeightLoader(store: store, config: config)
+            let factors = try loader.vector(e, canonical: "rope_freqs.weight", count: rope.dimensions / 2)
+            rope.scaling = .frequencyFactors(factors)
+            config.rope = rope
+        }
+        var loader = WeightLoader(store: store, config: config)
+        return try loader.build()
+    }
+
+    private mutating func build() throws -> ModelWeights {
+        let c = config
+        let d = c.hiddenSize
+        let embedding = try matrix("token_embd.weight", rows: c.vocabularySize, cols: d)
+        let output: WeightMatrix
+        if store.entry("output.weight") != nil && !(c.tiedEmbeddings && store.format == .safetensors) {
+            output = try matrix("output.weight", rows: c.vocabularySize, cols: d)
+        } else if c.tiedEmbeddings {
+            output = embedding
+        } else {
+            throw RuntimeError.missingTensor(path: store.displayPath, name: store.fileName("output.weight"))
+        }
+        var position: WeightMatrix?
+        var layers: [LayerWeights] = []
+        let outputNorm: NormWeights
+        switch c.architecture {
+        case .gpt2:
+            position = try matrix("position_embd.weight", rows: c.contextLength, cols: d)
+            outputNorm = try norm("output_norm", bias: true)
+            for l in 0..<c.layerCount {
+                let b = "blk.\(l)."
+                layers.append(LayerWeights(
+                    attentionNorm: try norm(b + "attn_norm", bias: true),
+                    qkv: try matrix(b + "attn_qkv.weight", rows: 3 * d, cols: d), qkvBias: try vector(b + "attn_qkv.bias", 3 * d),
+                    query: nil, key: nil, value: nil, queryBias: nil, keyBias: nil, valueBias: nil,
+                    attentionOutput: try matrix(b + "attn_output.weight", rows: d, cols: d),
+                    attentionOutputBias: try vector(b + "attn_output.bias", d),
+                    mlpNorm: try norm(b + "ffn_norm", bias: true),
+                    gate: nil, gateBias: nil,
+                    up: try matrix(b + "ffn_up.weight", rows: c.ffnSize, cols: d), upBias: try vector(b + "ffn_up.bias", c.ffnSize),
+                    down: try matrix(b + "ffn_down.weight", rows: d, cols: c.ffnSize), downBias: try vector(b + "ffn_down.bias", d)))
+            }
+        case .llama:
+            outputNorm = try norm("output_norm", bias: false)
+            let q = c.queryWidth, kv = c.kvWidth, f = c.ffnSize
+            let ab = c.attentionBias, mb = c.mlpBias
+            for l in 0..<c.layerCount {
+                let b = "blk.\(l)."
+                layers.append(LayerWeights(
+                    attentionNorm: try norm(b + "attn_norm", bias: false),
+                    qkv: nil, qkvBias: nil,
+                    query: try matrix(b + "attn_q.weight", rows: q, cols: d, heads: c.headCount),
+                    key: try matrix(b + "attn_k.weight", rows: kv, cols: d, heads: c.kvHeadCount),
+                    value: try matrix(b + "attn_v.weight", rows: kv, cols: d),
+                    queryBias: ab ? try vector(b + "attn_q.bias", q, heads: c.headCount) : nil,
+                    keyBias: ab ? try vector(b + "attn_k.bias", kv, heads: c.kvHeadCount) : nil,
+                    valueBias: ab ? try vector(b + "attn_v.bias", kv) : nil,
+                    attentionOutput: try matrix(b + "attn_output.weight", rows: d, cols: q),
+                    attentionOutputBias: ab ? try vector(b + "attn_output.bias", d) : nil,
+                    mlpNorm: try norm(b + "ffn_norm", bias: false),
+                    gate: try matrix(b + "ffn_gate.weight", rows: f, cols: d), gateBias: mb ? try vector(b + "ffn_gate.bias", f) : nil,
+                    up: try matrix(b + "ffn_up.weight", rows: f, cols: d), upBias: mb ? try vector(b + "ffn_up.bias", f) : nil,
+                    down: try matrix(b + "ffn_down.weight", rows: d, cols: f), downBias: mb ? try vector(b + "ffn_down.bias", d) : nil))
+            }
+        }
+        return ModelWeights(config: c, tokenEmbedding: embedding, positionEmbedding: position, outputNorm: outputNorm,
+                            output: output, layers: layers, names: names, store: store)
+    }
+
+    private func required(_ canonical: String) throws -> TensorStore.Entry {
+        guard let e = store.entry(canonical) else {
+            throw RuntimeError.missingTensor(path: store.displayPath, name: store.fileName(canonical))
+        }
+        return e
+    }
+
+    private func norm(_ prefix: String, bias: Bool) throws -> NormWeights {
+        NormWeights(weight: try vector(prefix + ".weight", config.hiddenSize),
+                    bias: bias ? try vector(prefix + ".bias", config.hiddenSize) : nil)
+    }
+
+    /// A 1-D tensor of `count` values decoded to f32 (GGUF q/k biases un-permuted like their rows).
+    private func vector(_ canonical: String, _ count: Int, heads: Int? = nil) throws -> [Float] {
+        let e = try required(canonical)
+        var v = try vector(e, canonical: canonical, count: count)
+        if store.format == .gguf, let h = heads, config.architecture == .llama {
+            let source = TensorNaming.permutationSource(count: count, heads: h)
+            var logical = v
+            for s in 0..<count { logical[source[s]] = v[s] }
+            v = logical
+        }
+        return v
+    }
+
+    func vector(_ e: TensorStore.Entry, canonical: String, count: Int) throws -> [Float] {
+        guard e.info.elementCount == count, e.info.shape.filter({ $0 != 1 }).count <= 1 else {
+            throw RuntimeError.shapeMismatch(path: e.file.path, tensor: e.info.name, expected: [count], found: e.info.shape)
+        }
+        guard TensorCodec.canDecode(e.info.type) else {
+            throw RuntimeError.unsupportedTensorType(path: e.file.path, tensor: e.info.name, type: e.info.type.description)
+        }
+        return try TensorCodec.decode(UnsafeRawBufferPointer(start: e.base, count: e.info.byteCount), as: e.info.type, count: count)
+    }
+
+    /// A weight matrix of logical shape [rows, cols]. `heads`: the q/k projections, whose GGUF rows
+    /// llama.cpp permuted.
+    private mutating func matrix(_ canonical: String, rows: Int, cols: Int, heads: Int? = nil) throws -> WeightMatrix {
+        let e = try required(canonical)
+        names[canonical] = e.info.name
+        let info = e.info
+        let path = e.file.path
+        guard info.shape.count == 2, let shape = info.matrixShape else {
+            throw RuntimeError.shapeMismatch(path: path, tensor: info.name, expected: expectedShape(rows, cols, transposed: false), found: info.shape)
+        }
+        // Hugging Face GPT-2 stores its Conv1D weights [in, out]; GGUF stores every matrix out × in.
+        var transposed = false
+        if store.format == .safetensors,
+           TensorNaming.ggufOrientation(canonical: canonical, arch: store.architecture, heads: nil, headsKV: nil) == .transposed {
+            transposed = true
+        }
+        let (r, c) = transposed ? (shape.cols, shape.rows) : (shape.rows, shape.cols)
+        guard r == rows, c == cols else {
+            throw RuntimeError.shapeMismatch(path: path, tensor: info.name, expected: expectedShape(rows, cols, transposed: transposed), found: info.shape)
+        }
+        var logicalRow: [Int]?
+        if store.format == .gguf, let h = heads, config.architecture == .llama {
+            guard rows % (2 * h) == 0 else {
+                throw RuntimeError.shapeMismatch(path: path, tensor: info.name, expected: expectedShape(rows, cols, transposed: false), found: info.shape)
+            }
+            logicalRow = TensorNaming.permutationSource(count: rows, heads: h)
+        }
+        let storage: WeightMatrix.Storage
+        let isF32: Bool
+        switch info.type {
+        case .safetensors(.f32), .ggml(.f32): isF32 = true
+        default: isF32 = false
+        }
+        if isF32, Int(bitPattern: e.base) % MemoryLayout<Float>.alignment == 0 {
+            let p = e.base.assumingMemoryBound(to: Float.self)
+            storage = transposed ? .f32Transposed(p) : .f32(p)
+        } else {
+            guard TensorCodec.canDecode(info.type) else {
+                throw RuntimeError.unsupportedTensorType(path: path, tensor: info.name, type: info.type.description)
+            }
+            if transposed {
+                guard let bytes = info.type.byteCount(forElements: 1) else {
+                    throw RuntimeError.unsupportedTensorType(path: path, tensor: info.name, type: info.type.description)
+                }
+                storage = .encodedTransposed(e.base, info.type, elementBytes: bytes)
+            } else {
+                guard let rowBytes = info.type.byteCount(forElements: cols), rowBytes * rows == info.byteCount else {
+                    throw RuntimeError.unsupportedTensorType(path: path, tensor: info.name, type: info.type.description)
+                }
+                storage = .encoded(e.base, info.type, rowBytes: rowBytes)
+            }
+        }
+        return WeightMatrix(name: info.name, rows: rows, cols: cols, storage: storage, logicalRow: logicalRow, owner: e.file)
+    }
+
+    /// The shape as the file would list it.
+    private func expectedShape(_ rows: Int, _ cols: Int, transposed: Bool) -> [Int] {
+        switch store.format {
+        case .gguf: return [cols, rows]
+        case .safetensors: return transposed ? [cols, rows] : [rows, cols]
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+@testable import PruneRuntime
+
+/// f16 and quantized GGUFs of both fixtures: the runtime's logits and hidden states must match its
+/// f32 path on gguf-py's dequantization of the same file (Tests/scripts/runtime_gguf_tools.py),
+/// both with the weights decoded up front and decoded a block of rows at a time during the forward
+/// (which must give the same bits).
+@Suite struct QuantizedForwardTests {
+    func check(_ model: String, _ file: String) throws {
+        let ref = try RuntimeTest.Reference(model: model)
+        let dir = try RuntimeTest.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let quantized = try RuntimeTest.fixture(model, file)
+        let f32 = dir + "/dequantized.gguf"
+        try RuntimeTest.runPython("runtime_gguf_tools.py", ["dequantize", quantized, f32])
+        let reference = try RuntimeTest.run(try LanguageModel.load(f32, options: LoadOptions(threads: 2)), ref.ids)
+        let streamed = try LanguageModel.load(quantized, options: LoadOptions(threads: 2, decodedWeightBudget: 0))
+        let decoded = try LanguageModel.load(quantized, options: LoadOptions(threads: 2))
+        #expect(streamed.weights.decodedBytes > 0, "the streamed model keeps its weights encoded")
+        #expect(decoded.weights.decodedBytes == 0, "the small model is decoded up front")
+        let a = try RuntimeTest.run(streamed, ref.ids)
+        let b = try RuntimeTest.run(decoded, ref.ids)
+        for i in ref.ids.indices {
+            let d = RuntimeTest.maxAbsDiff(a.logits[i].values, reference.logits[i].values)
+            #expect(d <= 1e-4, "\(model)/\(file) prompt \(i): logits differ from the dequantized f32 run by \(d)")
+            #expect(RuntimeTest.sameBits(a.logits[i], b.logits[i]), "\(model)/\(file) prompt \(i): streamed and decoded weights differ")
+            for l in a.hidden[i].indices {
+                let dh = RuntimeTest.excess(a.hidden[i][l].values, reference.hidden[i][l].values, rtol: 1e-6)
+                #expect(dh <= 1e-4, "\(model)/\(file) prompt \(i) hidden \(l): differs by \(dh)")
+            }
+        }
+    }
+
+    @Test func gpt2F16() throws { try check("gpt2-tiny", "model-f16.gguf") }
+    @Test func gpt2Q8_0() throws { try check("gpt2-tiny", "model-q8_0.gguf") }
+    @Test func gpt2Q4_K_M() throws { try check("gpt2-tiny", "model-q4_k_m.gguf") }
+    @Test func llamaF16() throws { try check("llama-tiny", "model-f16.gguf") }
+    @Test func llamaQ8_0() throws { try check("llama-tiny", "model-q8_0.gguf") }
+    @Test func llamaQ4_K_M() throws { try check("llama-tiny", "model-q4_k_m.gguf") }
+}

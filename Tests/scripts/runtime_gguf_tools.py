@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""GGUF files for the runtime tests (Tests/PruneKitTests/Runtime), written with gguf-py.
+
+  runtime_gguf_tools.py dequantize IN.gguf OUT.gguf   # every tensor dequantized to F32 by gguf-py
+                                                      # (gguf.quants.dequantize), metadata copied
+  runtime_gguf_tools.py drop-key IN.gguf OUT.gguf KEY # the same file without metadata KEY
+  runtime_gguf_tools.py drop-tensor IN.gguf OUT.gguf NAME
+  runtime_gguf_tools.py set-arch IN.gguf OUT.gguf ARCH  # general.architecture replaced (keys kept),
+                                                        # removed when ARCH is empty
+
+The dequantized copy is the independent reference for the quantized paths: the runtime's result on
+a quantized file must match its f32 path on gguf-py's dequantization of the same bytes.
+"""
+import sys
+
+import numpy as np
+from gguf import GGUFReader, GGUFWriter, GGUFValueType, GGMLQuantizationType, quants
+
+
+def copy(src, dst, transform=None, skip_key=None, skip_tensor=None, arch=None):
+    r = GGUFReader(src)
+    drop_arch = arch == ""
+    arch = arch or r.fields["general.architecture"].contents()
+    w = GGUFWriter(dst, arch=arch)
+    if drop_arch:
+        w.kv_data[0].pop("general.architecture")
+    for name, f in r.fields.items():
+        if name.startswith("GGUF.") or name == "general.architecture" or name == skip_key:
+            continue
+        vtype = f.types[0]
+        sub = f.types[1] if vtype == GGUFValueType.ARRAY and len(f.types) > 1 else None
+        if name == "general.alignment":
+            continue
+        w.add_key_value(name, f.contents(), vtype, sub)
+    for t in r.tensors:
+        if t.name == skip_tensor:
+            continue
+        if transform is None:
+            # The reader's data has the numpy shape (bytes per row for quantized types).
+            w.add_tensor(t.name, np.asarray(t.data), raw_dtype=t.tensor_type)
+        else:
+            w.add_tensor(t.name, transform(t))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def dequantized(t):
+    ne = [int(x) for x in t.shape]
+    if t.tensor_type == GGMLQuantizationType.F32:
+        v = np.asarray(t.data, dtype=np.float32)
+    else:
+        v = quants.dequantize(np.asarray(t.data), t.tensor_type).astype(np.float32)
+    return np.ascontiguousarray(v.reshape(list(reversed(ne))))
+
+
+def main():
+    op = sys.argv[1]
+    if op == "dequantize":
+        copy(sys.argv[2], sys.argv[3], transform=dequantized)
+    elif op == "drop-key":
+        copy(sys.argv[2], sys.argv[3], skip_key=sys.argv[4])
+    elif op == "drop-tensor":
+        copy(sys.argv[2], sys.argv[3], skip_tensor=sys.argv[4])
+    elif op == "set-arch":
+        copy(sys.argv[2], sys.argv[3], arch=sys.argv[4])
+    else:
+        sys.exit(f"unknown operation {op}")
+
+
+if __name__ == "__main__":
+    main()
