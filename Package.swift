@@ -63,6 +63,7 @@ let package = Package(
         .executableTarget(name: "prune-bench-io", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-io"),
         .executableTarget(name: "prune-bench-restraint", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-restraint"),
         .executableTarget(name: "prune-bench-sidecar", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-sidecar"),
+        .executableTarget(name: "prune-bench-tokenize", dependencies: ["PruneTokenizers"], path: "Benchmarks/prune-bench-tokenize"),
         .executableTarget(name: "prune-fuzz", dependencies: ["PruneFormats", "PruneKit", "CZstd"], path: "Benchmarks/prune-fuzz"),
     ]
 )

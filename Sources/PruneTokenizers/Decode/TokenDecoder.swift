@@ -20,6 +20,7 @@ enum TokenDecoder: Sendable {
         case .sentencePiece(let strip):
             var out: [UInt8] = []
             var pendingBytes: [UInt8] = []
+            var atStart = true   // no piece with text decoded yet (control pieces do not count)
             func flush() {
                 guard !pendingBytes.isEmpty else { return }
                 out += Self.lossyUTF8(pendingBytes)
@@ -28,14 +29,15 @@ enum TokenDecoder: Sendable {
             for id in ids {
                 let kind = vocab.kinds[Int(id)]
                 let piece = vocab.pieces[Int(id)]
-                if kind == .byte, let b = Self.bytePieceValue(piece) { pendingBytes.append(b); continue }
+                if kind == .byte, let b = Self.bytePieceValue(piece) { pendingBytes.append(b); atStart = false; continue }
                 flush()
                 switch kind {
                 case .control: out += Array(piece.utf8)   // rendered unless skipped (sentencepiece hides them)
-                case .unknown: out += Array(" \u{2047} ".utf8)
+                case .unknown: out += Array(" \u{2047} ".utf8); atStart = false
                 default:
                     var p = Array(piece.utf8)
-                    if strip && out.isEmpty && p.starts(with: SentencePieceNormalizer.spaceSymbol) { p.removeFirst(3) }
+                    if strip && atStart && p.starts(with: SentencePieceNormalizer.spaceSymbol) { p.removeFirst(3) }
+                    atStart = false
                     out += Self.unescape(p)
                 }
             }

@@ -40,6 +40,10 @@ enum HFTokenizerJSONLoader {
             maxID = max(maxID, Int32(id))
             if idOf[content] == nil { idOf[content] = Int32(id) }
         }
+        // Ids are dense in real files; a stray huge id must not make us allocate gigabytes.
+        guard Int(maxID) < members.count + added.count + 65536 else {
+            throw TokenizerError.invalidTokenizerJSON(path: path, place: "model.vocab", message: "token id \(maxID) is far beyond the \(members.count + added.count) tokens")
+        }
         let count = Int(maxID) + 1
         var pieces = [String](repeating: "", count: count)
         var kinds = [TokenKind](repeating: .unused, count: count)
@@ -125,9 +129,16 @@ enum HFTokenizerJSONLoader {
                            missingSymbolTokens: nil)
 
         // Added tokens: the non-normalized ones are found in the raw text; with a normalizer, the
-        // normalized ones in the normalized text (tokenizers' two passes).
-        let raw = normalizer == nil ? added : added.filter { !$0.normalized }
-        let normalizedTokens = normalizer == nil ? [] : added.filter { $0.normalized }
+        // normalized ones, their content normalized too, in the normalized text (tokenizers' two passes).
+        var raw = added, normalizedTokens: [AddedToken] = []
+        if let n = normalizer {
+            raw = added.filter { !$0.normalized }
+            normalizedTokens = added.filter(\.normalized).map { t in
+                var c = t
+                c.content = n.apply(t.content)
+                return c
+            }
+        }
 
         // BOS / EOS: the post-processor, or transformers' rebuilt template when tokenizer_config
         // sets add_bos_token / add_eos_token (or the file has no post-processor).

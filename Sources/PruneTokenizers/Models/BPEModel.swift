@@ -3,14 +3,14 @@
 /// merges the pair of lowest rank, leftmost among equals (both libraries' order).
 struct BPEModel: Sendable {
     /// `left << 32 | right` → `rank << 32 | merged id`.
-    let merges: [UInt64: UInt64]
+    let merges: PairTable
     /// For byte-level vocabularies: the id of each byte's character (-1 when absent).
     let byteLevelIDs: [Int32]?
     /// For other vocabularies: the id of each single-scalar piece.
-    let scalarIDs: [UInt32: Int32]
+    let scalarIDs: ScalarIDTable
     /// `ignore_merges`: a word that is itself a token becomes that token. Keys are the word's raw
     /// bytes (byte-level vocabularies: the bytes the characters stand for).
-    let wholeWordIDs: [[UInt8]: Int32]?
+    let wholeWordIDs: ByteStringTable?
     /// `byte_fallback`: the ids of `<0x00>`…`<0xFF>` (-1 when absent).
     let byteFallbackIDs: [Int32]?
     let unknownID: Int32?
@@ -21,6 +21,18 @@ struct BPEModel: Sendable {
     /// per raw byte, those tokens (nil: drop the symbol).
     let missingSymbolTokens: [[Int32]]?
 
+    init(merges: [UInt64: UInt64], byteLevelIDs: [Int32]?, scalarIDs: [UInt32: Int32], wholeWordIDs: [[UInt8]: Int32]?,
+         byteFallbackIDs: [Int32]?, unknownID: Int32?, fuseUnknown: Bool, missingSymbolTokens: [[Int32]]?) {
+        self.merges = PairTable(merges)
+        self.byteLevelIDs = byteLevelIDs
+        self.scalarIDs = ScalarIDTable(scalarIDs)
+        self.wholeWordIDs = wholeWordIDs.map { d in ByteStringTable(d.sorted { $0.value < $1.value }.map { ($0.key, $0.value) }) }
+        self.byteFallbackIDs = byteFallbackIDs
+        self.unknownID = unknownID
+        self.fuseUnknown = fuseUnknown
+        self.missingSymbolTokens = missingSymbolTokens
+    }
+
     @inline(__always) static func key(_ a: Int32, _ b: Int32) -> UInt64 {
         UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
     }
@@ -28,7 +40,7 @@ struct BPEModel: Sendable {
     /// Appends the ids of the word `bytes[range]` to `out`.
     func encodeWord(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, chain: inout SymbolChain, into out: inout [Int32]) {
         guard !range.isEmpty else { return }
-        if let whole = wholeWordIDs, let id = whole[Array(bytes[range])] {
+        if let whole = wholeWordIDs, let id = whole.value(bytes, range) {
             out.append(id)
             return
         }
@@ -41,36 +53,36 @@ struct BPEModel: Sendable {
         let n = chain.count
         if n > 1 {
             for i in 0..<(n - 1) {
-                if let m = merges[Self.key(chain.ids[i], chain.ids[i + 1])] {
+                if let m = merges[Self.key(chain.symbols[i].id, chain.symbols[i + 1].id)] {
                     chain.heap.push(priority: UInt32(truncatingIfNeeded: m >> 32), position: i)
                 }
             }
             while let (rank, pos) = chain.heap.pop() {
-                guard chain.lengths[pos] > 0 else { continue }
-                let nx = Int(chain.next[pos])
-                guard nx >= 0, let m = merges[Self.key(chain.ids[pos], chain.ids[nx])],
+                guard chain.symbols[pos].length > 0 else { continue }
+                let nx = Int(chain.symbols[pos].next)
+                guard nx >= 0, let m = merges[Self.key(chain.symbols[pos].id, chain.symbols[nx].id)],
                       UInt32(truncatingIfNeeded: m >> 32) == rank else { continue }
                 chain.merge(pos, into: Int32(truncatingIfNeeded: m))
-                let p = Int(chain.prev[pos])
-                if p >= 0, let m2 = merges[Self.key(chain.ids[p], chain.ids[pos])] {
+                let p = Int(chain.symbols[pos].prev)
+                if p >= 0, let m2 = merges[Self.key(chain.symbols[p].id, chain.symbols[pos].id)] {
                     chain.heap.push(priority: UInt32(truncatingIfNeeded: m2 >> 32), position: p)
                 }
-                let q = Int(chain.next[pos])
-                if q >= 0, let m3 = merges[Self.key(chain.ids[pos], chain.ids[q])] {
+                let q = Int(chain.symbols[pos].next)
+                if q >= 0, let m3 = merges[Self.key(chain.symbols[pos].id, chain.symbols[q].id)] {
                     chain.heap.push(priority: UInt32(truncatingIfNeeded: m3 >> 32), position: pos)
                 }
             }
         }
         var i = 0
         while i >= 0 && i < n {
-            let id = chain.ids[i]
+            let id = chain.symbols[i].id
             if id >= 0 {
                 out.append(id)
             } else if let table = missingSymbolTokens {
-                let s = Int(chain.starts[i]), l = Int(chain.lengths[i])
+                let s = Int(chain.symbols[i].start), l = Int(chain.symbols[i].length)
                 for b in s..<(s + l) { out.append(contentsOf: table[Int(bytes[b])]) }
             }
-            i = Int(chain.next[i])
+            i = Int(chain.symbols[i].next)
         }
     }
 

@@ -14,9 +14,9 @@ struct SentencePieceBPE: Sendable {
     let flavor: Flavor
     /// Text → id of every piece (symbol ids; a symbol whose text is no piece has id -1).
     let pieceIDs: [[UInt8]: Int32]
-    let scalarIDs: [UInt32: Int32]
+    let scalarIDs: ScalarIDTable
     /// `left << 32 | right` → `priority << 32 | merged id`, for every candidate merge result.
-    let pairs: [UInt64: UInt64]
+    let pairs: PairTable
     /// Candidate merge results by text (for pairs with a symbol that has no id).
     let candidates: [[UInt8]: Int32]
     let scores: [Float]
@@ -54,8 +54,8 @@ struct SentencePieceBPE: Sendable {
             }
         }
         self.pieceIDs = ids
-        self.scalarIDs = scalarIDs
-        self.pairs = pairs
+        self.scalarIDs = ScalarIDTable(scalarIDs)
+        self.pairs = PairTable(pairs)
         self.candidates = cands
         self.scores = scores
         self.unusedIDs = unusedIDs
@@ -79,15 +79,15 @@ struct SentencePieceBPE: Sendable {
 
     /// The candidate merge of symbols `l` and `r`: (priority, merged id).
     @inline(__always)
-    private func candidate(_ chain: SymbolChain, _ bytes: UnsafeBufferPointer<UInt8>, _ l: Int, _ r: Int) -> (UInt32, Int32)? {
-        if chain.frozen[l] || chain.frozen[r] { return nil }
-        let a = chain.ids[l], b = chain.ids[r]
+    private func candidate(_ chain: borrowing SymbolChain, _ bytes: UnsafeBufferPointer<UInt8>, _ l: Int, _ r: Int) -> (UInt32, Int32)? {
+        if chain.symbols[l].frozen || chain.symbols[r].frozen { return nil }
+        let a = chain.symbols[l].id, b = chain.symbols[r].id
         if a >= 0 && b >= 0 {
             guard let m = pairs[BPEModel.key(a, b)] else { return nil }
             return (UInt32(truncatingIfNeeded: m >> 32), Int32(truncatingIfNeeded: m))
         }
-        let s = Int(chain.starts[l])
-        let e = s + Int(chain.lengths[l]) + Int(chain.lengths[r])
+        let s = Int(chain.symbols[l].start)
+        let e = s + Int(chain.symbols[l].length) + Int(chain.symbols[r].length)
         guard let id = candidates[Array(bytes[s..<e])] else { return nil }
         return (Self.priority(scores[Int(id)]), id)
     }
@@ -96,6 +96,7 @@ struct SentencePieceBPE: Sendable {
     func encode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, chain: inout SymbolChain, into out: inout [Int32]) {
         guard !range.isEmpty else { return }
         chain.reset()
+        chain.symbols.reserveCapacity(range.count)
         var i = range.lowerBound
         while i < range.upperBound {
             if let ud = userDefined, let m = ud.longestMatch(bytes, from: i, end: range.upperBound) {
@@ -113,7 +114,7 @@ struct SentencePieceBPE: Sendable {
             guard let (p, id) = candidate(chain, bytes, l, r) else { return }
             chain.heap.push(priority: p, position: l)
             if trackUnused && unusedIDs.contains(id) {
-                let s = Int(chain.starts[l]), m = s + Int(chain.lengths[l]), e = m + Int(chain.lengths[r])
+                let s = Int(chain.symbols[l].start), m = s + Int(chain.symbols[l].length), e = m + Int(chain.symbols[r].length)
                 revMerge[Array(bytes[s..<e])] = (Array(bytes[s..<m]), Array(bytes[m..<e]))
             }
         }
@@ -121,27 +122,32 @@ struct SentencePieceBPE: Sendable {
         if n > 1 {
             for k in 0..<(n - 1) { push(k, k + 1) }
             while let (priority, pos) = chain.heap.pop() {
-                guard chain.lengths[pos] > 0 else { continue }
-                let nx = Int(chain.next[pos])
+                guard chain.symbols[pos].length > 0 else { continue }
+                let nx = Int(chain.symbols[pos].next)
                 guard nx >= 0, let (p, id) = candidate(chain, bytes, pos, nx), p == priority else { continue }
                 chain.merge(pos, into: id)
-                let pv = Int(chain.prev[pos])
+                let pv = Int(chain.symbols[pos].prev)
                 if pv >= 0 { push(pv, pos) }
-                let q = Int(chain.next[pos])
+                let q = Int(chain.symbols[pos].next)
                 if q >= 0 { push(pos, q) }
             }
         }
         var previousUnknown = false
         var k = 0
         while k >= 0 && k < n {
-            let s = Int(chain.starts[k]), l = Int(chain.lengths[k])
-            let id = chain.ids[k]
-            if trackUnused && id >= 0 && unusedIDs.contains(id) {
-                resegment(Array(bytes[s..<(s + l)]), revMerge, &previousUnknown, &out)
+            let id = chain.symbols[k].id
+            if id >= 0 && (flavor == .llamaCpp || id != unknownID) && !(trackUnused && unusedIDs.contains(id)) {
+                out.append(id)   // the common case: a piece
+                previousUnknown = false
             } else {
-                emit(id, Array(bytes[s..<(s + l)]), &previousUnknown, &out)
+                let s = Int(chain.symbols[k].start), l = Int(chain.symbols[k].length)
+                if trackUnused && id >= 0 && unusedIDs.contains(id) {
+                    resegment(Array(bytes[s..<(s + l)]), revMerge, &previousUnknown, &out)
+                } else {
+                    emit(id, Array(bytes[s..<(s + l)]), &previousUnknown, &out)
+                }
             }
-            k = Int(chain.next[k])
+            k = Int(chain.symbols[k].next)
         }
     }
 

@@ -73,7 +73,7 @@ struct EncodingPipeline: Sendable {
                 }
             }
         case .sentencePiece(let sp, let normalizer):
-            let normalized = normalizer.normalize(Array(b[r]))
+            let normalized = normalizer.normalize(b, r)
             normalized.withUnsafeBufferPointer { nb in sp.encode(nb, 0..<nb.count, chain: &chain, into: &out) }
         }
     }

@@ -1,8 +1,8 @@
 import Foundation
 
-/// An arbitrary pattern from a tokenizer file, run by ICU (NSRegularExpression). Oniguruma (the
-/// engine of Hugging Face `tokenizers`) reads `\s` as White_Space while ICU's `\s` leaves out
-/// U+000B and U+0085, so `\s`/`\S` are rewritten to `\p{White_Space}`/`\P{White_Space}` first.
+/// An arbitrary pattern from a tokenizer file, run by ICU (NSRegularExpression), after rewriting
+/// the class escapes whose meaning differs from Oniguruma's (the engine of Hugging Face
+/// `tokenizers`): ICU's `\s` leaves out U+000B and U+0085, its `\w` differs on numbers and joiners.
 struct RegexSplitter: TextSplitter, @unchecked Sendable {
     // NSRegularExpression is immutable and documented thread-safe for matching.
     let regex: NSRegularExpression
@@ -13,17 +13,32 @@ struct RegexSplitter: TextSplitter, @unchecked Sendable {
         regex = try NSRegularExpression(pattern: Self.icuPattern(pattern), options: [])
     }
 
-    /// The pattern with Oniguruma's `\s` / `\S` meaning spelled out for ICU.
+    /// The pattern with Oniguruma's class escapes spelled out for ICU: `\s`/`\S` are White_Space;
+    /// `\w` outside a bracket class is Letter|Mark|Number|Connector_Punctuation (ICU's leaves out
+    /// No/Nl and adds ZWJ/ZWNJ), inside one Alphabetic|Mark|Decimal_Number|Connector_Punctuation.
     static func icuPattern(_ p: String) -> String {
         var out = ""
-        var it = p.makeIterator()
+        var depth = 0
+        var it = Array(p).makeIterator()
         while let ch = it.next() {
-            guard ch == "\\" else { out.append(ch); continue }
-            guard let next = it.next() else { out.append(ch); break }
-            switch next {
-            case "s": out += "\\p{White_Space}"
-            case "S": out += "\\P{White_Space}"
-            default: out.append(ch); out.append(next)
+            switch ch {
+            case "\\":
+                guard let next = it.next() else { out.append(ch); break }
+                switch next {
+                case "s": out += "\\p{White_Space}"
+                case "S": out += "\\P{White_Space}"
+                case "w": out += depth > 0 ? "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}" : "[\\p{L}\\p{M}\\p{N}\\p{Pc}]"
+                case "W" where depth == 0: out += "[^\\p{L}\\p{M}\\p{N}\\p{Pc}]"
+                default: out.append(ch); out.append(next)
+                }
+            case "[":
+                depth += 1
+                out.append(ch)
+            case "]":
+                if depth > 0 { depth -= 1 }
+                out.append(ch)
+            default:
+                out.append(ch)
             }
         }
         return out
