@@ -78,6 +78,7 @@ let package = Package(
         .executableTarget(name: "prune-bench-restraint", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-restraint"),
         .executableTarget(name: "prune-bench-facts", dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneFacts"],
                           path: "Benchmarks/prune-bench-facts"),
+        .executableTarget(name: "prune-bench-sidecar", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-sidecar"),
         .executableTarget(name: "prune-bench-tokenize", dependencies: ["PruneTokenizers"], path: "Benchmarks/prune-bench-tokenize"),
         .executableTarget(name: "prune-fuzz", dependencies: ["PruneFormats", "PruneKit", "CZstd"], path: "Benchmarks/prune-fuzz"),
     ]

@@ -38,6 +38,18 @@ public enum ModelHeader: Sendable {
         return nil
     }
 
+    /// The number of parts of a llama.cpp split GGUF model (`split.count` > 1), else nil.
+    public var splitCount: Int? {
+        guard case .gguf(let g) = self, let n = g["split.count"]?.integerValue, n > 1 else { return nil }
+        return Int(clamping: n)
+    }
+
+    /// Refuses a part of a split GGUF model: editing, reverting, comparing or auditing one part
+    /// alone would silently miss the tensors of the others.
+    package func refuseSplit(path: String) throws {
+        if let n = splitCount { throw CheckpointFolderError.splitGGUF(path: path, parts: n) }
+    }
+
     /// Parses the header of whichever format the stream holds (detected from its first bytes).
     public static func parse(_ stream: ByteStream) throws -> ModelHeader {
         switch try ModelInput.detectFormat(stream) {

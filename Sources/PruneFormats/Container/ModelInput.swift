@@ -74,6 +74,16 @@ public enum ModelInput {
         return s
     }
 
+    /// SHA-256 of a file's decompressed content, read front to back.
+    package static func sha256(_ path: String) throws -> String {
+        let stream = try open(path, releaseBehind: true)
+        let hash = SHA256Hasher()
+        while try !stream.isAtEnd() {
+            _ = try stream.readRest(limit: ByteStream.chunkSize) { hash.update($0) }
+        }
+        return hash.finalizeHex()
+    }
+
     /// The container format of the stream, from its first bytes (nothing is consumed).
     public static func detectFormat(_ stream: ByteStream) throws -> ModelFormat {
         let head = try stream.peek(9)

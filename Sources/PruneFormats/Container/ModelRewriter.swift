@@ -80,10 +80,16 @@ public struct ModelRewriter: Sendable {
         let inHash = SHA256Hasher()
         var outHash: SHA256Hasher? = nil      // nil while the output equals the input so far
         var outCount = 0
+        var outputNanos: UInt64 = 0, transformNanos: UInt64 = 0
+        func write(_ bytes: UnsafeRawBufferPointer) throws {
+            let t = DispatchTime.now().uptimeNanoseconds
+            defer { outputNanos += DispatchTime.now().uptimeNanoseconds - t }
+            try sink.write(bytes)
+        }
         func emit(_ bytes: UnsafeRawBufferPointer) throws {
             inHash.update(bytes)
             outHash?.update(bytes)
-            try sink.write(bytes)
+            try write(bytes)
             outCount += bytes.count
         }
 
@@ -98,7 +104,10 @@ public struct ModelRewriter: Sendable {
             if selected.contains(t.name) {
                 try stream.withContiguous(t.byteCount, what: what) { bytes in
                     let before = SHA256Hasher.hex(bytes)
-                    if let new = try transform(t, bytes) {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    let replacement = try transform(t, bytes)
+                    transformNanos += DispatchTime.now().uptimeNanoseconds - t0
+                    if let new = replacement {
                         guard new.count == bytes.count else {
                             throw ContainerError.replacementWrongSize(path: stream.name, tensor: t.name, expected: bytes.count, got: new.count)
                         }
@@ -106,7 +115,7 @@ public struct ModelRewriter: Sendable {
                         inHash.update(bytes)
                         try new.withUnsafeBytes { nb in
                             outHash?.update(nb)
-                            try sink.write(nb)
+                            try write(nb)
                         }
                         outCount += new.count
                         digests[t.name] = TensorDigest(input: before, output: SHA256Hasher.hex(new), replaced: true)
@@ -132,13 +141,16 @@ public struct ModelRewriter: Sendable {
             let (_, more) = try stream.readRest(limit: max(0, paddedEnd - stream.position)) { try emit($0) }
             if more { throw GGUFError.trailingBytes(path: stream.name, offset: stream.position, extra: "some") }
         }
+        let tf = DispatchTime.now().uptimeNanoseconds
         try sink.finish()
         try atomic?.commit()
+        outputNanos += DispatchTime.now().uptimeNanoseconds - tf
 
         let inDigest = inHash.finalizeHex()
         return RewriteSummary(
             header: header, inputSHA256: inDigest, outputSHA256: outHash?.finalizeHex() ?? inDigest,
             inputBytes: stream.position, outputBytes: outCount, writtenBytes: sink.bytesWritten,
-            inputWasCompressed: stream.isCompressed, tensors: digests, replaced: replaced)
+            inputWasCompressed: stream.isCompressed, tensors: digests, replaced: replaced,
+            outputSeconds: Double(outputNanos) / 1e9, transformSeconds: Double(transformNanos) / 1e9)
     }
 }

@@ -23,4 +23,7 @@ public struct RewriteSummary: Sendable {
     public var tensors: [String: TensorDigest]
     /// Names of the tensors whose bytes were replaced, in data order.
     public var replaced: [String]
+    /// Seconds spent handing bytes to the output (compressing and writing), and in `transform`.
+    public var outputSeconds: Double = 0
+    public var transformSeconds: Double = 0
 }

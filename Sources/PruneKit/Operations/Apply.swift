@@ -19,12 +19,13 @@ public enum Apply {
         // OpenBLAS's thread partitioning; everything written must not, so BLAS runs on one thread.
         // `threads` still drives zstd, the codecs and the fixed-order delta kernel.
         BLASThreads.set(1)
+        let folder = CheckpointFolder.isFolder(request.model)
         if Sidecar.looksLikeSidecar(path: request.manifest) || isBinary(request.manifest) {
             // A sidecar, or a binary file that is no manifest (a damaged sidecar): replay reads it
             // with `Sidecar.read`, whose error says what is wrong in the words audit and revert use.
-            return try Replay.run(request, progress: progress)
+            return try folder ? CheckpointApply.replay(request, progress: progress) : Replay.run(request, progress: progress)
         }
-        return try applyManifest(request, progress: progress)
+        return try folder ? CheckpointApply.apply(request, progress: progress) : applyManifest(request, progress: progress)
     }
 
     /// Whether a file holds a NUL byte in its first 4 KiB (a JSONL manifest is text and never does;
@@ -94,9 +95,23 @@ public enum Apply {
                         sidecarOption: request.sidecar == nil ? "the sidecar (next to the manifest)" : "--sidecar")
     }
 
+    /// A raw term must have the tensor's matrix shape.
+    static func checkTermShape(_ term: Sidecar.Term, rows: Int, cols: Int, info: TensorInfo, path: String) throws {
+        let (r, c): (Int, Int)
+        switch term.delta {
+        case .lowRank(let u, let v, let k): (r, c) = (k > 0 ? u.count / k : rows, k > 0 ? v.count / k : cols)
+        case .dense(let d): (r, c) = (d.count == rows * cols ? rows : -1, cols)
+        }
+        guard r == rows, c == cols else {
+            throw ApplyError.deltaShape(path: path, tensor: info.name, rows: r, cols: c, expectedRows: rows, expectedCols: cols)
+        }
+    }
+
     static func applyManifest(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)?) throws -> ApplyResult {
         let sidecarPath = request.sidecar ?? defaultSidecarPath(forManifest: request.manifest)
-        let manifest = try EditManifest.load(path: request.manifest, options: request.options.manifest)
+        let clock = ApplyClock()
+        let start = clockSeconds()
+        let manifest = try clock.measure(\.read) { try EditManifest.load(path: request.manifest, options: request.options.manifest) }
         try checkPaths(request, sidecarPath: sidecarPath, manifest: manifest)
         let old = try request.continueFrom.map { try Sidecar.read(path: $0) }
         let oldName = request.continueFrom ?? ""
@@ -122,9 +137,17 @@ public enum Apply {
         let staging = OutputStaging(request.output)
         let rewriter = staging.rewriter(input: request.model, options: options.output)
         let summary: RewriteSummary
+        let rewriteStart = clockSeconds()
+        var rewriteSeconds = 0.0
         do {
+            defer { rewriteSeconds = clockSeconds() - rewriteStart }
             summary = try rewriter.run(select: { header in
                 dataBytes = header.tensors.map { $0.offset + $0.byteCount }.max() ?? 0
+                try header.refuseSplit(path: modelName)
+                if let old, old.model.checkpoint != nil {
+                    throw CheckpointError.layoutMismatch(path: modelName, sidecar: oldName,
+                                                         reason: "the sidecar records a sharded checkpoint folder; give the folder")
+                }
                 if let old, old.model.format != header.format {
                     throw ApplyError.formatMismatch(path: modelName, sidecar: oldName, model: header.format,
                                                     recorded: old.model.format)
@@ -150,15 +173,7 @@ public enum Apply {
                 for info in header.tensors where plan.terms[info.name] != nil {
                     let (rows, cols) = try TensorEditor.matrixShape(info, path: modelName)
                     for term in plan.terms[info.name] ?? [] {
-                        let (r, c): (Int, Int)
-                        switch term.delta {
-                        case .lowRank(let u, let v, let k): (r, c) = (k > 0 ? u.count / k : rows, k > 0 ? v.count / k : cols)
-                        case .dense(let d): (r, c) = (d.count == rows * cols ? rows : -1, cols)
-                        }
-                        guard r == rows, c == cols else {
-                            throw ApplyError.deltaShape(path: modelName, tensor: info.name, rows: r, cols: c,
-                                                        expectedRows: rows, expectedCols: cols)
-                        }
+                        try checkTermShape(term, rows: rows, cols: cols, info: info, path: modelName)
                     }
                 }
                 return Set(plan.terms.keys)
@@ -170,8 +185,10 @@ public enum Apply {
                                                  path: modelName, sidecar: oldName)
                 }
                 let (out, record) = try (oldRecords[info.name] == nil
-                    ? TensorEditor.apply(base: bytes, info: info, terms: terms, settings: settings, path: modelName)
-                    : w0.withUnsafeBytes { try TensorEditor.apply(base: $0, info: info, terms: terms, settings: settings, path: modelName) })
+                    ? TensorEditor.apply(base: bytes, info: info, terms: terms, settings: settings, path: modelName, clock: clock)
+                    : w0.withUnsafeBytes {
+                        try TensorEditor.apply(base: $0, info: info, terms: terms, settings: settings, path: modelName, clock: clock)
+                    })
                 records[info.name] = record
                 done += 1
                 progress?(ApplyProgress(tensorsDone: done, tensorsTotal: plan.terms.count, tensor: info.name,
@@ -193,7 +210,12 @@ public enum Apply {
             parameters: options.parameters, manifests: plan.manifests, edits: plan.edits, tensors: ordered)
         let staged: StagedFile
         do {
-            staged = try StagedFile(bytes: try SidecarWriter.encode(sidecar), destination: sidecarPath)
+            var compression = 0.0
+            let t0 = clockSeconds()
+            let bytes = try SidecarWriter.encode(sidecar, threads: settings.threads, compressionSeconds: &compression)
+            staged = try StagedFile(bytes: bytes, destination: sidecarPath)
+            clock.timings.compression += compression
+            clock.timings.write += clockSeconds() - t0 - compression
         } catch {
             staging.discard()
             throw error
@@ -206,6 +228,10 @@ public enum Apply {
         var r = result(old == nil ? .apply : .continuation, sidecar: sidecar, sidecarPath: sidecarPath, summary: summary)
         r.factSummaries = outcome?.summaries ?? []
         r.factWarnings = outcome?.warnings ?? []
+        clock.timings.modelOutput = summary.outputSeconds
+        clock.timings.read += max(0, rewriteSeconds - summary.outputSeconds - summary.transformSeconds)
+        clock.timings.total = clockSeconds() - start
+        r.timings = clock.timings
         return r
     }
 

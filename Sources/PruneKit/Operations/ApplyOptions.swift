@@ -108,6 +108,9 @@ public struct ApplyResult: Sendable {
     /// Warnings of the fact engine.
     public var factWarnings: [String] = []
 
+    /// Where the run spent its time (apply and continuation; zero for replay).
+    public var timings = ApplyTimings()
+
     /// Largest σ of the accumulated raw deltas and of the restrained deltas over all tensors.
     public var largestSigmaBefore: Double { tensors.map(\.sigmaBefore).max() ?? 0 }
     public var largestSigmaAfter: Double { tensors.map(\.sigmaAfter).max() ?? 0 }

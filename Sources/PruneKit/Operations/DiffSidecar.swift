@@ -132,12 +132,12 @@ public enum DiffSidecar {
         let codec = Residual.codec(elementBytes: TensorEditor.elementBytes(info.type))
         let outBytes = Array(output)
         let forward: [UInt8]? = replayed == outBytes ? nil
-            : try Residual.make(base: output, reconstructed: replayed, codec: codec)
+            : try Residual.make(base: output, reconstructed: replayed, codec: codec, threads: threads)
         // What revert computes, and the backward residual that makes it A.
         var back = vb
         try factored.subtract(from: &back, threads: threads, tensor: info.name)
         let reverted = try TensorCodec.encode(back, as: info.type)
-        let residual = try Residual.make(base: base, reconstructed: reverted, codec: codec)
+        let residual = try Residual.make(base: base, reconstructed: reverted, codec: codec, threads: threads)
         let sigmaMax = try RestraintEngine.sigmaMax(weights: va, rows: rows, cols: cols, tensor: info.name).sigmaMax
         var record = Sidecar.Tensor(
             name: info.name, type: info.type.description, shape: info.shape, rows: rows, cols: cols,

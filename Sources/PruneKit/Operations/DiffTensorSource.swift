@@ -15,6 +15,7 @@ final class DiffTensorSource {
     init(streaming path: String) throws {
         let s = try ModelInput.open(path, releaseBehind: true)
         self.header = try ModelHeader.parse(s)
+        try header.refuseSplit(path: displayName(path))
         self.path = path
         self.compressed = s.isCompressed
         self.stream = s
@@ -23,6 +24,7 @@ final class DiffTensorSource {
 
     init(randomAccess path: String) throws {
         let f = try ModelFile(path: path)
+        try f.header.refuseSplit(path: displayName(path))
         self.header = f.header
         self.path = path
         self.compressed = f.wasCompressed

@@ -16,13 +16,17 @@ public enum Revert {
     public static func run(model: String, sidecar sidecarPath: String, output: OutputTarget,
                            options: OutputOptions = .default, threads: Int = 0,
                            progress: ((ApplyProgress) -> Void)? = nil) throws -> Result {
+        let threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+        if CheckpointFolder.isFolder(model) {
+            return try CheckpointApply.revert(model: model, sidecar: sidecarPath, output: output, options: options,
+                                              threads: threads, progress: progress)
+        }
         let sidecar = try Sidecar.read(path: sidecarPath)
         var paths = RunPaths()
         paths.input(model, "the edited model")
         paths.input(sidecarPath, "the sidecar")
         try paths.check(output: output, sidecar: nil)
         let modelName = model == "-" ? "<stdin>" : model
-        let threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
         var records: [String: Sidecar.Tensor] = [:]
         for t in sidecar.tensors { records[t.name] = t }
         var done = 0

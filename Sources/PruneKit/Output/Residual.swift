@@ -1,5 +1,6 @@
 import CZstd
 import PruneFormats
+import PruneFormats
 
 /// The residual that makes revert exact. Revert computes `reconstructed` = encode(decode(output) −
 /// restrained delta); the residual holds what separates it from the base bytes:
@@ -10,13 +11,17 @@ import PruneFormats
 ///   zstd-compressed. Where fl(fl(a + d) − d) = a the difference is 0; elsewhere it is a few units in
 ///   the last place, so the high planes are zero and the low plane is small.
 /// - `zstd-xor` (every other type, e.g. quantized blocks): zstd(base XOR reconstructed).
+///
+/// prune-apply writes `lost-bits` (`LostBits`) and `xor-blocks` (`XorBlocks`) residuals since format 2;
+/// these two codecs remain for the residuals of `prune-diff --sidecar` (where the edit was not made
+/// by prune's kernel) and are read in every format-1 sidecar. Compression is zstd at a fast level,
+/// multi-threaded (`ZstdBuffer`: bytes independent of the thread count); format-1 files used level 19.
 public enum Residual {
     public static let xor = "zstd-xor"
     public static let diff16 = "zstd-diff16"
     public static let diff32 = "zstd-diff32"
-    public static let codecs: Set<String> = [xor, diff16, diff32]
-    /// Fixed so that the same inputs always give the same residual bytes.
-    static let level: Int32 = 19
+    /// Every codec a sidecar may name.
+    public static let codecs: Set<String> = [xor, diff16, diff32, LostBits.codec, XorBlocks.codec]
 
     /// The codec for a stored element width in bytes (nil for block-quantized or packed types).
     public static func codec(elementBytes: Int?) -> String {
@@ -28,7 +33,8 @@ public enum Residual {
     }
 
     /// The compressed residual of `base` against `reconstructed` (same length).
-    public static func make(base: UnsafeRawBufferPointer, reconstructed: [UInt8], codec: String) throws -> [UInt8] {
+    public static func make(base: UnsafeRawBufferPointer, reconstructed: [UInt8], codec: String,
+                            threads: Int = 1) throws -> [UInt8] {
         guard base.count == reconstructed.count else {
             throw SidecarError.builder("residual: base has \(base.count) bytes, reconstruction \(reconstructed.count)")
         }
@@ -56,7 +62,9 @@ public enum Residual {
                 for i in 0..<n { x[i] = base[i] ^ r[i] }
             }
         }
-        return try compress(x)
+        do { return try ZstdBuffer.compress(x, threads: threads) } catch let e as ZstdBufferError {
+            throw SidecarError.builder("residual: " + e.reason)
+        }
     }
 
     /// Undoes `make`: turns `reconstructed` into the base bytes.
@@ -94,18 +102,6 @@ public enum Residual {
     private static func load(_ b: UnsafeRawBufferPointer, _ i: Int, _ w: Int) -> UInt32 {
         w == 4 ? UInt32(littleEndian: b.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self))
                : UInt32(UInt16(littleEndian: b.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
-    }
-
-    private static func compress(_ x: [UInt8]) throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: ZSTD_compressBound(x.count))
-        let n = out.withUnsafeMutableBytes { o in
-            x.withUnsafeBytes { i in ZSTD_compress(o.baseAddress, o.count, i.baseAddress, i.count, level) }
-        }
-        guard ZSTD_isError(n) == 0 else {
-            throw SidecarError.builder("residual: zstd: \(String(cString: ZSTD_getErrorName(n)))")
-        }
-        out.removeSubrange(n...)
-        return out
     }
 
     private static func decompress(_ residual: [UInt8], length: Int, path: String, tensor: String) throws -> [UInt8] {

@@ -45,17 +45,19 @@ public struct SafetensorsBuilder {
     }
 
     public mutating func add(_ name: String, f32 values: [Float], shape: [Int]) throws {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(values.count * 4)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-        try add(name, dtype: .f32, shape: shape, bytes: bytes)
+        try add(name, dtype: .f32, shape: shape, bytes: Self.littleEndianBytes(values.map(\.bitPattern)))
     }
 
     public mutating func add(_ name: String, f64 values: [Double], shape: [Int]) throws {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(values.count * 8)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-        try add(name, dtype: .f64, shape: shape, bytes: bytes)
+        try add(name, dtype: .f64, shape: shape, bytes: Self.littleEndianBytes(values.map(\.bitPattern)))
+    }
+
+    static func littleEndianBytes<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
+        #if _endian(little)
+        return values.withUnsafeBytes { Array($0) }
+        #else
+        return values.map(\.littleEndian).withUnsafeBytes { Array($0) }
+        #endif
     }
 
     /// The header JSON (unpadded).

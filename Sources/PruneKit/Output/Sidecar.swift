@@ -5,8 +5,9 @@ import PruneFormats
 public struct Sidecar: Sendable, Equatable {
     /// The value of `__metadata__["format"]`.
     public static let formatName = "prune-sidecar"
-    /// The current `format_version`; readers refuse larger values.
-    public static let formatVersion = 1
+    /// The current `format_version` (2: lost-bits / xor-blocks residuals, manifest templates,
+    /// checkpoint folders); readers accept 1 and 2 and refuse larger values.
+    public static let formatVersion = 2
 
     public var formatVersion: Int = Sidecar.formatVersion
     /// The prune version that wrote the file.
@@ -31,14 +32,79 @@ public struct Sidecar: Sendable, Equatable {
 
     public struct Model: Sendable, Equatable {
         public var format: ModelFormat
-        /// SHA-256 (hex) of the base model file, decompressed.
+        /// SHA-256 (hex) of the base model file, decompressed; for a checkpoint folder, its digest
+        /// (`Checkpoint.digest`).
         public var baseSHA256: String
-        /// SHA-256 (hex) of the edited model file, decompressed.
+        /// SHA-256 (hex) of the edited model file, decompressed (folder: its digest).
         public var outputSHA256: String
-        public init(format: ModelFormat, baseSHA256: String, outputSHA256: String) {
+        /// Present when the model is a sharded checkpoint folder (format 2).
+        public var checkpoint: Checkpoint? = nil
+        public init(format: ModelFormat, baseSHA256: String, outputSHA256: String, checkpoint: Checkpoint? = nil) {
             self.format = format
             self.baseSHA256 = baseSHA256
             self.outputSHA256 = outputSHA256
+            self.checkpoint = checkpoint
+        }
+    }
+
+    /// A sharded Hugging Face checkpoint folder: its index, every shard with its hashes before and
+    /// after, and the folder's other files.
+    public struct Checkpoint: Sendable, Equatable {
+        /// The index file's name (`model.safetensors.index.json`).
+        public var index: String
+        /// The base folder's index, byte for byte (revert writes it back).
+        public var baseIndex: [UInt8]
+        /// SHA-256 of the index apply wrote (the base index itself when no shard is compressed).
+        public var outputIndexSHA256: String
+        /// Every shard, in name order.
+        public var shards: [Shard]
+        /// The other files of the folder (config, tokenizer), copied unchanged.
+        public var files: [File]
+
+        public struct Shard: Sendable, Equatable {
+            /// The shard's name in the index.
+            public var name: String
+            /// SHA-256 of its bytes (decompressed) in the base folder and in the edited folder.
+            public var baseSHA256: String
+            public var outputSHA256: String
+            /// Whether the edited folder stores it zstd-compressed, as `name.zst`.
+            public var compressed: Bool
+            public init(name: String, baseSHA256: String, outputSHA256: String, compressed: Bool) {
+                self.name = name
+                self.baseSHA256 = baseSHA256
+                self.outputSHA256 = outputSHA256
+                self.compressed = compressed
+            }
+        }
+
+        public struct File: Sendable, Equatable {
+            /// Path relative to the folder.
+            public var name: String
+            public var sha256: String
+            public var bytes: Int
+            public init(name: String, sha256: String, bytes: Int) {
+                self.name = name
+                self.sha256 = sha256
+                self.bytes = bytes
+            }
+        }
+
+        public init(index: String, baseIndex: [UInt8], outputIndexSHA256: String, shards: [Shard], files: [File]) {
+            self.index = index
+            self.baseIndex = baseIndex
+            self.outputIndexSHA256 = outputIndexSHA256
+            self.shards = shards
+            self.files = files
+        }
+
+        /// The digest of a folder's shards: SHA-256 of the lines `<sha256>  <shard name>\n`, one per
+        /// shard in name order, each hash taken over the shard's decompressed bytes (the output of
+        /// `sha256sum model-*.safetensors` in the C locale). The index and the other files are not
+        /// part of it: they are recorded on their own.
+        public static func digest(_ shards: [(name: String, sha256: String)]) -> String {
+            let text = shards.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
+                .map { "\($0.sha256)  \($0.name)\n" }.joined()
+            return SHA256Hasher.hex(Array(text.utf8))
         }
     }
 

@@ -22,9 +22,40 @@ struct SidecarDocument: Codable, Equatable {
         var format: String
         var baseSHA256: String
         var outputSHA256: String
+        var checkpoint: CheckpointDoc? = nil
         enum CodingKeys: String, CodingKey {
-            case format, baseSHA256 = "base_sha256", outputSHA256 = "output_sha256"
+            case format, baseSHA256 = "base_sha256", outputSHA256 = "output_sha256", checkpoint
         }
+    }
+
+    struct CheckpointDoc: Codable, Equatable {
+        var index: String
+        /// The U8 part holding the base index.
+        var baseIndex: String
+        var baseIndexSHA256: String
+        var outputIndexSHA256: String
+        var shards: [ShardDoc]
+        var files: [FileDoc]
+        enum CodingKeys: String, CodingKey {
+            case index, baseIndex = "base_index", baseIndexSHA256 = "base_index_sha256"
+            case outputIndexSHA256 = "output_index_sha256", shards, files
+        }
+    }
+
+    struct ShardDoc: Codable, Equatable {
+        var name: String
+        var baseSHA256: String
+        var outputSHA256: String
+        var compressed: Bool
+        enum CodingKeys: String, CodingKey {
+            case name, baseSHA256 = "base_sha256", outputSHA256 = "output_sha256", compressed
+        }
+    }
+
+    struct FileDoc: Codable, Equatable {
+        var name: String
+        var sha256: String
+        var bytes: Int
     }
 
     struct ParametersDoc: Codable, Equatable {
@@ -39,6 +70,22 @@ struct SidecarDocument: Codable, Equatable {
         var sha256: String
         var bytes: Int
         var data: String
+        /// Format 2: "verbatim" (data holds the bytes, as in format 1) or "template" (data holds the
+        /// zstd-compressed literal runs, `pieces` says where the base64 of which part goes).
+        var encoding: String? = nil
+        var literalBytes: Int? = nil
+        var pieces: [PieceDoc]? = nil
+
+        enum CodingKeys: String, CodingKey {
+            case name, sha256, bytes, data, encoding
+            case literalBytes = "literal_bytes", pieces
+        }
+    }
+
+    /// One piece of a template manifest: `{"literal": n}` or `{"base64": part}`.
+    struct PieceDoc: Codable, Equatable {
+        var literal: Int?
+        var base64: String?
     }
 
     struct EditDoc: Codable, Equatable {

@@ -40,6 +40,7 @@ extension Sidecar {
             throw SidecarError.malformed(path: path, reason: "missing __metadata__.format_version")
         }
         guard version <= formatVersion else { throw SidecarError.unsupportedVersion(path: path, version: version) }
+        guard version >= 1 else { throw SidecarError.malformed(path: path, reason: "format_version \(version)") }
         guard let docText = table.metadata["prune"] else {
             throw SidecarError.malformed(path: path, reason: "missing __metadata__.prune")
         }
@@ -62,9 +63,9 @@ extension Sidecar {
             throw SidecarError.malformed(path: path, reason: "unknown model format \(doc.model.format)")
         }
         var manifests: [Manifest] = []
-        for m in doc.manifests {
-            let b = try table.u8(m.data, count: m.bytes)
-            manifests.append(Manifest(name: m.name, bytes: b, sha256: m.sha256))
+        for (i, m) in doc.manifests.enumerated() {
+            manifests.append(Manifest(name: m.name, bytes: try manifestBytes(m, index: i, table: table, path: path),
+                                      sha256: m.sha256))
         }
         for e in doc.edits where e.manifest < 0 || e.manifest >= manifests.count {
             throw SidecarError.malformed(path: path, reason: "edit \(e.id) names manifest \(e.manifest)")
@@ -120,8 +121,33 @@ extension Sidecar {
             record.forwardResidual = try t.forwardResidual.map { try table.u8($0.data, count: nil) }
             tensors.append(record)
         }
+        var checkpoint: Checkpoint?
+        if let c = doc.model.checkpoint {
+            guard format == .safetensors else {
+                throw SidecarError.malformed(path: path, reason: "a checkpoint folder of format \(format.rawValue)")
+            }
+            let index = try table.u8(c.baseIndex, count: nil)
+            guard SHA256Hasher.hex(index) == c.baseIndexSHA256 else {
+                throw SidecarError.partHashMismatch(path: path, part: c.baseIndex)
+            }
+            for s in c.shards where !CheckpointFolder.isPlainName(s.name) || !s.name.hasSuffix(".safetensors") {
+                throw SidecarError.malformed(path: path, reason: "checkpoint shard name \(s.name)")
+            }
+            for f in c.files where f.name.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) || f.name.hasPrefix("/") {
+                throw SidecarError.malformed(path: path, reason: "checkpoint file name \(f.name)")
+            }
+            guard CheckpointFolder.isPlainName(c.index) else {
+                throw SidecarError.malformed(path: path, reason: "checkpoint index name \(c.index)")
+            }
+            checkpoint = Checkpoint(
+                index: c.index, baseIndex: index, outputIndexSHA256: c.outputIndexSHA256,
+                shards: c.shards.map { .init(name: $0.name, baseSHA256: $0.baseSHA256, outputSHA256: $0.outputSHA256,
+                                             compressed: $0.compressed) },
+                files: c.files.map { .init(name: $0.name, sha256: $0.sha256, bytes: $0.bytes) })
+        }
         var s = Sidecar(
-            model: Model(format: format, baseSHA256: doc.model.baseSHA256, outputSHA256: doc.model.outputSHA256),
+            model: Model(format: format, baseSHA256: doc.model.baseSHA256, outputSHA256: doc.model.outputSHA256,
+                         checkpoint: checkpoint),
             parameters: Parameters(restraint: doc.parameters.restraint, alpha: doc.parameters.alpha,
                                    schedule: doc.parameters.schedule, kappa: doc.parameters.kappa),
             manifests: manifests,
@@ -133,6 +159,46 @@ extension Sidecar {
         s.formatVersion = doc.formatVersion
         s.toolVersion = doc.toolVersion
         return s
+    }
+}
+
+extension Sidecar {
+    /// A manifest's bytes: verbatim (format 1, and format 2 `verbatim`) or rebuilt from its template
+    /// (format 2 `template`), which must give the recorded length and SHA-256.
+    static func manifestBytes(_ m: SidecarDocument.ManifestDoc, index: Int, table: SidecarContainer, path: String) throws -> [UInt8] {
+        switch m.encoding ?? "verbatim" {
+        case "verbatim":
+            return try table.u8(m.data, count: m.bytes)
+        case "template":
+            guard let literalBytes = m.literalBytes, literalBytes >= 0, literalBytes <= m.bytes, let pieceDocs = m.pieces else {
+                throw SidecarError.malformed(path: path, reason: "manifest \(index): template without literal_bytes or pieces")
+            }
+            var pieces: [ManifestTemplate.Piece] = []
+            for p in pieceDocs {
+                switch (p.literal, p.base64) {
+                case (let n?, nil) where n >= 0: pieces.append(.literal(n))
+                case (nil, let name?): pieces.append(.base64(name))
+                default: throw SidecarError.malformed(path: path, reason: "manifest \(index): a piece is neither literal nor base64")
+                }
+            }
+            let packed = try table.u8(m.data, count: nil)
+            let literals: [UInt8]
+            do { literals = try ZstdBuffer.decompress(packed, length: literalBytes) } catch let e as ZstdBufferError {
+                throw SidecarError.malformed(path: path, reason: "manifest \(index): " + e.reason)
+            }
+            let rebuilt = try ManifestTemplate.rebuild(pieces, literals: literals, part: { name in
+                guard table.entries[name]?.dtype == .f32 else {
+                    throw SidecarError.malformed(path: path, reason: "manifest \(index) quotes \(name), not an F32 part")
+                }
+                return table.withBytes(name) { Array($0) }
+            })
+            guard let rebuilt, rebuilt.count == m.bytes, SHA256Hasher.hex(rebuilt) == m.sha256 else {
+                throw SidecarError.partHashMismatch(path: path, part: "\(m.data) (manifest \(index) rebuilt from its template)")
+            }
+            return rebuilt
+        default:
+            throw SidecarError.malformed(path: path, reason: "manifest \(index): unknown encoding \(m.encoding ?? "")")
+        }
     }
 }
 

@@ -6,13 +6,12 @@ import PruneFormats
 public enum SidecarWriter {
     /// The complete sidecar file.
     public static func encode(_ sidecar: Sidecar) throws -> [UInt8] {
+        try encode(sidecar, threads: ProcessInfo.processInfo.activeProcessorCount, compressionSeconds: nil)
+    }
+
+    /// `compressionSeconds` receives the time spent compressing the manifest copies.
+    static func encode(_ sidecar: Sidecar, threads: Int, compressionSeconds: UnsafeMutablePointer<Double>?) throws -> [UInt8] {
         var b = SafetensorsBuilder()
-        var manifests: [SidecarDocument.ManifestDoc] = []
-        for (m, man) in sidecar.manifests.enumerated() {
-            let key = "manifest.\(m)"
-            try b.add(key, dtype: .u8, shape: [man.bytes.count], bytes: man.bytes)
-            manifests.append(.init(name: man.name, sha256: man.sha256, bytes: man.bytes.count, data: key))
-        }
         var edits: [SidecarDocument.EditDoc] = []
         for (i, e) in sidecar.edits.enumerated() {
             var key: String?
@@ -65,12 +64,46 @@ public enum SidecarWriter {
                 residual: .init(codec: t.residualCodec, length: t.residualLength, data: p + "residual"),
                 forwardResidual: forward))
         }
+        var manifests: [SidecarDocument.ManifestDoc] = []
+        let quotable = b.entries.filter { $0.dtype == .f32 && $0.name.contains(".term.") }.map { (name: $0.name, bytes: $0.bytes) }
+        let byName = Dictionary(quotable.map { ($0.name, $0.bytes) }, uniquingKeysWith: { a, _ in a })
+        for (m, man) in sidecar.manifests.enumerated() {
+            let key = "manifest.\(m)"
+            var (pieces, literals) = ManifestTemplate.make(man.bytes, parts: quotable)
+            if try ManifestTemplate.rebuild(pieces, literals: literals, part: { byName[$0] ?? [] }) != man.bytes {
+                (pieces, literals) = (man.bytes.isEmpty ? [] : [.literal(man.bytes.count)], man.bytes)
+            }
+            let t0 = clockSeconds()
+            let packed: [UInt8]
+            do { packed = try ZstdBuffer.compress(literals, threads: threads) } catch let e as ZstdBufferError {
+                throw SidecarError.builder("manifest \(m): " + e.reason)
+            }
+            compressionSeconds?.pointee += clockSeconds() - t0
+            try b.add(key, dtype: .u8, shape: [packed.count], bytes: packed)
+            manifests.append(.init(name: man.name, sha256: man.sha256, bytes: man.bytes.count, data: key,
+                                   encoding: "template", literalBytes: literals.count,
+                                   pieces: pieces.map {
+                                       switch $0 {
+                                       case .literal(let n): return .init(literal: n, base64: nil)
+                                       case .base64(let p): return .init(literal: nil, base64: p)
+                                       }
+                                   }))
+        }
+        var checkpoint: SidecarDocument.CheckpointDoc?
+        if let c = sidecar.model.checkpoint {
+            try b.add("checkpoint.index", dtype: .u8, shape: [c.baseIndex.count], bytes: c.baseIndex)
+            checkpoint = .init(index: c.index, baseIndex: "checkpoint.index", baseIndexSHA256: SHA256Hasher.hex(c.baseIndex),
+                               outputIndexSHA256: c.outputIndexSHA256,
+                               shards: c.shards.map { .init(name: $0.name, baseSHA256: $0.baseSHA256, outputSHA256: $0.outputSHA256,
+                                                            compressed: $0.compressed) },
+                               files: c.files.map { .init(name: $0.name, sha256: $0.sha256, bytes: $0.bytes) })
+        }
         var parts: [String: String] = [:]
         for e in b.entries { parts[e.name] = SHA256Hasher.hex(e.bytes) }
         let doc = SidecarDocument(
-            formatVersion: sidecar.formatVersion, toolVersion: sidecar.toolVersion,
+            formatVersion: Sidecar.formatVersion, toolVersion: sidecar.toolVersion,
             model: .init(format: sidecar.model.format.rawValue, baseSHA256: sidecar.model.baseSHA256,
-                         outputSHA256: sidecar.model.outputSHA256),
+                         outputSHA256: sidecar.model.outputSHA256, checkpoint: checkpoint),
             parameters: .init(restraint: sidecar.parameters.restraint, alpha: sidecar.parameters.alpha,
                               schedule: sidecar.parameters.schedule, kappa: sidecar.parameters.kappa),
             manifests: manifests,
@@ -84,7 +117,7 @@ public enum SidecarWriter {
         }
         let text = String(decoding: json, as: UTF8.self)
         b.setMetadata("format", Sidecar.formatName)
-        b.setMetadata("format_version", String(sidecar.formatVersion))
+        b.setMetadata("format_version", String(Sidecar.formatVersion))
         b.setMetadata("tool_version", sidecar.toolVersion)
         b.setMetadata("prune", text)
         b.setMetadata("prune_sha256", SHA256Hasher.hex(Array(json)))

@@ -49,6 +49,14 @@ public struct SpectralNormOptions: Sendable {
 public enum SpectralNorm {
     public static func estimate(weights: [Float], rows: Int, cols: Int, tensor: String = "<matrix>",
                                 options: SpectralNormOptions = SpectralNormOptions()) throws -> SpectralNormEstimate {
+        try weights.withUnsafeBufferPointer {
+            try estimate(weights: $0, rows: rows, cols: cols, tensor: tensor, options: options)
+        }
+    }
+
+    /// The same over weights held elsewhere (e.g. a mapped f32 tensor), never copied whole.
+    public static func estimate(weights: UnsafeBufferPointer<Float>, rows: Int, cols: Int, tensor: String = "<matrix>",
+                                options: SpectralNormOptions = SpectralNormOptions()) throws -> SpectralNormEstimate {
         guard rows > 0, cols > 0, lapackDimension(rows) != nil, lapackDimension(cols) != nil else {
             throw RestraintError.invalidDimensions(tensor: tensor, rows: rows, cols: cols)
         }
@@ -67,15 +75,13 @@ public enum SpectralNorm {
         }
         let b = max(1, min(options.blockSize, cols))
         if cols <= 2 * b || count <= 4096 {
-            let s = try withTensor(tensor) { try Matrix(rows: rows, cols: cols, floats: weights).singularValues() }
+            let s = try withTensor(tensor) { try Matrix(rows: rows, cols: cols, floats: Array(weights)).singularValues() }
             return SpectralNormEstimate(sigmaMax: s[0], errorBound: 0, secondSigma: s.count > 1 ? s[1] : 0,
                                         passes: 1, method: "dense-svd")
         }
         return try BLASThreads.deterministic {
-            try weights.withUnsafeBufferPointer { w in
-                try withTensor(tensor) {
-                    try blockKrylov(w: w, m: rows, n: cols, b: b, tensor: tensor, options: options)
-                }
+            try withTensor(tensor) {
+                try blockKrylov(w: weights, m: rows, n: cols, b: b, tensor: tensor, options: options)
             }
         }
     }

@@ -1,0 +1,78 @@
+import Foundation
+import PruneFormats
+
+/// How format 2 stores a manifest's bytes: the manifest is cut into literal runs and base64 strings
+/// whose decoded bytes are exactly those of a part the sidecar already holds (a raw term's factor
+/// written inline as `{"b64": …}`); the literal runs are stored concatenated and zstd-compressed,
+/// the base64 strings as references. Rebuilding re-encodes each referenced part in standard padded
+/// base64, so the result is the original manifest byte for byte (checked against its SHA-256 when
+/// the sidecar is written and when it is read).
+enum ManifestTemplate {
+    enum Piece: Equatable {
+        /// The next `n` bytes of the literal stream.
+        case literal(Int)
+        /// Standard base64 of the named part's bytes.
+        case base64(String)
+    }
+
+    /// Splits `manifest` against the parts whose bytes it may quote in base64.
+    static func make(_ manifest: [UInt8], parts: [(name: String, bytes: [UInt8])]) -> (pieces: [Piece], literals: [UInt8]) {
+        var byContent: [[UInt8]: String] = [:]
+        for p in parts where p.bytes.count >= 48 && byContent[p.bytes] == nil { byContent[p.bytes] = p.name }
+        var pieces: [Piece] = []
+        var literals: [UInt8] = []
+        var copied = 0
+        let key = Array("\"b64\"".utf8)
+        var i = 0
+        let n = manifest.count
+        func isB64(_ c: UInt8) -> Bool {
+            (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2F || c == 0x3D
+        }
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+        while i + key.count <= n {
+            guard manifest[i] == key[0], manifest[i..<(i + key.count)].elementsEqual(key) else { i += 1; continue }
+            var j = i + key.count
+            while j < n, isSpace(manifest[j]) { j += 1 }
+            guard j < n, manifest[j] == 0x3A else { i += 1; continue }
+            j += 1
+            while j < n, isSpace(manifest[j]) { j += 1 }
+            guard j < n, manifest[j] == 0x22 else { i += 1; continue }
+            let start = j + 1
+            var end = start
+            while end < n, isB64(manifest[end]) { end += 1 }
+            guard end < n, manifest[end] == 0x22, end > start,
+                  let decoded = Data(base64Encoded: Data(manifest[start..<end])).map({ [UInt8]($0) }),
+                  let part = byContent[decoded],
+                  Array(Data(decoded).base64EncodedString().utf8) == Array(manifest[start..<end]) else { i = end; continue }
+            if start > copied {
+                pieces.append(.literal(start - copied))
+                literals.append(contentsOf: manifest[copied..<start])
+            }
+            pieces.append(.base64(part))
+            copied = end
+            i = end
+        }
+        if n > copied {
+            pieces.append(.literal(n - copied))
+            literals.append(contentsOf: manifest[copied..<n])
+        }
+        return (pieces, literals)
+    }
+
+    /// The manifest from its pieces; `part` gives a part's bytes by name.
+    static func rebuild(_ pieces: [Piece], literals: [UInt8], part: (String) throws -> [UInt8]) throws -> [UInt8]? {
+        var out: [UInt8] = []
+        var at = 0
+        for p in pieces {
+            switch p {
+            case .literal(let n):
+                guard n >= 0, literals.count - at >= n else { return nil }
+                out.append(contentsOf: literals[at..<(at + n)])
+                at += n
+            case .base64(let name):
+                out.append(contentsOf: Array(Data(try part(name)).base64EncodedString().utf8))
+            }
+        }
+        return at == literals.count ? out : nil
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+
+extension FactoredDelta {
+    /// Hands D to `body` one chunk of `chunkRows` whole rows at a time: `body(chunk, rows, d)` gets
+    /// d[(i − rows.lowerBound)·cols + j] = D[i, j] for i in `rows`, in float64, computed in exactly
+    /// the order `add(to:)` and `subtract(from:)` use (so w ± d rounded to f32 gives their bits).
+    /// Chunks are spread over `threads` workers; `body` must touch only memory of its own chunk.
+    /// A rank-0 delta gives d = 0 everywhere (callers that must mirror `add`'s early return handle
+    /// rank 0 themselves).
+    package func forEachChunk(chunkRows: Int, threads: Int,
+                              _ body: @Sendable (_ chunk: Int, _ rows: Range<Int>, _ d: UnsafeMutableBufferPointer<Double>) -> Void) {
+        let k = rank, n = cols
+        let per = max(1, chunkRows)
+        let chunks = (rows + per - 1) / per
+        var vt = [Float](repeating: 0, count: k * n)
+        for j in 0..<n { for kk in 0..<k { vt[kk * n + j] = v[j * k + kk] } }
+        let workers = max(1, min(threads, chunks))
+        let totalRows = rows
+        withoutActuallyEscaping(body) { body in
+            vt.withUnsafeBufferPointer { pv in
+                u.withUnsafeBufferPointer { pu in
+                    let shared = ChunkPointers(pu: pu, pv: pv, body: body)
+                    let work: @Sendable (Int) -> Void = { worker in
+                        let d = UnsafeMutableBufferPointer<Double>.allocate(capacity: per * n)
+                        defer { d.deallocate() }
+                        var chunk = worker
+                        while chunk < chunks {
+                            let r0 = chunk * per, r1 = min(totalRows, r0 + per)
+                            Self.fill(d, pu: shared.pu, pv: shared.pv, k: k, n: n, r0: r0, r1: r1)
+                            shared.body(chunk, r0..<r1, UnsafeMutableBufferPointer(rebasing: d[0..<((r1 - r0) * n)]))
+                            chunk += workers
+                        }
+                    }
+                    if workers == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
+                }
+            }
+        }
+    }
+
+    private struct ChunkPointers: @unchecked Sendable {
+        let pu: UnsafeBufferPointer<Float>
+        let pv: UnsafeBufferPointer<Float>
+        let body: (Int, Range<Int>, UnsafeMutableBufferPointer<Double>) -> Void
+    }
+
+    /// d[i − r0, j] = Σ_kk u[i, kk] · vᵀ[kk, j], kk ascending from 0 (the kernel's order).
+    private static func fill(_ d: UnsafeMutableBufferPointer<Double>, pu: UnsafeBufferPointer<Float>,
+                             pv: UnsafeBufferPointer<Float>, k: Int, n: Int, r0: Int, r1: Int) {
+        let base = d.baseAddress!
+        for x in 0..<((r1 - r0) * n) { base[x] = 0 }
+        guard k > 0 else { return }
+        let ub = pu.baseAddress!, vb = pv.baseAddress!
+        let tile = max(64, min(n, (1 << 18) / max(1, k)))
+        var j0 = 0
+        while j0 < n {
+            let w = min(tile, n - j0)
+            var i = r0
+            while i < r1 {
+                let nr = min(4, r1 - i)
+                if nr == 4 {
+                    let a0 = base + (i - r0) * n + j0, a1 = a0 + n, a2 = a1 + n, a3 = a2 + n
+                    for kk in 0..<k {
+                        let u0 = Double(ub[i * k + kk]), u1 = Double(ub[(i + 1) * k + kk])
+                        let u2 = Double(ub[(i + 2) * k + kk]), u3 = Double(ub[(i + 3) * k + kk])
+                        let row = vb + kk * n + j0
+                        for j in 0..<w {
+                            let x = Double(row[j])
+                            a0[j] += u0 * x
+                            a1[j] += u1 * x
+                            a2[j] += u2 * x
+                            a3[j] += u3 * x
+                        }
+                    }
+                } else {
+                    for r in 0..<nr {
+                        let a = base + (i + r - r0) * n + j0
+                        for kk in 0..<k {
+                            let ur = Double(ub[(i + r) * k + kk])
+                            let row = vb + kk * n + j0
+                            for j in 0..<w { a[j] += ur * Double(row[j]) }
+                        }
+                    }
+                }
+                i += nr
+            }
+            j0 += w
+        }
+    }
+}
