@@ -237,7 +237,8 @@ struct SidecarContainer {
         }
         let dataCount = bytes.count - dataStart
         var ranges: [Range<Int>] = []
-        for (name, value) in obj {
+        // In name order: the first bad entry named in an error is the same in every run and every tool.
+        for (name, value) in obj.sorted(by: { $0.key < $1.key }) {
             if name == "__metadata__" {
                 guard let m = value as? [String: Any] else {
                     throw SidecarError.malformed(path: path, reason: "__metadata__ is not an object")
