@@ -26,7 +26,7 @@ enum AuditModelMatcher {
                 let h = try scan(ModelInput.open(folder.path(of: shard), releaseBehind: true), wanted: wanted,
                                  states: &states, findings: &findings, path: folder.path(of: shard))
                 let state: AuditModelMatch.TensorState = recorded[shard.name].map {
-                    h == $0.outputSHA256 ? .edited : h == $0.baseSHA256 ? .base : .neither
+                    h == $0.baseSHA256 ? .base : h == $0.outputSHA256 ? .edited : .neither
                 } ?? .missing
                 list.append(.init(name: shard.name, file: shard.file, sha256: h, state: state,
                                   untouched: recorded[shard.name].map { $0.baseSHA256 == $0.outputSHA256 } ?? false))

@@ -161,7 +161,10 @@ extension AuditReport {
             }
             if let shards = mm.shards {
                 if mm.verdict == .neither {
-                    for sh in shards { out += "  shard \(sh.file): \(sh.state.rawValue)\n" }
+                    for sh in shards {
+                        let state = sh.untouched && sh.state == .base ? "untouched (its recorded hash)" : sh.state.rawValue
+                        out += "  shard \(sh.file): \(state)\n"
+                    }
                 } else {
                     let edited = shards.filter { !$0.untouched }.count
                     out += "  shards: \(shards.count), each with its recorded \(mm.verdict == .edited ? "output" : "base") SHA-256 "

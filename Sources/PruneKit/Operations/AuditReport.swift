@@ -183,7 +183,8 @@ public struct AuditModelMatch: Sendable {
     public var tensors: [(name: String, state: TensorState)]
     /// For a sharded checkpoint folder: each shard (name order, then recorded shards the folder
     /// lacks) with the SHA-256 of its bytes (decompressed) and which recorded hash it matches
-    /// (`missing`: the sidecar records no such shard, or the folder lacks it). `sha256` is then the
+    /// (`base` first: an untouched shard's two hashes are equal; `missing`: the sidecar records no
+    /// such shard, or the folder lacks it). `sha256` is then the
     /// folder digest (`Sidecar.Checkpoint.digest`). nil for a single file.
     public var shards: [Shard]?
 
