@@ -11,7 +11,7 @@ import Testing
     func decision() {
         let s = BLASCore.suggestedCoreType
         #expect(s == nil || s == "SkylakeX" || s == "Haswell")
-        func pick(_ env: [String: String] = [:], _ core: String = "Prescott", _ flags: Set<String> = avx512,
+        func pick(_ env: [String: String] = [:], _ core: String = "Prescott", _ flags: Set<String> = Self.avx512,
                   avx512: Bool = true, avx2: Bool = true) -> String? {
             BLASCore.suggestedCoreType(environment: env, coreName: core, cpuFlags: flags, avx512Usable: avx512, avx2Usable: avx2)
         }
