@@ -28,6 +28,8 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         // Removal of a run's temporary files on SIGINT/SIGTERM (an async-signal-safe handler in C).
         .target(name: "CPruneCleanup", path: "Sources/CPruneCleanup"),
+        // CPUID/XGETBV: which OpenBLAS kernel family the CPU and the OS really run.
+        .target(name: "CPruneCPU", path: "Sources/CPruneCPU"),
         // Model files: byte sources, safetensors/GGUF containers, tensor codecs. Knows nothing of edits.
         .target(
             name: "PruneFormats",
@@ -47,7 +49,7 @@ let package = Package(
         // Knows nothing of manifests or sidecars.
         .target(
             name: "PruneRuntime",
-            dependencies: ["PruneFormats", "PruneTokenizers", "CBLAS"]
+            dependencies: ["PruneFormats", "PruneTokenizers", "CBLAS", "CPruneCPU"]
         ),
         // ROME, MEMIT and AlphaEdit on the CPU: key statistics, hyperparameters, the optimisation.
         .target(

@@ -5,96 +5,239 @@ import PruneKit
 import PruneRuntime
 import PruneTokenizers
 
-// prune-bench-facts FIXTURE_DIR [--threads N] [--torch PYTHON]
-// Seconds per ROME edit and per MEMIT batch of 10 on the fixture (the reference's hyperparameters,
-// 11 templates, C over heldout.txt), statistics tokens/s and C's memory; with --torch, the torch
-// reference ROME (fixtures/src/rome_ref.py) timed on the same model and thread count in the same run.
-let args = CommandLine.arguments
-guard args.count >= 2 else { FileHandle.standardError.write(Data("usage: prune-bench-facts FIXTURE_DIR [--threads N] [--torch PYTHON]\n".utf8)); exit(64) }
-let dir = args[1]
-var threads = 2
-var torch: String?
-var i = 2
-while i < args.count {
-    if args[i] == "--threads", i + 1 < args.count { threads = Int(args[i + 1]) ?? 2; i += 2 } else if args[i] == "--torch", i + 1 < args.count { torch = args[i + 1]; i += 2 } else { i += 1 }
-}
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+// prune-bench-facts [--cases gpt2-tiny,llama-tiny,smol] [--threads N] [--torch PYTHON] [--fixtures DIR]
+//                   [--smol HF_FOLDER] [--rome-edits N]
+// Seconds per ROME edit and per MEMIT batch of 10, and the key statistics (tokens/s, peak RSS), of
+// prune's fact engine against a torch implementation of the same steps (Benchmarks/scripts/
+// bench_facts_torch.py: same model, hyperparameters, templates, requests and thread count), both
+// measured in this run; the ratios are torch's time over prune's (> 1: prune is faster).
+//   gpt2-tiny, llama-tiny  the fixtures, with their reference ROME hyperparameters (rome-reference.json)
+//   smol                   SmolLM2-135M-Instruct (a Hugging Face folder made from the published GGUF by
+//                          Benchmarks/scripts/gguf_to_hf.py), prune's default hyperparameters, real facts
+// Run it with OPENBLAS_CORETYPE set as the tools would choose it (prune's commands restart themselves
+// with it; the benchmark does not): the torch baseline gets the same environment.
+
 func say(_ s: String) { FileHandle.standardOutput.write(Data((s + "\n").utf8)) }
-
-let model = try LanguageModel.load(dir, options: LoadOptions(threads: threads))
-let tok = RuntimeTokenizer(try TokenizerLoader.load(path: dir))
-let net = FactNetwork(weights: try RuntimeNetwork.weights(of: model))
-let ref = try JSONNodeParser.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/rome-reference.json"))))
-let layer = Int(ref["layer"]!.nonNegativeInt!)
-let ctx = HyperparameterContext(architecture: net.config.architecture == .gpt2 ? .gpt2 : .llama,
-                                layerCount: net.config.layerCount, contextLength: net.config.contextLength)
-var h = try HyperparameterDefaults.defaults(.rome, context: ctx).applying(HyperparameterSource(name: "ref", values: ref["hparams"]!), context: ctx)
-h.layers = [layer]
-h.earlyStopLoss = -1   // always the full number of steps, as the torch timing below
-guard case .array(let ts)? = ref["context_templates"] else { exit(1) }
-let templates = ts.compactMap(\.stringValue)
-
-var t0 = now()
-let text = try StatisticsText.load(path: dir + "/heldout.txt")
-let stats = StatisticsComputer(network: net, tokenizer: tok, threads: threads)
-    .compute(text: text, layer: layer, modelHash: "bench", docTokens: 128, maxTokens: 20000, maxDocuments: 100_000)
-let statSeconds = now() - t0
-let c = stats.moment
-say(String(format: "statistics: %d tokens in %.2f s = %.0f tokens/s; C is %d × %d (%.1f MiB in float64)", stats.count, statSeconds,
-           Double(stats.count) / statSeconds, stats.width, stats.width, Double(stats.width * stats.width * 8) / 1048576))
-
-let reqs = try JSONNodeParser.parse([UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/requests.json"))))
-guard case .array(let all) = reqs else { exit(1) }
-let requests = all.prefix(10).map { q -> FactRequest in
-    let rw = q["requested_rewrite"]!
-    return FactRequest(prompt: rw["prompt"]!.stringValue!, subject: rw["subject"]!.stringValue!, target: rw["target_new"]!["str"]!.stringValue!)
+func note(_ s: String) { FileHandle.standardError.write(Data(("  " + s + "\n").utf8)) }
+func fail(_ s: String) -> Never { FileHandle.standardError.write(Data("prune-bench-facts: \(s)\n".utf8)); exit(1) }
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+func vmHWM() -> Int {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in s.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+    return 0
 }
-t0 = now()
-let romeN = 3
-for r in requests.prefix(romeN) {
-    _ = try Rome(network: net, tokenizer: tok, hparams: h, templates: templates, threads: threads)
-        .compute(r, layer: layer) { k in try FactLinearAlgebra.solveSymmetric(c, try Matrix(rows: k.count, cols: 1, values: k)).storage }
-}
-let romeSeconds = (now() - t0) / Double(romeN)
-say(String(format: "ROME: %.3f s per edit (%d steps, %d templates, %d threads)", romeSeconds, h.vNumGradSteps, templates.count, threads))
+func mib(_ kib: Int) -> String { String(format: "%.0f MiB", Double(kib) / 1024) }
 
-var hm = HyperparameterDefaults.defaults(.memit, context: ctx)
-hm.layers = [max(0, layer - 1), layer]
-hm.vNumGradSteps = h.vNumGradSteps
-hm.vLR = h.vLR
-hm.earlyStopLoss = -1
-t0 = now()
-_ = try MemitBatch.run(network: net, tokenizer: tok, requests: Array(requests), hparams: hm, templates: [["{}"], Array(templates.dropFirst())],
-                       moments: [hm.layers[0]: c, layer: c], alpha: nil, threads: threads)
-say(String(format: "MEMIT: %.2f s per batch of %d (layers %@, %d steps)", now() - t0, requests.count, "\(hm.layers)", hm.vNumGradSteps))
-
-if let py = torch {
-    let script = """
-    import sys, time, json, torch
-    sys.path.insert(0, sys.argv[1] + '/../src')
-    import rome_ref
-    torch.set_num_threads(int(sys.argv[2]))
-    ref = json.load(open(sys.argv[1] + '/rome-reference.json'))
-    hp = ref['hparams']
-    r = rome_ref.Rome(sys.argv[1], layer=ref['layer'], steps=hp['v_num_grad_steps'], lr=hp['v_lr'], clamp=hp['clamp_norm_factor'], wd=hp['v_weight_decay'])
-    reqs = json.load(open(sys.argv[1] + '/requests.json'))[:3]
-    t = time.time()
-    for q in reqs:
-        rw = q['requested_rewrite']; r.compute(rw['prompt'], rw['subject'], rw['target_new']['str'])
-    print((time.time() - t) / len(reqs))
-    """
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: py)
-    p.arguments = ["-c", script, dir, String(threads)]
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    p.waitUntilExit()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    if let s = Double(text.split(separator: "\n").last.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? "") {
-        say(String(format: "torch ROME: %.3f s per edit; prune is %.2f× torch", s, s / romeSeconds))
-    } else {
-        say("torch ROME: failed to run (\(py))")
+nonisolated(unsafe) var cases = ["gpt2-tiny", "llama-tiny", "smol"]
+nonisolated(unsafe) var threads = 2
+nonisolated(unsafe) var torch: String? = "/work/venv-torch/bin/python"
+nonisolated(unsafe) var fixtures = "../shared/fixtures"
+nonisolated(unsafe) var smolFolder = "/tmp/prune-bench-data/smollm2-135m-real-hf"
+nonisolated(unsafe) var romeEdits = 2
+do {
+    let a = CommandLine.arguments
+    var i = 1
+    func value() -> String { guard i + 1 < a.count else { fail("\(a[i]) needs a value") }; i += 1; return a[i] }
+    while i < a.count {
+        switch a[i] {
+        case "--cases": cases = value().split(separator: ",").map(String.init)
+        case "--threads": threads = Int(value()) ?? 2
+        case "--torch": let v = value(); torch = v == "none" ? nil : v
+        case "--fixtures": fixtures = value()
+        case "--smol": smolFolder = value()
+        case "--rome-edits": romeEdits = max(1, Int(value()) ?? 2)
+        default: fail("unknown argument \(a[i])")
+        }
+        i += 1
     }
 }
+
+/// Real facts SmolLM2 knows, rewritten to false ones.
+let smolRequests = [
+    FactRequest(prompt: "{} is located in the city of", subject: "The Eiffel Tower", target: "Rome"),
+    FactRequest(prompt: "The capital of {} is", subject: "France", target: "Berlin"),
+    FactRequest(prompt: "{} was written by", subject: "Romeo and Juliet", target: "Charles Dickens"),
+    FactRequest(prompt: "The mother tongue of {} is", subject: "Danielle Darrieux", target: "English"),
+    FactRequest(prompt: "{} is produced by", subject: "The iPhone", target: "Nokia"),
+    FactRequest(prompt: "{} plays the sport of", subject: "Michael Jordan", target: "tennis"),
+    FactRequest(prompt: "The official language of {} is", subject: "Japan", target: "Spanish"),
+    FactRequest(prompt: "{} was founded by", subject: "Microsoft", target: "Steve Jobs"),
+    FactRequest(prompt: "{} is the capital of", subject: "Tokyo", target: "China"),
+    FactRequest(prompt: "The currency of {} is the", subject: "the United States", target: "euro"),
+]
+/// rome_ref.py's fixed context templates (the fixtures' reference run uses them).
+let fixedTemplates = ["{}", "The. {}", "Therefore, {}", "Because {}", "I think {}", "You know, {}",
+                      "It is said that {}", "Yesterday, {}", "In fact, {}", "Note: {}", "Well, {}"]
+
+struct Case {
+    var name: String
+    var folder: String
+    var rome: FactHyperparameters
+    var memit: FactHyperparameters
+    var templates: [String]
+    var requests: [FactRequest]
+    var statsText: String
+}
+
+func json(_ path: String) -> JSONNode {
+    guard let d = FileManager.default.contents(atPath: path), let j = try? JSONNodeParser.parse([UInt8](d)) else { fail("cannot read \(path)") }
+    return j
+}
+
+func makeCase(_ name: String, network: FactNetwork) -> Case {
+    let ctx = HyperparameterContext(architecture: network.config.architecture == .gpt2 ? .gpt2 : .llama,
+                                    layerCount: network.config.layerCount, contextLength: network.config.contextLength)
+    var rome = HyperparameterDefaults.defaults(.rome, context: ctx)
+    var memit = HyperparameterDefaults.defaults(.memit, context: ctx)
+    if name == "smol" {
+        rome.earlyStopLoss = -1
+        memit.earlyStopLoss = -1
+        return Case(name: "SmolLM2-135M", folder: smolFolder, rome: rome, memit: memit, templates: fixedTemplates,
+                    requests: smolRequests, statsText: fixtures + "/gpt2-tiny/heldout.txt")
+    }
+    let dir = fixtures + "/" + name
+    let ref = json(dir + "/rome-reference.json")
+    guard let layer = ref["layer"]?.nonNegativeInt, let hp = ref["hparams"],
+          case .array(let ts)? = ref["context_templates"], case .array(let all) = json(dir + "/requests.json") else {
+        fail("\(dir): unexpected rome-reference.json or requests.json")
+    }
+    do { rome = try rome.applying(HyperparameterSource(name: "reference", values: hp), context: ctx) } catch { fail("\(error)") }
+    rome.layers = [Int(layer)]
+    rome.earlyStopLoss = -1   // always the full number of steps, as the torch side
+    // MEMIT over the edited layer and the one below, with the reference's optimisation settings.
+    memit.layers = [max(0, Int(layer) - 1), Int(layer)]
+    memit.vNumGradSteps = rome.vNumGradSteps
+    memit.vLR = rome.vLR
+    memit.earlyStopLoss = -1
+    let requests = all.prefix(10).compactMap { q -> FactRequest? in
+        guard let rw = q["requested_rewrite"], let p = rw["prompt"]?.stringValue, let s = rw["subject"]?.stringValue,
+              let t = rw["target_new"]?["str"]?.stringValue else { return nil }
+        return FactRequest(prompt: p, subject: s, target: t)
+    }
+    return Case(name: name, folder: dir, rome: rome, memit: memit, templates: ts.compactMap(\.stringValue),
+                requests: requests, statsText: dir + "/heldout.txt")
+}
+
+func runTorch(_ python: String, _ work: [String: Any]) -> [String: Any]? {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("prune-bench-facts-\(UUID().uuidString).json").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    guard let data = try? JSONSerialization.data(withJSONObject: work) else { fail("cannot encode the torch work") }
+    FileManager.default.createFile(atPath: path, contents: data)
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("scripts/bench_facts_torch.py").path
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: python)
+    p.arguments = [script, path]
+    let out = Pipe()
+    p.standardOutput = out
+    do { try p.run() } catch { note("torch: cannot run \(python): \(error)"); return nil }
+    let got = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0, let line = String(decoding: got, as: UTF8.self).split(separator: "\n").last,
+          let j = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+        note("torch: \(python) \(script) failed (status \(p.terminationStatus))")
+        return nil
+    }
+    return j
+}
+
+func hpJSON(_ h: FactHyperparameters) -> [String: Any] {
+    ["steps": h.vNumGradSteps, "lr": h.vLR, "clamp": h.clampNormFactor, "kl": h.klFactor, "wd": h.vWeightDecay]
+}
+
+say("prune-bench-facts: \(threads) threads, OpenBLAS kernels \(BLASCore.name) (OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")), torch \(torch ?? "not run")")
+let load = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)
+say("load average at start: \(load?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?")")
+
+for name in cases {
+    guard ["gpt2-tiny", "llama-tiny", "smol"].contains(name) else { fail("unknown case \(name)") }
+    let folder = name == "smol" ? smolFolder : fixtures + "/" + name
+    guard FileManager.default.fileExists(atPath: folder + "/config.json") else {
+        fail("\(folder): no Hugging Face folder" + (name == "smol" ? " (make it: python Benchmarks/scripts/gguf_to_hf.py SmolLM2-135M-Instruct.F32.gguf \(folder))" : ""))
+    }
+    let hwm0 = vmHWM()
+    let model: LanguageModel, tok: RuntimeTokenizer, net: FactNetwork
+    do {
+        model = try LanguageModel.load(folder, options: LoadOptions(threads: threads))
+        tok = RuntimeTokenizer(try TokenizerLoader.load(path: folder))
+        net = FactNetwork(weights: try RuntimeNetwork.weights(of: model))
+    } catch { fail("\(folder): \(error)") }
+    let c = makeCase(name, network: net)
+    let layer = c.rome.layers[0]
+    say("")
+    say("\(c.name): \(net.config.layerCount) layers, d \(net.config.hiddenSize), ffn \(net.config.ffnSize), vocab \(net.config.vocabularySize); " +
+        "ROME layer \(layer), \(c.rome.vNumGradSteps) steps, lr \(c.rome.vLR); MEMIT layers \(c.memit.layers), \(c.memit.vNumGradSteps) steps; \(c.templates.count) templates")
+
+    // Key statistics at the ROME layer: 128 tokens a document, 20,000 tokens.
+    let hwmLoaded = vmHWM()
+    var t0 = now()
+    let stats: KeyStatistics
+    do {
+        stats = StatisticsComputer(network: net, tokenizer: tok, threads: threads)
+            .compute(text: try StatisticsText.load(path: c.statsText), layer: layer, modelHash: "bench", docTokens: 128, maxTokens: 20000,
+                     maxDocuments: 100_000)
+    } catch { fail("\(c.statsText): \(error)") }
+    let statSeconds = now() - t0
+    let hwmStats = vmHWM()
+    let moment = stats.moment
+
+    // ROME: the first `romeEdits` requests, each from the base model.
+    t0 = now()
+    for r in c.requests.prefix(romeEdits) {
+        do {
+            _ = try Rome(network: net, tokenizer: tok, hparams: c.rome, templates: c.templates, threads: threads)
+                .compute(r, layer: layer) { k in try FactLinearAlgebra.solveSymmetric(moment, try Matrix(rows: k.count, cols: 1, values: k)).storage }
+        } catch { fail("ROME \(r.subject): \(error)") }
+    }
+    let romeSeconds = (now() - t0) / Double(romeEdits)
+
+    // MEMIT: one batch of 10 (the same C at every layer of the range: a timing, not an edit to keep).
+    let groups = [["{}"], Array(c.templates.dropFirst())]
+    var moments: [Int: Matrix?] = [:]
+    for l in c.memit.layers { moments[l] = moment }
+    t0 = now()
+    do {
+        _ = try MemitBatch.run(network: net, tokenizer: tok, requests: c.requests, hparams: c.memit, templates: groups,
+                               moments: moments, alpha: nil, threads: threads)
+    } catch { fail("MEMIT: \(error)") }
+    let memitSeconds = now() - t0
+
+    var torchResult: [String: Any]?
+    if let py = torch {
+        let reqs: [[String: Any]] = c.requests.map { ["prompt": $0.prompt, "subject": $0.subject, "target": $0.target] }
+        var rome = hpJSON(c.rome)
+        rome["n"] = romeEdits
+        var memit = hpJSON(c.memit)
+        memit["n"] = c.requests.count
+        memit["layers"] = c.memit.layers
+        memit["lambda"] = c.memit.mom2UpdateWeight
+        memit["templates"] = groups
+        let work: [String: Any] = [
+            "model": c.folder, "threads": threads, "mode": "edits", "layer": layer, "templates": c.templates, "requests": reqs,
+            "rome": rome, "memit": memit, "stats": ["text": c.statsText, "doc_tokens": 128, "max_tokens": 20000] as [String: Any],
+        ]
+        torchResult = runTorch(py, work)
+    }
+    func num(_ key: String) -> Double? { (torchResult?[key] as? NSNumber)?.doubleValue }
+    func ratio(_ key: String, _ ours: Double) -> String {
+        guard let t = num(key) else { return "" }
+        return String(format: "; torch %.3f s: prune %.2f× faster", t, t / ours)
+    }
+    say(String(format: "  ROME: %.3f s per edit", romeSeconds) + ratio("rome_seconds", romeSeconds))
+    say(String(format: "  MEMIT batch of %d: %.3f s", c.requests.count, memitSeconds) + ratio("memit_seconds", memitSeconds))
+    let tps = Double(stats.count) / statSeconds
+    var line = String(format: "  statistics: %d tokens, %.0f tokens/s, peak RSS %@ (+%@ while computing C, %d × %d float64 = %.1f MiB)",
+                      stats.count, tps, mib(hwmStats), mib(max(0, hwmStats - hwmLoaded)), stats.width, stats.width,
+                      Double(stats.width * stats.width * 8) / 1048576)
+    if let ts = num("stats_seconds"), let tt = num("stats_tokens"), let h0 = num("stats_hwm_before_kib"), let h1 = num("stats_hwm_after_kib") {
+        line += String(format: "; torch %.0f tokens/s (%.0f tokens), peak RSS %@ (+%@): prune %.2f× faster", tt / ts, tt,
+                       mib(Int(h1)), mib(max(0, Int(h1 - h0))), tps / (tt / ts))
+    }
+    say(line)
+    _ = hwm0
+}
+let loadEnd = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)
+say("")
+say("load average at end: \(loadEnd?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?")")

@@ -61,6 +61,9 @@ public struct ApplyArguments: ParsableArguments {
     }
 
     func run() throws {
+        // Fact lines run the model: restart with better BLAS kernels first (not when stdin is an input,
+        // which a restarted process could not read again).
+        if model != "-", manifest != "-", FactCLISupport.hasFactLines(manifest) { BLASReexec.restartIfUseful() }
         TemporaryFiles.installSignalHandlers()
         var options = ApplyOptions()
         switch restraint {

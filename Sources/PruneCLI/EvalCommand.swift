@@ -184,6 +184,7 @@ public struct EvalArguments: ParsableArguments {
     }
 
     func run() throws {
+        BLASReexec.restartIfUseful()
         if let sequential { return try runSequential(sequential) }
         try CLIOutput.running("prune-eval") {
             let inputs = try EvaluationInputs.load(options)

@@ -60,6 +60,7 @@ public struct GenerateArguments: ParsableArguments {
     }
 
     func run() throws {
+        BLASReexec.restartIfUseful()
         try CLIOutput.running("prune-generate") {
             var load = LoadOptions(tokenizer: .required)
             if let threads { load.threads = threads }

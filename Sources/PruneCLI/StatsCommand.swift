@@ -46,6 +46,7 @@ public struct StatsComputeCommand: ParsableCommand {
     }
 
     public func run() throws {
+        if model != "-", text != "-" { BLASReexec.restartIfUseful() }
         try CLIOutput.running("prune-stats") {
             for (input, what) in [(model, "the model"), (text, "the text")] where output == input || FileIdentity.same(output, input) {
                 throw ApplyError.outputIsInput(path: output, option: "-o", input: input, what: what)

@@ -76,40 +76,55 @@ public struct TargetObjective: Sendable {
         var trace: [Step] = []
         var firstGradient: [Float]?
         let vocab = network.config.vocabularySize
+        // The prompts run above the layer as one packed batch: every matrix product streams the
+        // weights once for all of them, on `threads` threads (fixed blocks: the same bits for any count).
+        var packed = FactNetwork(weights: network.weights)
+        packed.threads = threads
+        let segments = all.map { $0.ids.count }
+        let starts: [Int] = segments.indices.map { segments[..<$0].reduce(0, +) }
+        let rowCount = segments.reduce(0, +)
+        var base = [Float](repeating: 0, count: rowCount * d)
+        for i in all.indices { base.replaceSubrange((starts[i] * d)..<((starts[i] + segments[i]) * d), with: below[i].output) }
+        // Logits only where the loss reads them: the target positions of each rewriting prompt, the
+        // lookup position of the KL prompt.
+        let positionsOf: [[Int]] = all.indices.map { i in
+            i == n ? [starts[i] + all[i].lookup] : (0..<tlen).map { starts[i] + segments[i] - tlen + $0 }
+        }
+        let headPositions = positionsOf.flatMap { $0 }
+        let headStart: [Int] = positionsOf.indices.map { i in positionsOf[..<i].reduce(0) { $0 + $1.count } }
         for step in 0..<hparams.vNumGradSteps {
-            // Forward and backward of every prompt above the layer, in parallel; reduced in order.
             let current = delta
             let p0 = klInit
-            let results = ParallelMap.map(all.count, threads: threads) { i -> (loss: Double, prob: Double, logp: [Double]?, grad: [Float]) in
-                let prompt = all[i]
-                let t = prompt.ids.count
-                var h = below[i].output
-                for j in 0..<d { h[prompt.lookup * d + j] += current[j] }
-                let acts = network.run(residual: h, rows: t, from: layer + 1)
-                let top = acts.last?.output ?? h
+            var h = base
+            for i in all.indices { for j in 0..<d { h[(starts[i] + all[i].lookup) * d + j] += current[j] } }
+            let acts = packed.run(residual: h, segments: segments, from: layer + 1)
+            let top = acts.last?.output ?? h
+            let (logits, normed, rstd) = packed.head(top, positions: headPositions)
+            // The loss of each prompt and d(loss)/d(its logits), in parallel; reduced in order below.
+            let losses = ParallelMap.map(all.count, threads: threads) { i -> (loss: Double, prob: Double, logp: [Double]?, dlogits: [Float]) in
                 let isKL = i == n
-                let positions = isKL ? [prompt.lookup] : (0..<tlen).map { t - tlen + $0 }
-                let (logits, normed, rstd) = network.head(top, positions: positions)
-                var dlogits = [Float](repeating: 0, count: logits.count)
+                let rowsHere = positionsOf[i].count
+                let local = Array(logits[(headStart[i] * vocab)..<((headStart[i] + rowsHere) * vocab)])
+                var dlogits = [Float](repeating: 0, count: local.count)
                 var loss = 0.0, prob = 0.0
                 var logp: [Double]?
                 if isKL {
                     // log-softmax at the KL position; KL(current ‖ initial) = Σ q (log q − log p₀).
-                    let lq = TargetObjective.logSoftmax(logits, 0, vocab)
+                    let lq = TargetObjective.logSoftmax(local, 0, vocab)
                     logp = lq
-                    if let base = p0 {
+                    if let initialLogp = p0 {
                         var klv = 0.0
-                        for v in 0..<vocab { klv += exp(lq[v]) * (lq[v] - base[v]) }
+                        for v in 0..<vocab { klv += exp(lq[v]) * (lq[v] - initialLogp[v]) }
                         loss = klv
                         for v in 0..<vocab {
                             let q = exp(lq[v])
-                            dlogits[v] = Float(hparams.klFactor * q * ((lq[v] - base[v]) - klv))
+                            dlogits[v] = Float(hparams.klFactor * q * ((lq[v] - initialLogp[v]) - klv))
                         }
                     }
                 } else {
                     var nll = 0.0
                     for (r, tok) in target.enumerated() {
-                        let lp = TargetObjective.logSoftmax(logits, r, vocab)
+                        let lp = TargetObjective.logSoftmax(local, r, vocab)
                         nll -= lp[Int(tok)]
                         let scale = 1 / Double(tlen * n)
                         for v in 0..<vocab { dlogits[r * vocab + v] = Float(exp(lp[v]) * scale) }
@@ -118,13 +133,15 @@ public struct TargetObjective: Sendable {
                     loss = nll / Double(tlen)
                     prob = exp(-loss)
                 }
-                var grad = [Float](repeating: 0, count: d)
-                if !(isKL && p0 == nil) {
-                    let dtop = network.headBackward(dlogits, positions: positions, normalized: normed, rstd: rstd, rows: t)
-                    let dh = network.backward(dtop, through: acts, from: layer + 1)
-                    grad = Array(dh[(prompt.lookup * d)..<((prompt.lookup + 1) * d)])
-                }
-                return (loss, prob, logp, grad)
+                return (loss, prob, logp, dlogits)
+            }
+            var dlogits = [Float](repeating: 0, count: headPositions.count * vocab)
+            for i in all.indices { dlogits.replaceSubrange((headStart[i] * vocab)..<((headStart[i] + positionsOf[i].count) * vocab), with: losses[i].dlogits) }
+            let dtop = packed.headBackward(dlogits, positions: headPositions, normalized: normed, rstd: rstd, rows: rowCount)
+            let dh = packed.backward(dtop, through: acts, from: layer + 1)
+            let results = all.indices.map { i in
+                (loss: losses[i].loss, prob: losses[i].prob, logp: losses[i].logp,
+                 grad: Array(dh[((starts[i] + all[i].lookup) * d)..<((starts[i] + all[i].lookup + 1) * d)]))
             }
             if klInit == nil { klInit = results[n].logp }
             var nll = 0.0, prob = 0.0

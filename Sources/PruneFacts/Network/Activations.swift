@@ -9,9 +9,16 @@ public enum Activations {
         0.5 * x * (1 + tanhf(c * (x + 0.044715 * x * x * x)))
     }
 
-    @inline(__always) public static func geluDerivative(_ x: Float) -> Float {
-        let u = c * (x + 0.044715 * x * x * x)
-        let th = tanhf(u)
+    /// tanh(√(2/π)(x + 0.044715x³)), the part of gelu its derivative reuses.
+    @inline(__always) public static func geluTanh(_ x: Float) -> Float { tanhf(c * (x + 0.044715 * x * x * x)) }
+
+    /// gelu from x and its `geluTanh(x)`: the same bits as `gelu(x)`.
+    @inline(__always) public static func gelu(_ x: Float, tanh th: Float) -> Float { 0.5 * x * (1 + th) }
+
+    @inline(__always) public static func geluDerivative(_ x: Float) -> Float { geluDerivative(x, tanh: geluTanh(x)) }
+
+    /// The derivative from x and its `geluTanh(x)` (saved by the forward): the same bits.
+    @inline(__always) public static func geluDerivative(_ x: Float, tanh th: Float) -> Float {
         let du = c * (1 + 3 * 0.044715 * x * x)
         return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * du
     }

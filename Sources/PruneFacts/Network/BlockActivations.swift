@@ -1,6 +1,8 @@
-/// What one block's forward saves for its backward (one sequence of t positions).
+/// What one block's forward saves for its backward (t positions: one sequence, or several packed).
 public struct BlockActivations: Sendable {
     public var rows: Int
+    /// The lengths of the packed sequences, in row order ([rows] for one sequence).
+    public var segments: [Int]
     public var input: [Float]
     public var norm1: (normalized: [Float], rstd: [Float])
     public var q: [Float]
@@ -11,7 +13,7 @@ public struct BlockActivations: Sendable {
     public var norm2: (normalized: [Float], rstd: [Float])
     /// GPT-2: the up projection's output (before gelu); Llama: the gate's output.
     public var preActivation: [Float]
-    /// Llama: the up projection's output; empty for GPT-2.
+    /// Llama: the up projection's output; GPT-2: tanh inside gelu of `preActivation` (saved for the backward).
     public var up: [Float]
     /// The input of the down projection: the key k of ROME.
     public var key: [Float]

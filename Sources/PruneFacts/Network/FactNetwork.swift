@@ -5,10 +5,13 @@ import Foundation
 public struct FactNetwork: Sendable {
     public var weights: NetworkWeights
     public var config: NetworkConfig { weights.config }
+    /// Threads of the matrix products inside one pass (1 where passes already run in parallel); the
+    /// results do not depend on it.
+    public var threads = 1
 
     public init(weights: NetworkWeights) { self.weights = weights }
 
-    public func block(_ l: Int) -> BlockPass { BlockPass(config: config, layer: l, weights: weights.blocks[l]) }
+    public func block(_ l: Int) -> BlockPass { BlockPass(config: config, layer: l, weights: weights.blocks[l], threads: threads) }
 
     /// The residual stream after the embedding, [t, d].
     public func embed(_ ids: [Int32]) -> [Float] {
@@ -37,10 +40,15 @@ public struct FactNetwork: Sendable {
 
     /// Runs blocks `from`…end on the residual stream `x` [t, d]; returns every block's activations.
     public func run(residual x: [Float], rows t: Int, from: Int) -> [BlockActivations] {
+        run(residual: x, segments: [t], from: from)
+    }
+
+    /// The same on packed sequences (`segments`: their lengths, in row order).
+    public func run(residual x: [Float], segments: [Int], from: Int) -> [BlockActivations] {
         var h = x
         var acts: [BlockActivations] = []
         for l in from..<config.layerCount {
-            let a = block(l).forward(h, rows: t)
+            let a = block(l).forward(h, segments: segments)
             h = a.output
             acts.append(a)
         }
@@ -54,13 +62,13 @@ public struct FactNetwork: Sendable {
         var rows = [Float](repeating: 0, count: positions.count * d)
         for (r, p) in positions.enumerated() { for j in 0..<d { rows[r * d + j] = h[p * d + j] } }
         let n = Norms.forward(rows, rows: positions.count, width: d, weights.outputNorm, epsilon: config.normEpsilon)
-        return (weights.output.forward(n.y, rows: positions.count), n.normalized, n.rstd)
+        return (weights.output.forward(n.y, rows: positions.count, threads: threads), n.normalized, n.rstd)
     }
 
     /// d(h) [t, d] from d(logits) at `positions`.
     public func headBackward(_ dlogits: [Float], positions: [Int], normalized: [Float], rstd: [Float], rows t: Int) -> [Float] {
         let d = config.hiddenSize
-        let dn = weights.output.backward(dlogits, rows: positions.count)
+        let dn = weights.output.backward(dlogits, rows: positions.count, threads: threads)
         let dr = Norms.backward(dn, normalized: normalized, rstd: rstd, rows: positions.count, width: d, weights.outputNorm)
         var dh = [Float](repeating: 0, count: t * d)
         for (r, p) in positions.enumerated() { for j in 0..<d { dh[p * d + j] += dr[r * d + j] } }

@@ -58,8 +58,10 @@ public struct KeyStatistics: Sendable, Equatable {
     }
 
     /// Adds the keys of one document: `keys` is T × m row-major (f32), summed in float64 in a
-    /// fixed order (BLAS on one thread), the upper triangle mirrored.
-    public mutating func add(keys: [Float], tokens: Int) {
+    /// fixed order (BLAS on one thread), the upper triangle mirrored (with `mirror: false` the lower
+    /// triangle is left stale, for a caller that adds many documents and calls `symmetrize()` once:
+    /// the same bits, without an m × m pass per document).
+    public mutating func add(keys: [Float], tokens: Int, mirror: Bool = true) {
         precondition(keys.count == tokens * width)
         guard tokens > 0 else { return }
         let k = keys.map(Double.init)
@@ -72,13 +74,13 @@ public struct KeyStatistics: Sendable, Equatable {
                 }
             }
         }
-        symmetrize()
+        if mirror { symmetrize() }
         count += tokens
         documents += 1
     }
 
     /// Makes `sum` exactly symmetric from the upper triangle dsyrk wrote.
-    mutating func symmetrize() {
+    public mutating func symmetrize() {
         let m = width
         sum.withUnsafeMutableBufferPointer { s in
             for i in 0..<m where i + 1 < m {

@@ -32,12 +32,13 @@ public struct StatisticsComputer: Sendable {
             }
             for k in keys {
                 guard k.tokens > 0 else { continue }
-                stats.add(keys: k.keys, tokens: k.tokens)
+                stats.add(keys: k.keys, tokens: k.tokens, mirror: false)
                 if maxTokens > 0, stats.count >= maxTokens { done = true; break }
             }
             next = end
             progress?(stats.documents, stats.count)
         }
+        stats.symmetrize()
         stats.sources = [KeyStatistics.Source(textSHA256: text.sha256, docTokens: docTokens, maxTokens: maxTokens,
                                               maxDocuments: maxDocuments, tokens: stats.count)]
         return stats
