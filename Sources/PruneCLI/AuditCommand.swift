@@ -9,7 +9,8 @@ private let auditDiscussion = """
     and per edited tensor σ_max(W₀), the top singular values of the delta before and after the \
     restraint (recomputed from the stored factors and compared with the recorded ones), the number \
     of restrained components, κ where recorded and the relative perturbation ‖ΔW̄‖₂/‖W₀‖₂. With \
-    MODEL, hashes it (decompressed) and each edited tensor. The restrained delta itself is recomputed \
+    MODEL, hashes it (decompressed) and each edited tensor; a sharded checkpoint folder (MODEL or --base) \
+    is hashed shard by shard against the shard hashes the sidecar records. The restrained delta itself is recomputed \
     from the recorded raw terms and σ_max(W₀) and compared with the stored factors; with --base, the \
     sidecar is replayed on the base and must give the recorded output. Exit status: 0 when the sidecar \
     is sound (and MODEL is its base or its output), 2 when MODEL is neither, 1 on any error or failed check.
@@ -19,7 +20,7 @@ private let auditDiscussion = """
 public struct AuditArguments: ParsableArguments {
     @Argument(help: "The sidecar written by prune-apply.")
     var sidecar: String
-    @Argument(help: "A model to identify: the base, the edited output, or neither ('-' reads standard input).")
+    @Argument(help: "A model file or checkpoint folder to identify: the base, the edited output, or neither ('-' reads standard input).")
     var model: String?
     @Flag(help: "Print the report as JSON.")
     var json = false

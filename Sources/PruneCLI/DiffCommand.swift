@@ -6,7 +6,9 @@ import PruneKit
 private let diffAbstract = "Compare two models tensor by tensor: what changed, by how much, and with what rank."
 private let diffDiscussion = """
     A and B are safetensors or GGUF files, plain or zstd-compressed, or '-' for standard input (one \
-    of them). Tensors with equal bytes are counted as unchanged without being decoded. For each \
+    of them), or sharded checkpoint folders (model.safetensors.index.json + shards, as prune-apply \
+    reads and writes them): tensors are compared by name whichever shard holds them, so a folder and \
+    the single file of the same tensors do not differ. Tensors with equal bytes are counted as unchanged without being decoded. For each \
     changed tensor the report gives max |Δ|, ‖Δ‖_F/‖A‖_F, the numerical rank of Δ = B − A (singular \
     values above the storage noise of the dtype), its top singular values and σ_max of both sides. \
     Differences of layout (tensor sets, shapes, dtypes, order, metadata) are listed.
@@ -22,7 +24,7 @@ public struct DiffArguments: ParsableArguments {
     var json = false
     @Flag(help: "Also compute the condition numbers of both sides (full SVD of each changed tensor; slow on big tensors).")
     var spectra = false
-    @Option(help: "Also write a sidecar that turns A into B: prune-apply A OUT gives B, prune-revert B OUT gives A.")
+    @Option(help: "Also write a sidecar that turns A into B: prune-apply A OUT gives B, prune-revert B OUT gives A (A and B both files, or both folders of the same shards).")
     var sidecar: String?
     @Option(help: "How many top singular values of each Δ to report.")
     var top: Int = 8

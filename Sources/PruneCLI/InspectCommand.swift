@@ -4,7 +4,7 @@ import PruneFormats
 
 /// Arguments of `prune inspect` / `prune-inspect`.
 public struct InspectOptions: ParsableArguments {
-    @Argument(help: "Model file: .safetensors or .gguf, plain or zstd-compressed; '-' reads stdin.")
+    @Argument(help: "Model file: .safetensors or .gguf, plain or zstd-compressed; '-' reads stdin; or a sharded checkpoint folder (model.safetensors.index.json + shards).")
     public var file: String
 
     @Flag(name: .long, help: "Print machine-readable JSON.")
@@ -20,7 +20,7 @@ public struct InspectOptions: ParsableArguments {
     }
 }
 
-private let inspectAbstract = "Describe a model file: format, version, metadata and tensor table (validating every byte)."
+private let inspectAbstract = "Describe a model file or checkpoint folder: format, version, metadata and tensor table (validating every byte)."
 
 /// `prune inspect FILE [--json]`.
 public struct InspectCommand: ParsableCommand {

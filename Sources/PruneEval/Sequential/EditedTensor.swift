@@ -19,30 +19,43 @@ package struct EditedTensor {
     package var transposed: Bool
 
     /// Locates the sidecar's tensor in the base file and in the runtime's weights.
+    ///
+    /// The runtime's matrix is compared with the one the model was loaded with, not the live one:
+    /// an earlier chain's arm may have installed its edited weights in its place. Every role whose
+    /// stored name is the tensor's is tried (an architecture may map several to one tensor); the
+    /// tensor is refused only when none holds W₀, as stored or transposed.
     package static func locate(_ record: Sidecar.Tensor, file: ModelFile, weights: ModelWeights) throws -> EditedTensor {
         guard let info = file.info(named: record.name), let shape = info.matrixShape,
               shape.rows == record.rows, shape.cols == record.cols else {
             throw EvalError.tensor(path: file.path, tensor: record.name, reason: "not in the base model as the sidecar records it")
         }
         let w0 = try file.withData(for: record.name) { try TensorCodec.decode($0, as: info.type, count: info.elementCount) }
+        var candidates: [String] = []
+        var transposedW0: [Float]?
         for layer in 0..<weights.config.layerCount {
             for role in MatrixRole.allCases {
                 guard let n = try? weights.tensorName(role, layer: layer), n == record.name else { continue }
-                let live = try weights.values(role, layer: layer)
+                candidates.append("\(role.rawValue) of layer \(layer)")
+                let loaded = try weights.loadedValues(role, layer: layer)
                 // Orientation by the values themselves: the runtime holds [out, in].
-                if live.rows == record.rows, live.cols == record.cols, live.values == w0 {
+                if loaded.rows == record.rows, loaded.cols == record.cols, loaded.values == w0 {
                     return EditedTensor(name: record.name, rows: record.rows, cols: record.cols, type: info.type, w0: w0,
                                         sigmaMax: record.sigmaMax, role: role, layer: layer, transposed: false)
                 }
-                if live.rows == record.cols, live.cols == record.rows, live.values == transpose(w0, rows: record.rows, cols: record.cols) {
-                    return EditedTensor(name: record.name, rows: record.rows, cols: record.cols, type: info.type, w0: w0,
-                                        sigmaMax: record.sigmaMax, role: role, layer: layer, transposed: true)
+                if loaded.rows == record.cols, loaded.cols == record.rows {
+                    if transposedW0 == nil { transposedW0 = transpose(w0, rows: record.rows, cols: record.cols) }
+                    if loaded.values == transposedW0! {
+                        return EditedTensor(name: record.name, rows: record.rows, cols: record.cols, type: info.type, w0: w0,
+                                            sigmaMax: record.sigmaMax, role: role, layer: layer, transposed: true)
+                    }
                 }
-                throw EvalError.tensor(path: file.path, tensor: record.name,
-                                       reason: "the runtime's \(role.rawValue) of layer \(layer) is not this tensor, as stored or transposed")
             }
         }
-        throw EvalError.tensor(path: file.path, tensor: record.name, reason: "not a matrix the runtime knows")
+        guard !candidates.isEmpty else {
+            throw EvalError.tensor(path: file.path, tensor: record.name, reason: "not a matrix the runtime knows")
+        }
+        throw EvalError.tensor(path: file.path, tensor: record.name,
+                               reason: "the runtime's \(candidates.joined(separator: ", ")) as loaded is not this tensor, as stored or transposed")
     }
 
     static func transpose(_ x: [Float], rows: Int, cols: Int) -> [Float] {

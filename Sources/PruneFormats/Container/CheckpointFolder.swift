@@ -205,6 +205,43 @@ package final class CheckpointTensors: @unchecked Sendable {
     /// Every tensor, shard by shard, each shard's in data order.
     package var tensors: [TensorInfo] { headers.flatMap { $0.header.tensors } }
 
+    /// How many shards are stored zstd-compressed (`name.zst`).
+    package var compressedShards: Int { headers.filter { $0.shard.file != $0.shard.name }.count }
+
+    /// The folder seen as one safetensors model, for comparing it with another model: the tensors
+    /// of every shard in shard order, offsets made folder-wide (each shard's data placed after the
+    /// previous shard's), and the shards' `__metadata__` merged in shard order (a key whose value
+    /// differs between shards is kept once per value, prefixed with the shard's name). Its bytes
+    /// are reached with `withData(for:)`, never through the offsets.
+    package var combinedHeader: ModelHeader {
+        var tensors: [TensorInfo] = []
+        var metadata: [MetadataEntry] = []
+        var seen: [String: String] = [:]
+        var base = 0
+        var hasMetadata = false
+        for (shard, header) in headers {
+            guard case .safetensors(let h) = header else { continue }
+            for t in h.tensors {
+                var c = t
+                c.offset = base &+ t.offset
+                tensors.append(c)
+            }
+            base = base &+ h.dataLength
+            if let m = h.metadata { hasMetadata = true
+                for e in m {
+                    if let v = seen[e.key] {
+                        if v != e.value { metadata.append(MetadataEntry(key: shard.name + ": " + e.key, value: e.value)) }
+                    } else {
+                        seen[e.key] = e.value
+                        metadata.append(e)
+                    }
+                }
+            }
+        }
+        return .safetensors(SafetensorsHeader(headerLength: 0, metadata: hasMetadata ? metadata : nil, tensors: tensors,
+                                              headerOrder: tensors.map(\.name)))
+    }
+
     package func info(named name: String) -> TensorInfo? { where_[name]?.info }
 
     /// The shard holding a tensor.

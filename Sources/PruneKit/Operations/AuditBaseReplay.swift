@@ -42,10 +42,7 @@ public struct AuditBaseReplay: Sendable {
         let name = displayName(path)
         let records = Dictionary(sidecar.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var found: [String: Tensor] = [:]
-        let summary = try ModelRewriter(input: path, output: .discard, options: .uncompressed).run(select: { header in
-            try TensorEditor.checkHeader(header, against: sidecar, path: name, sidecar: sidecarPath)
-            return Set(records.keys)
-        }, transform: { info, bytes in
+        let transform: (TensorInfo, UnsafeRawBufferPointer) throws -> [UInt8]? = { info, bytes in
             guard let record = records[info.name] else { return nil }
             let w0 = try TensorEditor.decode(bytes, info)
             var entry = Tensor(name: info.name, baseMatches: SHA256Hasher.hex(bytes) == record.baseSHA256)
@@ -65,10 +62,26 @@ public struct AuditBaseReplay: Sendable {
             entry.finite = try out.withUnsafeBytes { try TensorEditor.decode($0, info) }.allSatisfy(\.isFinite)
             entry.materialised = SHA256Hasher.hex(out) == record.outputSHA256
             return out
-        })
-        return AuditBaseReplay(path: path, sha256: summary.inputSHA256, replayedSHA256: summary.outputSHA256,
-                               isRecordedBase: summary.inputSHA256 == sidecar.model.baseSHA256,
-                               matchesRecordedOutput: summary.outputSHA256 == sidecar.model.outputSHA256,
+        }
+        let inputSHA: String, outputSHA: String
+        if CheckpointFolder.isFolder(path) {
+            // A sharded folder: the pass replay makes over it (CheckpointRewrite), writing nothing.
+            let run = try CheckpointRewrite(reading: path)
+            _ = try CheckpointApply.checkLayout(run, sidecar: sidecar, sidecarPath: sidecarPath)
+            let results = try run.run(selected: Set(records.keys), options: .uncompressed, transform: transform)
+            inputSHA = Sidecar.Checkpoint.digest(results.map { ($0.name, $0.inputSHA256) })
+            outputSHA = Sidecar.Checkpoint.digest(results.map { ($0.name, $0.outputSHA256) })
+        } else {
+            let summary = try ModelRewriter(input: path, output: .discard, options: .uncompressed).run(select: { header in
+                try TensorEditor.checkHeader(header, against: sidecar, path: name, sidecar: sidecarPath)
+                return Set(records.keys)
+            }, transform: transform)
+            inputSHA = summary.inputSHA256
+            outputSHA = summary.outputSHA256
+        }
+        return AuditBaseReplay(path: path, sha256: inputSHA, replayedSHA256: outputSHA,
+                               isRecordedBase: inputSHA == sidecar.model.baseSHA256,
+                               matchesRecordedOutput: outputSHA == sidecar.model.outputSHA256,
                                tensors: sidecar.tensors.compactMap { found[$0.name] })
     }
 }

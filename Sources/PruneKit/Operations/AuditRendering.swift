@@ -107,14 +107,20 @@ extension AuditReport {
             m("sha256", .string(mm.sha256)),
             m("verdict", .string(mm.verdict.rawValue)),
             m("tensors", .array(mm.tensors.map { .object([m("name", .string($0.name)), m("match", .string($0.state.rawValue))]) })),
-        ])
+        ] + (mm.shards.map { list in
+            [m("shards", .array(list.map {
+                .object([m("name", .string($0.name)), m("file", .string($0.file)), m("sha256", .string($0.sha256)),
+                         m("match", .string($0.state.rawValue)), m("untouched", .bool($0.untouched))])
+            }))]
+        } ?? []))
     }
 
     public func text() -> String {
         let s = sidecar
         var out = "sidecar: \(sidecarPath) (format \(s.formatVersion), written by prune \(s.toolVersion))\n"
         out += "integrity: ok (\(integrity.partsVerified) parts and \(integrity.manifestsVerified) manifest\(integrity.manifestsVerified == 1 ? "" : "s") match their SHA-256)\n"
-        out += "base: \(s.model.format.rawValue), sha256 \(s.model.baseSHA256)\n"
+        let folder = s.model.checkpoint.map { " (checkpoint folder: \($0.shards.count) shards, \($0.index); digest of the shards' SHA-256)" } ?? ""
+        out += "base: \(s.model.format.rawValue)\(folder), sha256 \(s.model.baseSHA256)\n"
         out += "output: sha256 \(s.model.outputSHA256)\n"
         let alpha = s.parameters.restraint == "log" ? ", α \(DiffText.format(s.parameters.alpha))" : ""
         out += "parameters: restraint \(s.parameters.restraint)\(alpha), schedule \(s.parameters.schedule), κ \(s.parameters.kappa ? "recorded" : "not recorded")\n"
@@ -152,6 +158,18 @@ extension AuditReport {
             case .base: out += " (its SHA-256 is the sidecar's base hash)\n"
             case .edited: out += " (its SHA-256 is the sidecar's output hash)\n"
             case .neither: out += " (sha256 \(mm.sha256) is neither the base nor the output)\n"
+            }
+            if let shards = mm.shards {
+                if mm.verdict == .neither {
+                    for sh in shards {
+                        let state = sh.untouched && sh.state == .base ? "untouched (its recorded hash)" : sh.state.rawValue
+                        out += "  shard \(sh.file): \(state)\n"
+                    }
+                } else {
+                    let edited = shards.filter { !$0.untouched }.count
+                    out += "  shards: \(shards.count), each with its recorded \(mm.verdict == .edited ? "output" : "base") SHA-256 "
+                        + "(\(edited) edited, \(shards.count - edited) untouched)\n"
+                }
             }
             if mm.verdict == .neither {
                 for t in mm.tensors { out += "  \(t.name): \(t.state.rawValue)\n" }

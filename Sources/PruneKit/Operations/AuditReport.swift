@@ -181,4 +181,26 @@ public struct AuditModelMatch: Sendable {
     public var verdict: AuditVerdict
     /// Per edited tensor (sidecar order): which side its bytes match.
     public var tensors: [(name: String, state: TensorState)]
+    /// For a sharded checkpoint folder: each shard (name order, then recorded shards the folder
+    /// lacks) with the SHA-256 of its bytes (decompressed) and which recorded hash it matches
+    /// (`base` first: an untouched shard's two hashes are equal; `missing`: the sidecar records no
+    /// such shard, or the folder lacks it). `sha256` is then the
+    /// folder digest (`Sidecar.Checkpoint.digest`). nil for a single file.
+    public var shards: [Shard]?
+
+    public struct Shard: Sendable {
+        public var name: String
+        public var file: String
+        public var sha256: String
+        public var state: TensorState
+        /// The sidecar records the same hash for it before and after (a shard no edit touched).
+        public var untouched = false
+    }
+
+    init(path: String, sha256: String, verdict: AuditVerdict, tensors: [(name: String, state: TensorState)]) {
+        self.path = path
+        self.sha256 = sha256
+        self.verdict = verdict
+        self.tensors = tensors
+    }
 }

@@ -5,7 +5,8 @@ import PruneFormats
 /// shards holding selected tensors go through the model rewriter (zstd-compressed as `name.zst`, or
 /// plain), every other shard is hard-linked (else copied), the index is written, the other files are
 /// copied. Everything is staged in a hidden folder and appears under the destination name on
-/// `commit()`.
+/// `commit()`. Without a destination (`reading:`) the same pass reads, validates and hashes every
+/// shard and runs `transform`, writing nothing (prune-audit --base on a folder).
 struct CheckpointRewrite {
     struct ShardResult {
         var name: String
@@ -17,14 +18,28 @@ struct CheckpointRewrite {
 
     let folder: CheckpointFolder
     let headers: [(shard: CheckpointFolder.Shard, header: ModelHeader)]
-    let staging: FolderStaging
+    private let destination: FolderStaging?
+
+    /// The staging folder of the destination (not for a run made with `reading:`).
+    var staging: FolderStaging {
+        guard let destination else { preconditionFailure("CheckpointRewrite(reading:) has no destination") }
+        return destination
+    }
 
     init(input: String, output: OutputTarget) throws {
         folder = try CheckpointFolder(path: input)
         headers = try folder.headers()
         guard case .file(let out) = output else { throw CheckpointError.needsOutputFolder(path: input) }
         if out == input || FileIdentity.same(out, input) { throw ApplyError.outputIsInput(path: out, option: "-o", input: input, what: "the model folder") }
-        staging = try FolderStaging(destination: out)
+        destination = try FolderStaging(destination: out)
+    }
+
+    /// A pass that writes nothing: `run` validates and hashes every shard (to its last byte) and
+    /// hands the selected tensors to `transform`, whose output is hashed and dropped.
+    init(reading input: String) throws {
+        folder = try CheckpointFolder(path: input)
+        headers = try folder.headers()
+        destination = nil
     }
 
     /// Every tensor of the folder, shard by shard.
@@ -41,15 +56,22 @@ struct CheckpointRewrite {
         for (shard, header) in headers {
             let names = Set(header.tensors.map(\.name)).intersection(selected)
             let input = folder.path(of: shard)
+            guard let destination else {
+                let summary = try ModelRewriter(input: input, output: .discard, options: .uncompressed)
+                    .run(select: { _ in names }, transform: transform)
+                out.append(ShardResult(name: shard.name, inputSHA256: summary.inputSHA256, outputSHA256: summary.outputSHA256,
+                                       compressed: shard.file != shard.name, summary: summary))
+                continue
+            }
             if names.isEmpty {
-                try staging.linkOrCopy(input, as: shard.file)
+                try destination.linkOrCopy(input, as: shard.file)
                 let sha = try ModelInput.sha256(input)
                 out.append(ShardResult(name: shard.name, inputSHA256: sha, outputSHA256: sha, compressed: shard.file != shard.name,
                                        summary: nil))
                 continue
             }
             let file = shard.name + (options.compress ? ".zst" : "")
-            let summary = try ModelRewriter(input: input, output: .file(try staging.file(file)), options: options)
+            let summary = try ModelRewriter(input: input, output: .file(try destination.file(file)), options: options)
                 .run(select: { _ in names }, transform: transform)
             out.append(ShardResult(name: shard.name, inputSHA256: summary.inputSHA256, outputSHA256: summary.outputSHA256,
                                    compressed: options.compress, summary: summary))

@@ -15,12 +15,20 @@ public enum ModelDiff {
         var layout = DiffLayoutComparer.compare(a.header, b.header)
         layout.compressedA = a.compressed
         layout.compressedB = b.compressed
+        layout.shardsA = a.folder.map { ($0.headers.count, $0.compressedShards) }
+        layout.shardsB = b.folder.map { ($0.headers.count, $0.compressedShards) }
+        let orderDiffers = layout.orderDiffers
+        // Across the shards of a folder the order is the shard layout's, not a difference of the
+        // models: a folder and the single file of the same tensors are the same model.
+        if a.isFolder || b.isFolder { layout.orderDiffers = false }
         // Tensors stored in different orders: one side is opened for random access (B, or A when B
         // is standard input, which cannot be read twice) and the other is streamed in its own order.
         var streamB = false
-        if layout.orderDiffers {
-            if pathB != "-" { b = try DiffTensorSource(randomAccess: pathB) } else {
-                a = try DiffTensorSource(randomAccess: pathA)
+        if orderDiffers {
+            if pathB != "-" {
+                if !b.isFolder { b = try DiffTensorSource(randomAccess: pathB) }
+            } else {
+                if !a.isFolder { a = try DiffTensorSource(randomAccess: pathA) }
                 streamB = true
             }
         }

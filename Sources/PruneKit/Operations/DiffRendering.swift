@@ -113,14 +113,21 @@ extension DiffLayout {
         if let alignment {
             members += [m("alignment_a", .int(alignment.a)), m("alignment_b", .int(alignment.b))]
         }
+        for (key, s) in [("shards_a", shardsA), ("shards_b", shardsB)] {
+            if let s { members.append(m(key, .object([m("count", .int(s.count)), m("compressed", .int(s.compressed))]))) }
+        }
         return .object(members)
     }
 
     func text() -> String {
         let fa = formatA.rawValue + (versionA.map { " v\($0)" } ?? "")
         let fb = formatB.rawValue + (versionB.map { " v\($0)" } ?? "")
-        let zstd = [compressedA ? "A" : nil, compressedB ? "B" : nil].compactMap { $0 }
-        let compression = zstd.isEmpty ? "" : "; \(zstd.joined(separator: " and ")) zstd-compressed"
+        let zstd = [compressedA && shardsA == nil ? "A" : nil, compressedB && shardsB == nil ? "B" : nil].compactMap { $0 }
+        var compression = zstd.isEmpty ? "" : "; \(zstd.joined(separator: " and ")) zstd-compressed"
+        for (side, s) in [("A", shardsA), ("B", shardsB)] {
+            guard let s else { continue }
+            compression += "; \(side) in \(s.count) shards" + (s.compressed > 0 ? " (\(s.compressed) zstd-compressed)" : "")
+        }
         if isIdentical {
             return "layout: same (\(fa), \(tensorCountA) tensors\(compression))\n"
         }

@@ -84,6 +84,10 @@ public struct DiffLayout: Sendable {
     public var orderDiffers = false
     /// GGUF `general.alignment` on each side when it differs.
     public var alignment: (a: Int, b: Int)?
+    /// For a sharded checkpoint folder: its number of shards and how many are zstd-compressed
+    /// (nil for a single file). Tensors are compared by name whichever shard holds them.
+    public var shardsA: (count: Int, compressed: Int)?
+    public var shardsB: (count: Int, compressed: Int)?
 
     public var isIdentical: Bool {
         formatA == formatB && versionA == versionB && onlyInA.isEmpty && onlyInB.isEmpty

@@ -22,8 +22,69 @@ public enum DiffSidecar {
     public static func write(a pathA: String, b pathB: String, to output: String,
                              threads: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Result {
         try checkDestination(a: pathA, b: pathB, output: output)
-        let a = try ModelFile(path: pathA), b = try ModelFile(path: pathB)
-        let nameB = displayName(pathB)
+        var records: [Sidecar.Tensor] = []
+        var edits: [Sidecar.Edit] = []
+        var lines: [String] = []
+        let model: Sidecar.Model
+        if CheckpointFolder.isFolder(pathA) || CheckpointFolder.isFolder(pathB) {
+            model = try folders(a: pathA, b: pathB, records: &records, edits: &edits, lines: &lines, threads: threads)
+        } else {
+            let a = try ModelFile(path: pathA), b = try ModelFile(path: pathB)
+            let (shaA, shaB) = try pair(a, b, nameB: displayName(pathB), records: &records, edits: &edits, lines: &lines,
+                                        threads: threads)
+            model = .init(format: a.format, baseSHA256: shaA, outputSHA256: shaB)
+        }
+        let manifestBytes = Array((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8)
+        let sidecar = Sidecar(
+            model: model,
+            parameters: .init(restraint: "none", alpha: M_E, schedule: "end", kappa: false),
+            manifests: [.init(name: "prune-diff " + (pathA as NSString).lastPathComponent + " "
+                                  + (pathB as NSString).lastPathComponent,
+                              bytes: manifestBytes, sha256: SHA256Hasher.hex(manifestBytes))],
+            edits: edits, tensors: records)
+        let bytes = try SidecarWriter.encode(sidecar)
+        try StagedFile(bytes: bytes, destination: output).commit()
+        return Result(tensors: records.map { ($0.name, $0.restrained.rank) }, bytes: bytes.count)
+    }
+
+    /// Two sharded checkpoint folders with the same shards (opened as apply and revert open them):
+    /// each pair of shards as a pair of files; the sidecar records the folder as apply does (A's
+    /// index, every shard's hashes, A's other files), so replay on A gives B's shards and revert of
+    /// B gives A's folder.
+    static func folders(a pathA: String, b pathB: String, records: inout [Sidecar.Tensor], edits: inout [Sidecar.Edit],
+                        lines: inout [String], threads: Int) throws -> Sidecar.Model {
+        guard CheckpointFolder.isFolder(pathA), CheckpointFolder.isFolder(pathB) else {
+            throw DiffError.sidecarLayout(path: CheckpointFolder.isFolder(pathA) ? pathB : pathA,
+                                          reason: "A and B must both be checkpoint folders or both single files")
+        }
+        let fa = try CheckpointFolder(path: pathA), fb = try CheckpointFolder(path: pathB)
+        _ = try fa.headers()
+        _ = try fb.headers()
+        guard fa.shards.map(\.name) == fb.shards.map(\.name), fa.indexName == fb.indexName else {
+            throw DiffError.sidecarLayout(path: pathB, reason: "the folders have different shards or index names")
+        }
+        var shards: [Sidecar.Checkpoint.Shard] = []
+        for (sa, sb) in zip(fa.shards, fb.shards) {
+            let a = try ModelFile(path: fa.path(of: sa)), b = try ModelFile(path: fb.path(of: sb))
+            let (shaA, shaB) = try pair(a, b, nameB: fb.path(of: sb), records: &records, edits: &edits, lines: &lines,
+                                        threads: threads)
+            shards.append(.init(name: sa.name, baseSHA256: shaA, outputSHA256: shaB, compressed: sb.file != sb.name))
+        }
+        var files: [Sidecar.Checkpoint.File] = []
+        for name in fa.otherFiles {
+            let data = FileManager.default.contents(atPath: CheckpointFolder.join(fa.path, name)).map { [UInt8]($0) } ?? []
+            files.append(.init(name: name, sha256: SHA256Hasher.hex(data), bytes: data.count))
+        }
+        let checkpoint = Sidecar.Checkpoint(index: fa.indexName, baseIndex: fa.indexBytes,
+                                            outputIndexSHA256: SHA256Hasher.hex(fb.indexBytes), shards: shards, files: files)
+        return .init(format: .safetensors, baseSHA256: Sidecar.Checkpoint.digest(shards.map { ($0.name, $0.baseSHA256) }),
+                     outputSHA256: Sidecar.Checkpoint.digest(shards.map { ($0.name, $0.outputSHA256) }), checkpoint: checkpoint)
+    }
+
+    /// One pair of model files: appends a record, an edit and a manifest line per changed tensor;
+    /// returns both files' SHA-256.
+    static func pair(_ a: ModelFile, _ b: ModelFile, nameB: String, records: inout [Sidecar.Tensor], edits: inout [Sidecar.Edit],
+                     lines: inout [String], threads: Int) throws -> (String, String) {
         guard a.format == b.format else {
             throw DiffError.sidecarLayout(path: nameB, reason: "A is \(a.format.rawValue), B is \(b.format.rawValue)")
         }
@@ -38,9 +99,6 @@ public enum DiffSidecar {
         guard sameLength, gapsEqual else {
             throw DiffError.sidecarLayout(path: nameB, reason: "bytes outside the tensors differ (padding or trailing data)")
         }
-        var records: [Sidecar.Tensor] = []
-        var edits: [Sidecar.Edit] = []
-        var lines: [String] = []
         for info in a.tensors {
             let changed = try a.withData(for: info.name) { ra in try b.withData(for: info.name) { rb in !ra.elementsEqual(rb) } }
             guard changed else { continue }
@@ -62,17 +120,7 @@ public enum DiffSidecar {
             lines.append(line.serialized())
             records.append(record)
         }
-        let manifestBytes = Array((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8)
-        let sidecar = Sidecar(
-            model: .init(format: a.format, baseSHA256: shaA, outputSHA256: shaB),
-            parameters: .init(restraint: "none", alpha: M_E, schedule: "end", kappa: false),
-            manifests: [.init(name: "prune-diff " + (pathA as NSString).lastPathComponent + " "
-                                  + (pathB as NSString).lastPathComponent,
-                              bytes: manifestBytes, sha256: SHA256Hasher.hex(manifestBytes))],
-            edits: edits, tensors: records)
-        let bytes = try SidecarWriter.encode(sidecar)
-        try StagedFile(bytes: bytes, destination: output).commit()
-        return Result(tensors: records.map { ($0.name, $0.restrained.rank) }, bytes: bytes.count)
+        return (shaA, shaB)
     }
 
     /// The sidecar is neither A nor B, and its folder accepts a new file (checked before any work).

@@ -20,20 +20,44 @@ public struct InspectReport: Sendable {
     public var sha256: String
     public var compressed: Bool
 
+    /// One shard of a sharded checkpoint folder.
+    public struct Shard: Sendable {
+        /// Its name in the index, and the file holding it (`name.zst` when compressed).
+        public var name: String
+        public var file: String
+        /// Decompressed size and its SHA-256.
+        public var bytes: Int
+        public var sha256: String
+        public var compressed: Bool
+        public var tensors: Int
+        public var dataStart: Int
+    }
+
+    /// For a sharded checkpoint folder: the index file's name, the shards in name order, the shard
+    /// of each tensor (parallel to `tensors`, whose offsets are then within their shard), and the
+    /// folder's other files. `metadata` is then the index's, `fileBytes` the shards' total and
+    /// `sha256` the folder digest (`Sidecar.Checkpoint.digest`). nil for a single file.
+    public var index: String?
+    public var shards: [Shard]?
+    public var tensorShards: [String]?
+    public var otherFiles: [String]?
+
     public static let arrayLimit = 8
 
     /// The machine-readable form: `{"format","version","metadata","tensors":[{"name","dtype","shape",
     /// "bytes","offset"}], …}` with shapes as stored (GGUF: ne0 first) and offsets relative to the
     /// data section.
     public var json: JSONNode {
-        let tensorList: [JSONNode] = tensors.map { t in
-            .object([
+        let tensorList: [JSONNode] = tensors.enumerated().map { i, t in
+            var m = [
                 JSONNodeMember(key: "name", value: .string(t.name)),
                 JSONNodeMember(key: "dtype", value: .string(t.type.description)),
                 JSONNodeMember(key: "shape", value: .array(t.shape.map { .int($0) })),
                 JSONNodeMember(key: "bytes", value: .int(t.byteCount)),
                 JSONNodeMember(key: "offset", value: .int(t.offset)),
-            ])
+            ]
+            if let tensorShards, i < tensorShards.count { m.append(JSONNodeMember(key: "shard", value: .string(tensorShards[i]))) }
+            return .object(m)
         }
         var members: [JSONNodeMember] = [
             JSONNodeMember(key: "file", value: .string(path)),
@@ -48,45 +72,83 @@ public struct InspectReport: Sendable {
             JSONNodeMember(key: "sha256", value: .string(sha256)),
             JSONNodeMember(key: "data_offset", value: .int(dataStart)),
             JSONNodeMember(key: "metadata", value: .object(metadata)),
-            JSONNodeMember(key: "tensors", value: .array(tensorList)),
         ]
+        if let shards {
+            members.append(JSONNodeMember(key: "index", value: .string(index ?? "")))
+            members.append(JSONNodeMember(key: "shards", value: .array(shards.map { sh in
+                .object([
+                    JSONNodeMember(key: "name", value: .string(sh.name)),
+                    JSONNodeMember(key: "file", value: .string(sh.file)),
+                    JSONNodeMember(key: "compressed", value: .bool(sh.compressed)),
+                    JSONNodeMember(key: "file_bytes", value: .int(sh.bytes)),
+                    JSONNodeMember(key: "sha256", value: .string(sh.sha256)),
+                    JSONNodeMember(key: "data_offset", value: .int(sh.dataStart)),
+                    JSONNodeMember(key: "tensors", value: .int(sh.tensors)),
+                ])
+            })))
+            members.append(JSONNodeMember(key: "other_files", value: .array((otherFiles ?? []).map { .string($0) })))
+        }
+        members.append(JSONNodeMember(key: "tensors", value: .array(tensorList)))
         return .object(members)
     }
 
     /// The human-readable form: a summary, the metadata one key a line, and the tensor table.
     public var text: String {
         var lines: [String] = []
-        var kind = format == .gguf ? "GGUF v\(version ?? 0)" : "safetensors"
-        if compressed { kind += " (zstd-compressed)" }
-        lines.append("\(path): \(kind), \(fileBytes) bytes, \(tensors.count) tensors, data at byte \(dataStart)")
+        if let shards {
+            let packed = shards.filter(\.compressed).count
+            lines.append("\(path): sharded safetensors checkpoint, \(shards.count) shards (index \(index ?? "")), "
+                         + "\(fileBytes) bytes, \(tensors.count) tensors"
+                         + (packed > 0 ? ", \(packed) shard\(packed == 1 ? "" : "s") zstd-compressed" : ""))
+            lines.append("  sha256 \(sha256) (of the shards' SHA-256 lines)")
+            lines.append("shards:")
+            let rows = shards.map { [$0.file, String($0.tensors), String($0.bytes), $0.sha256] }
+            lines += Self.table(["file", "tensors", "bytes", "sha256"], rows, rightFrom: 1, rightTo: 2)
+            if let otherFiles, !otherFiles.isEmpty { lines.append("other files: " + otherFiles.joined(separator: ", ")) }
+        } else {
+            var kind = format == .gguf ? "GGUF v\(version ?? 0)" : "safetensors"
+            if compressed { kind += " (zstd-compressed)" }
+            lines.append("\(path): \(kind), \(fileBytes) bytes, \(tensors.count) tensors, data at byte \(dataStart)")
+        }
         var facts: [String] = []
         if let architecture { facts.append("architecture \(architecture)") }
         if let alignment { facts.append("alignment \(alignment)") }
-        facts.append("sha256 \(sha256)")
-        lines.append("  " + facts.joined(separator: ", "))
+        if shards == nil {
+            facts.append("sha256 \(sha256)")
+            lines.append("  " + facts.joined(separator: ", "))
+        }
         lines.append(metadata.isEmpty ? "metadata: none" : "metadata (\(metadata.count) keys):")
         for m in metadata {
             lines.append("  \(m.key) = \(Self.short(m.value))")
         }
         lines.append("tensors:")
-        let header = ["name", "dtype", "shape", "bytes", "offset"]
-        let rows = tensors.map { t in
+        var header = ["name", "dtype", "shape", "bytes", "offset"]
+        var rows = tensors.map { t in
             [t.name, t.type.description, "[" + t.shape.map(String.init).joined(separator: ", ") + "]", String(t.byteCount), String(t.offset)]
         }
+        if let tensorShards, tensorShards.count == rows.count {
+            header.append("shard")
+            for i in rows.indices { rows[i].append(tensorShards[i]) }
+        }
+        lines += Self.table(header, rows, rightFrom: 3, rightTo: 4)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Rows of columns padded to a common width (columns rightFrom...rightTo right-aligned), indented by two.
+    static func table(_ header: [String], _ rows: [[String]], rightFrom: Int, rightTo: Int) -> [String] {
         var widths = header.map(\.count)
-        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func fmt(_ r: [String]) -> String {
             var s = "  "
             for (i, c) in r.enumerated() {
                 let padCount = widths[i] - c.count
-                if i >= 3 { s += String(repeating: " ", count: padCount) + c } else { s += c + String(repeating: " ", count: padCount) }
+                if i >= rightFrom && i <= rightTo { s += String(repeating: " ", count: padCount) + c }
+                else if i < r.count - 1 { s += c + String(repeating: " ", count: padCount) } else { s += c }
                 if i < r.count - 1 { s += "  " }
             }
             return s
         }
-        lines.append(fmt(header))
-        for r in rows { lines.append(fmt(r)) }
-        return lines.joined(separator: "\n") + "\n"
+        return [fmt(header)] + rows.map(fmt)
     }
 
     /// A one-line rendering of a metadata value, long strings cut.

@@ -25,9 +25,9 @@ extension Sidecar {
         guard let head = try? h.read(upToCount: 8), head.count == 8 else { return false }
         let n = head.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
         guard n >= 2, n < 1 << 30, let json = try? h.read(upToCount: Int(n)), json.count == Int(n),
-              let obj = try? JSONSerialization.jsonObject(with: json) as? [String: Any],
-              let meta = obj["__metadata__"] as? [String: Any] else { return false }
-        return meta["format"] as? String == formatName
+              let root = try? JSONNodeParser.parse([UInt8](json)),
+              let meta = root["__metadata__"] else { return false }
+        return meta["format"]?.stringValue == formatName
     }
 
     /// Parses a sidecar held in memory; `path` names it in errors.
@@ -216,74 +216,26 @@ struct SidecarContainer {
     var metadata: [String: String] = [:]
     var entries: [String: Entry] = [:]
 
+    /// The container is a safetensors file: its header goes through the same strict parser as a
+    /// model's (offsets contiguous and in range, sizes matching dtype and shape, no duplicates, no
+    /// trailing bytes); a failure is reported as "not a prune sidecar" with the parser's reason.
     init(bytes: [UInt8], path: String) throws {
         self.path = path
         self.bytes = bytes
         guard bytes.count >= 8 else { throw SidecarError.notASidecar(path: path, reason: "shorter than 8 bytes") }
-        var n: UInt64 = 0
-        for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-        guard n <= UInt64(bytes.count - 8) else {
-            throw SidecarError.notASidecar(path: path, reason: "header length \(n) past the end of the file (byte offset 0)")
-        }
-        let dataStart = 8 + Int(n)
-        let obj: [String: Any]
+        let header: SafetensorsHeader
         do {
-            guard let o = try JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])) as? [String: Any] else {
-                throw SidecarError.notASidecar(path: path, reason: "header is not a JSON object (byte offset 8)")
-            }
-            obj = o
-        } catch let e as SidecarError { throw e } catch {
-            throw SidecarError.notASidecar(path: path, reason: "header is not JSON (byte offset 8)")
+            header = try SafetensorsParser.parseHeader(ByteStream(path: path, mapped: MappedFile(copying: bytes)))
+        } catch let e as LocalizedError {
+            var reason = e.errorDescription ?? "\(e)"
+            if reason.hasPrefix(path + ": ") { reason.removeFirst(path.count + 2) }
+            throw SidecarError.notASidecar(path: path, reason: reason)
         }
-        let dataCount = bytes.count - dataStart
-        var ranges: [Range<Int>] = []
-        // In name order: the first bad entry named in an error is the same in every run and every tool.
-        for (name, value) in obj.sorted(by: { $0.key < $1.key }) {
-            if name == "__metadata__" {
-                guard let m = value as? [String: Any] else {
-                    throw SidecarError.malformed(path: path, reason: "__metadata__ is not an object")
-                }
-                for (k, v) in m {
-                    guard let s = v as? String else {
-                        throw SidecarError.malformed(path: path, reason: "__metadata__.\(k) is not a string")
-                    }
-                    metadata[k] = s
-                }
-                continue
-            }
-            guard let e = value as? [String: Any], let dt = e["dtype"] as? String,
-                  let dtype = SafetensorsDType(rawValue: dt),
-                  let shape = (e["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offs = (e["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  offs.count == 2 else {
-                throw SidecarError.malformed(path: path, reason: "bad header entry (tensor \(name))")
-            }
-            guard offs[0] >= 0, offs[0] <= offs[1], offs[1] <= dataCount else {
-                throw SidecarError.malformed(path: path, reason: "data offsets out of range (tensor \(name))")
-            }
-            var count = 1
-            for d in shape {
-                let (p, o) = count.multipliedReportingOverflow(by: d)
-                guard d >= 0, !o else { throw SidecarError.malformed(path: path, reason: "bad shape (tensor \(name))") }
-                count = p
-            }
-            guard dtype.byteCount(forElements: count) == offs[1] - offs[0] else {
-                throw SidecarError.malformed(path: path, reason: "size does not match dtype and shape (tensor \(name))")
-            }
-            let r = (dataStart + offs[0])..<(dataStart + offs[1])
-            ranges.append(r)
-            entries[name] = Entry(dtype: dtype, shape: shape, range: r)
-        }
-        ranges.sort { $0.lowerBound < $1.lowerBound }
-        var at = dataStart
-        for r in ranges {
-            guard r.lowerBound == at else {
-                throw SidecarError.malformed(path: path, reason: "tensor data is not contiguous (byte offset \(at))")
-            }
-            at = r.upperBound
-        }
-        guard at == bytes.count else {
-            throw SidecarError.malformed(path: path, reason: "trailing bytes after the last tensor (byte offset \(at))")
+        for m in header.metadata ?? [] { metadata[m.key] = m.value }
+        for t in header.tensors {
+            guard case .safetensors(let dtype) = t.type else { continue }
+            let start = header.dataStart + t.offset
+            entries[t.name] = Entry(dtype: dtype, shape: t.shape, range: start..<(start + t.byteCount))
         }
     }
 

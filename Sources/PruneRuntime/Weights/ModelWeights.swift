@@ -62,6 +62,14 @@ public final class ModelWeights: @unchecked Sendable {
         layers[layer].setMatrix(role, WeightMatrix(name: m.name, rows: m.rows, cols: m.cols, values: values.values))
     }
 
+    /// The f32 values of the matrix the model was loaded with, whatever `replace` put in its place
+    /// since ([output features, input features], as `values` returns).
+    public func loadedValues(_ role: MatrixRole, layer: Int) throws -> FloatMatrix {
+        let current = try matrix(role, layer: layer)
+        let m = originals["\(layer).\(role.rawValue)"] ?? current
+        return FloatMatrix(rows: m.rows, cols: m.cols, values: m.values())
+    }
+
     /// Puts back the matrix the model was loaded with.
     public func restore(_ role: MatrixRole, layer: Int) throws {
         try checkLayer(layer)

@@ -32,17 +32,12 @@ import Testing
     }
 
     @Test func theZstdToolDecompressesIt() throws {
-        let dir = NSTemporaryDirectory() + "prune-zstdbuffer-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try TestEnvironment.tempDir("zstdbuffer")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let packed = try ZstdBuffer.compress(Self.input, threads: 4)
         try Data(packed).write(to: URL(fileURLWithPath: dir + "/x.zst"))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["zstd", "-q", "-d", dir + "/x.zst", "-o", dir + "/x"]
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let r = try TestProcess.run("/usr/bin/env", ["zstd", "-q", "-d", dir + "/x.zst", "-o", dir + "/x"])
+        #expect(r.status == 0, "\(r.stderr)")
         #expect(FileManager.default.contents(atPath: dir + "/x").map { [UInt8]($0) } == Self.input ? true : false, "zstd tool output")
     }
 

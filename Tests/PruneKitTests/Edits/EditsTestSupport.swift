@@ -5,52 +5,19 @@ import Testing
 
 /// Helpers of the edit tests: fixture paths, temp folders, Python cross-check scripts.
 enum EditsSupport {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var fixtures: URL {
-        if let env = ProcessInfo.processInfo.environment["PRUNE_FIXTURES"], !env.isEmpty { return URL(fileURLWithPath: env) }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
-    }
+    static var packageRoot: URL { TestEnvironment.packageRoot }
+    static var fixtures: URL { URL(fileURLWithPath: TestEnvironment.fixtures) }
 
     /// A fixture file; records a failure (never a skip) when it is absent.
-    static func fixture(_ relative: String) throws -> String {
-        let path = fixtures.appendingPathComponent(relative).path
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw FixtureMissing(path: path)
-        }
-        return path
-    }
+    static func fixture(_ relative: String) throws -> String { try TestEnvironment.fixture(relative) }
 
-    struct FixtureMissing: Error, CustomStringConvertible { var path: String; var description: String { "fixture missing: \(path)" } }
     struct ScriptFailed: Error, CustomStringConvertible { var description: String }
 
-    static func tempDir() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("prune-edits-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func tempDir() throws -> URL { URL(fileURLWithPath: try TestEnvironment.tempDir("edits")) }
 
     /// Runs `python3 Tests/scripts/<script> args…`; returns stdout, throws with its output on failure.
     @discardableResult
-    static func python(_ script: String, _ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", packageRoot.appendingPathComponent("Tests/scripts/\(script)").path] + args
-        p.currentDirectoryURL = packageRoot
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        let text = String(decoding: o, as: UTF8.self)
-        guard p.terminationStatus == 0 else {
-            throw ScriptFailed(description: "\(script) failed (\(p.terminationStatus)): \(text) \(String(decoding: e, as: UTF8.self))")
-        }
-        return text
-    }
+    static func python(_ script: String, _ args: [String]) throws -> String { try TestProcess.python(script, args).stdoutText }
 
     /// The model description of a model file, read by gguf-py / safetensors (independent of prune's readers).
     static func describe(_ modelPath: String) throws -> ModelDescription {

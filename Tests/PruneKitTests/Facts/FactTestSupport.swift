@@ -6,31 +6,14 @@ import Testing
 
 /// Helpers of the fact-engine tests.
 enum FactTest {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var fixtures: String {
-        if let e = ProcessInfo.processInfo.environment["PRUNE_FIXTURES"], !e.isEmpty { return e }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
-    }
-
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ d: String) { description = d }
-    }
+    static var packageRoot: URL { TestEnvironment.packageRoot }
+    static var fixtures: String { TestEnvironment.fixtures }
+    typealias Failure = TestFailure
 
     /// A fixture file or folder; a missing fixture is a failure, never a skip.
-    static func fixture(_ model: String, _ file: String = "") throws -> String {
-        let p = fixtures + "/" + model + (file.isEmpty ? "" : "/" + file)
-        guard FileManager.default.fileExists(atPath: p) else { throw Failure("fixture missing: \(p)") }
-        return p
-    }
+    static func fixture(_ model: String, _ file: String = "") throws -> String { try TestEnvironment.fixture(model, file) }
 
-    static func tempDir() throws -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("prune-facts-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }
+    static func tempDir() throws -> String { try TestEnvironment.tempDir("facts") }
 
     /// Every tensor of a safetensors file, decoded to f32 (integers too).
     static func tensors(_ path: String) throws -> [String: [Float]] {

@@ -60,27 +60,14 @@ struct ReferenceCaseSet: Decodable, Sendable {
 }
 
 enum RestraintTestSupport {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var packageRoot: URL { TestEnvironment.packageRoot }
 
     struct ScriptFailure: Error, CustomStringConvertible {
         let description: String
     }
 
     /// Runs `python3 Tests/scripts/<script> args…` and fails on a non-zero exit.
-    static func runPython(_ script: String, _ args: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", packageRoot.appendingPathComponent("Tests/scripts/\(script)").path] + args
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw ScriptFailure(description: "\(script) exited \(p.terminationStatus): \(String(decoding: errData, as: UTF8.self))")
-        }
-    }
+    static func runPython(_ script: String, _ args: [String]) throws { try TestProcess.python(script, args) }
 
     /// Generated once per test process into its own UUID-named folder, read into memory, and the
     /// folder removed at once: tests share only this immutable value, never a file or a folder.

@@ -5,49 +5,19 @@ import Testing
 
 /// Fixtures, reference values and helpers of the runtime tests.
 enum RuntimeTest {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var fixtures: String {
-        if let e = ProcessInfo.processInfo.environment["PRUNE_FIXTURES"], !e.isEmpty { return e }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
-    }
+    static var packageRoot: URL { TestEnvironment.packageRoot }
+    static var fixtures: String { TestEnvironment.fixtures }
 
     static let models = ["gpt2-tiny", "llama-tiny"]
 
-    struct MissingFixture: Error, CustomStringConvertible { let description: String }
-
     /// A fixture path; throws (so the test fails) when it is absent.
-    static func fixture(_ model: String, _ file: String = "") throws -> String {
-        let p = file.isEmpty ? fixtures + "/" + model : fixtures + "/" + model + "/" + file
-        guard FileManager.default.fileExists(atPath: p) else { throw MissingFixture(description: "fixture missing: \(p)") }
-        return p
-    }
+    static func fixture(_ model: String, _ file: String = "") throws -> String { try TestEnvironment.fixture(model, file) }
 
     /// A fresh, uniquely named temporary directory.
-    static func tempDir() throws -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("prune-runtime-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }
-
-    struct ScriptFailure: Error, CustomStringConvertible { let description: String }
+    static func tempDir() throws -> String { try TestEnvironment.tempDir("runtime") }
 
     /// Runs `python3 Tests/scripts/<script> args…`; throws with its stderr when it fails.
-    static func runPython(_ script: String, _ args: [String]) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", packageRoot.appendingPathComponent("Tests/scripts/\(script)").path] + args
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw ScriptFailure(description: "\(script) exited \(p.terminationStatus): \(String(decoding: data, as: UTF8.self))")
-        }
-    }
+    static func runPython(_ script: String, _ args: [String]) throws { try TestProcess.python(script, args) }
 
     /// forward-reference.{json,safetensors} of a fixture (transformers, f32).
     struct Reference {
@@ -68,7 +38,7 @@ enum RuntimeTest {
 
         func matrix(_ name: String) throws -> FloatMatrix {
             guard let info = tensors.info(named: name), info.shape.count == 2 else {
-                throw MissingFixture(description: "reference tensor \(name) missing")
+                throw TestFailure("reference tensor \(name) missing")
             }
             let v = try tensors.withData(for: name) { try TensorCodec.decode($0, as: info.type, count: info.elementCount) }
             return FloatMatrix(rows: info.shape[0], cols: info.shape[1], values: v)
@@ -124,7 +94,7 @@ enum RuntimeTest {
         for (s, seq) in r.layout.sequences.enumerated() {
             _ = s
             hidden.append(try sites.map { site in
-                guard let m = hooks.captured(site) else { throw MissingFixture(description: "no capture at \(site)") }
+                guard let m = hooks.captured(site) else { throw TestFailure("no capture at \(site)") }
                 return m.rows(seq.firstRow ..< seq.firstRow + seq.count)
             })
         }

@@ -4,41 +4,13 @@ import Foundation
 
 /// Paths, Python runner and data helpers for the tensor-codec tests.
 enum QuantTestSupport {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var fixturesRoot: URL {
-        if let env = ProcessInfo.processInfo.environment["PRUNE_FIXTURES"], !env.isEmpty {
-            return URL(fileURLWithPath: env)
-        }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures")
-    }
-
-    struct ScriptFailure: Error, CustomStringConvertible {
-        let description: String
-    }
+    static var packageRoot: URL { TestEnvironment.packageRoot }
+    static var fixturesRoot: URL { URL(fileURLWithPath: TestEnvironment.fixtures) }
 
     /// Runs `python3 Tests/scripts/quant_reference.py args…`; throws with its stderr on failure.
-    static func runReference(_ args: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", packageRoot.appendingPathComponent("Tests/scripts/quant_reference.py").path] + args
-        let errPipe = Pipe()
-        process.standardError = errPipe
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let err = errPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ScriptFailure(description: "quant_reference.py \(args.first ?? "") failed: \(String(decoding: err, as: UTF8.self))")
-        }
-    }
+    static func runReference(_ args: [String]) throws { try TestProcess.python("quant_reference.py", args) }
 
-    static func makeTempDir(_ tag: String) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prune-quant-\(tag)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func makeTempDir(_ tag: String) throws -> URL { URL(fileURLWithPath: try TestEnvironment.tempDir("quant-" + tag)) }
 
     static func writeFloats(_ values: [Float], to url: URL) throws {
         let data = values.withUnsafeBufferPointer { Data(buffer: $0) }
@@ -103,7 +75,7 @@ enum QuantTestSupport {
     static func dump(model: String, file: String) throws -> [DumpedTensor] {
         let path = fixturesRoot.appendingPathComponent(model).appendingPathComponent(file)
         guard FileManager.default.fileExists(atPath: path.path) else {
-            throw ScriptFailure(description: "fixture missing: \(path.path)")
+            throw TestFailure("fixture missing: \(path.path)")
         }
         let dir = try makeTempDir("dump")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -112,7 +84,7 @@ enum QuantTestSupport {
         return try index.map { e in
             let typeName = e["type"] as? String ?? ""
             guard let type = GGMLType.allCases.first(where: { $0.description == typeName }) else {
-                throw ScriptFailure(description: "unknown type \(typeName)")
+                throw TestFailure("unknown type \(typeName)")
             }
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: e["data"] as? String ?? "")))
             let deq = try (e["dequant"] as? String).map { try readFloats(URL(fileURLWithPath: $0)) }

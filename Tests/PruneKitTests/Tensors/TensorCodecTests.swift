@@ -34,15 +34,9 @@ import Testing
         let dir = try S.makeTempDir("sizes")
         defer { try? FileManager.default.removeItem(at: dir) }
         let script = "from gguf.constants import GGML_QUANT_SIZES as S\nfor t,(b,s) in S.items(): print(t.value, t.name, b, s)"
-        let out = dir.appendingPathComponent("sizes.txt")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script]
-        #expect(FileManager.default.createFile(atPath: out.path, contents: nil))
-        p.standardOutput = try FileHandle(forWritingTo: out)
-        try p.run()
-        p.waitUntilExit()
-        let lines = try String(contentsOf: out, encoding: .utf8).split(separator: "\n")
+        let r = try TestProcess.run("/usr/bin/env", ["python3", "-c", script])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdoutText.split(separator: "\n")
         #expect(lines.count >= GGMLType.allCases.count)
         for line in lines {
             let f = line.split(separator: " ")

@@ -127,12 +127,8 @@ import Testing
         let dir = try TokTest.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/model.gguf.zst"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["zstd", "-q", "-1", src, "-o", out]
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let r = try TestProcess.run("/usr/bin/env", ["zstd", "-q", "-1", src, "-o", out])
+        #expect(r.status == 0, "\(r.stderr)")
         let a = try TokenizerLoader.load(path: src), b = try TokenizerLoader.load(path: out)
         for t in try TokTest.stressTexts() { #expect(a.encode(t) == b.encode(t)) }
         #expect(b.vocabularySize == 4096 && b.addsBOS && b.bosTokenID == 1 && b.eosTokenID == 2)

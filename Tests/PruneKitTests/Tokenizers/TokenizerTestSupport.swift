@@ -5,33 +5,16 @@ import Testing
 
 /// Helpers of the tokenizer tests: fixtures, text lists, the Python reference script.
 enum TokTest {
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    static var fixtures: String {
-        if let e = ProcessInfo.processInfo.environment["PRUNE_FIXTURES"], !e.isEmpty { return e }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fixtures").path
-    }
-
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ d: String) { description = d }
-    }
+    static var packageRoot: URL { TestEnvironment.packageRoot }
+    static var fixtures: String { TestEnvironment.fixtures }
+    typealias Failure = TestFailure
 
     /// A fixture path; a missing fixture is a failure, never a skip.
-    static func fixture(_ model: String, _ file: String? = nil) throws -> String {
-        let p = fixtures + "/" + model + (file.map { "/" + $0 } ?? "")
-        guard FileManager.default.fileExists(atPath: p) else { throw Failure("fixture missing: \(p)") }
-        return p
-    }
+    static func fixture(_ model: String, _ file: String? = nil) throws -> String { try TestEnvironment.fixture(model, file ?? "") }
 
-    static func tempDir() throws -> String {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("prune-tok-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }
+    static func tempDir() throws -> String { try TestEnvironment.tempDir("tok") }
 
-    static func resource(_ name: String) -> String { packageRoot.appendingPathComponent("Tests/PruneKitTests/Resources/" + name).path }
+    static func resource(_ name: String) -> String { TestEnvironment.resource(name) }
 
     /// The stress list (Tests/PruneKitTests/Resources/tokenizer-stress.json).
     static func stressTexts() throws -> [String] {
@@ -61,31 +44,7 @@ enum TokTest {
     }
 
     /// Runs `python3 Tests/scripts/tokenizer_reference.py args…`; returns stdout.
-    static func python(_ args: [String]) throws -> Data {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", packageRoot.appendingPathComponent("Tests/scripts/tokenizer_reference.py").path] + args
-        p.currentDirectoryURL = packageRoot
-        let dir = try tempDir()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let outPath = dir + "/out", errPath = dir + "/err"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        let o = FileHandle(forWritingAtPath: outPath), e = FileHandle(forWritingAtPath: errPath)
-        p.standardOutput = o
-        p.standardError = e
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try? o?.close()
-        try? e?.close()
-        let out = FileManager.default.contents(atPath: outPath) ?? Data()
-        guard p.terminationStatus == 0 else {
-            let err = String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self)
-            throw Failure("tokenizer_reference.py \(args.first ?? "") failed (\(p.terminationStatus)): \(err.suffix(2000))")
-        }
-        return out
-    }
+    static func python(_ args: [String]) throws -> Data { try TestProcess.python("tokenizer_reference.py", args).stdout }
 
     /// One text's reference: ids without added special tokens, with them, and the decoded text.
     struct Ref {

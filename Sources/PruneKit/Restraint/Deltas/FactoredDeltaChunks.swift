@@ -6,9 +6,10 @@ extension FactoredDelta {
     /// the order `add(to:)` and `subtract(from:)` use (so w ± d rounded to f32 gives their bits).
     /// Chunks are spread over `threads` workers; `body` must touch only memory of its own chunk.
     /// A rank-0 delta gives d = 0 everywhere (callers that must mirror `add`'s early return handle
-    /// rank 0 themselves).
+    /// rank 0 themselves). Returns the CPU seconds spent computing d (summed over the workers).
+    @discardableResult
     package func forEachChunk(chunkRows: Int, threads: Int,
-                              _ body: @Sendable (_ chunk: Int, _ rows: Range<Int>, _ d: UnsafeMutableBufferPointer<Double>) -> Void) {
+                              _ body: @Sendable (_ chunk: Int, _ rows: Range<Int>, _ d: UnsafeMutableBufferPointer<Double>) -> Void) -> Double {
         let k = rank, n = cols
         let per = max(1, chunkRows)
         let chunks = (rows + per - 1) / per
@@ -16,6 +17,10 @@ extension FactoredDelta {
         for j in 0..<n { for kk in 0..<k { vt[kk * n + j] = v[j * k + kk] } }
         let workers = max(1, min(threads, chunks))
         let totalRows = rows
+        let fillNanos = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: workers)
+        fillNanos.initialize(repeating: 0)
+        defer { fillNanos.deallocate() }
+        let nanos = NanosPointer(p: fillNanos)
         withoutActuallyEscaping(body) { body in
             vt.withUnsafeBufferPointer { pv in
                 u.withUnsafeBufferPointer { pu in
@@ -26,7 +31,9 @@ extension FactoredDelta {
                         var chunk = worker
                         while chunk < chunks {
                             let r0 = chunk * per, r1 = min(totalRows, r0 + per)
+                            let t0 = DispatchTime.now().uptimeNanoseconds
                             Self.fill(d, pu: shared.pu, pv: shared.pv, k: k, n: n, r0: r0, r1: r1)
+                            nanos.p[worker] &+= DispatchTime.now().uptimeNanoseconds &- t0
                             shared.body(chunk, r0..<r1, UnsafeMutableBufferPointer(rebasing: d[0..<((r1 - r0) * n)]))
                             chunk += workers
                         }
@@ -35,6 +42,11 @@ extension FactoredDelta {
                 }
             }
         }
+        return Double(fillNanos.reduce(0, &+)) / 1e9
+    }
+
+    private struct NanosPointer: @unchecked Sendable {
+        let p: UnsafeMutableBufferPointer<UInt64>
     }
 
     private struct ChunkPointers: @unchecked Sendable {
