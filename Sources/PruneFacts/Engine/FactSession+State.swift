@@ -17,13 +17,51 @@ extension FactSession {
             let term = try LowRankDelta(rows: d, cols: m, rank: f.rank, a: f.u, b: f.v, tensor: downName(f.layer))
             edited[f.layer]!.terms.append(term)
             switch job.restraint.schedule {
-            case .end:
-                var w = network.weights.blocks[f.layer].down.weight
-                try term.factored().add(to: &w, threads: job.threads, tensor: downName(f.layer))
-                network.weights.blocks[f.layer].down.weight = w
-            case .each:
-                try setRestrained(f.layer)
+            case .end: try addRaw(term, layer: f.layer)
+            case .each: try setRestrained(f.layer)
             }
+        }
+    }
+
+    /// Schedule `end`: adds a raw term to the layer's weights, as they stand.
+    mutating func addRaw(_ term: LowRankDelta, layer: Int) throws {
+        var w = network.weights.blocks[layer].down.weight
+        try term.factored().add(to: &w, threads: job.threads, tensor: downName(layer))
+        network.weights.blocks[layer].down.weight = w
+    }
+
+    /// `--continue`: the network (loaded from the rebuilt W₀) takes the state the chain's fact edits
+    /// left it in during a single run of the whole chain: W₀ plus each down projection's recorded raw
+    /// terms added in edit order (`end`: unrestrained), or W₀ plus their restraint against σ_max(W₀)
+    /// (`each`). Terms of non-fact lines (lowrank, dense, lora) are not part of the engine's state, as
+    /// in a single run.
+    mutating func seedChain(_ old: Sidecar) throws {
+        let d = network.config.hiddenSize, m = network.config.ffnSize
+        var layerOf: [String: (layer: Int, stored: StoredMatrix)] = [:]
+        for l in 0..<network.config.layerCount {
+            if let s = StoredMatrix(hfName: downName(l), in: job.model) { layerOf[s.tensor] = (l, s) }
+        }
+        for t in old.tensors {
+            guard let (l, stored) = layerOf[t.name] else { continue }
+            var terms: [LowRankDelta] = []
+            for term in t.terms where old.edits.indices.contains(term.edit) && old.edits[term.edit].facts != nil {
+                guard case .lowRank(let su, let sv, let k) = term.delta else { continue }
+                let (hu, hv) = stored.hfFactors(u: su, v: sv)
+                let (u, v) = network.config.architecture == .gpt2 ? (hv, hu) : (hu, hv)   // Conv1D: HF is [in, out]
+                terms.append(try LowRankDelta(rows: d, cols: m, rank: k, a: u, b: v, tensor: downName(l)))
+            }
+            guard !terms.isEmpty else { continue }
+            let w0 = network.weights.blocks[l].down.weight
+            let s = job.restraint.function == .none ? 1
+                : try RestraintEngine.sigmaMax(weights: w0, rows: d, cols: m, tensor: downName(l)).sigmaMax
+            edited[l] = (w0, s, terms)
+            switch job.restraint.schedule {
+            case .end: for term in terms { try addRaw(term, layer: l) }
+            case .each: try setRestrained(l)
+            }
+        }
+        if old.edits.contains(where: { $0.kind == FactMethod.alphaedit.rawValue }) {
+            warnings.append("--continue: AlphaEdit's null-space projection does not include the keys of the continued chain's edits")
         }
     }
 

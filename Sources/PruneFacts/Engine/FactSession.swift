@@ -24,14 +24,22 @@ struct FactSession {
     /// AlphaEdit: the null-space projector by layer, and Σ k kᵀ of the keys edited so far.
     var projectors: [Int: (p: Matrix, dimension: Int)] = [:]
     var previousKeys: [Int: (moment: Matrix, count: Int)] = [:]
+    /// `--continue`: the base rebuilt from the edited model and the sidecar (kept while the model is used).
+    let continuedBase: ContinuedBase?
 
     init(engine: FactEngine, job: FactJob) throws {
         self.engine = engine
         self.job = job
         let firstLine = job.manifest.edits.first { if case .fact = $0.kind { return true }; return false }?.line ?? 0
         let path = job.modelPath
+        // --continue: the new facts are computed against the chain's W₀, not on the edited file.
+        if let old = job.continued, let oldPath = job.continuedPath, old.edits.contains(where: { $0.facts != nil }) {
+            continuedBase = try ContinuedBase(editedModel: path, sidecar: oldPath, format: old.model.format, threads: job.threads)
+        } else {
+            continuedBase = nil
+        }
         do {
-            model = try LanguageModel.load(path, options: LoadOptions(threads: job.threads))
+            model = try LanguageModel.load(continuedBase?.path ?? path, options: LoadOptions(threads: job.threads))
         } catch {
             throw FactError.unsupportedModel(path: path, reason: "cannot run the model for the fact lines (\(job.manifest.path):\(firstLine)): " + ((error as? LocalizedError)?.errorDescription ?? "\(error)"))
         }
@@ -50,6 +58,7 @@ struct FactSession {
             let ignored = f.ignoredKeys
             if !ignored.isEmpty { warnings.append("\(f.name): ignored (not used on the CPU): " + ignored.joined(separator: ", ")) }
         }
+        if continuedBase != nil, let old = job.continued { try seedChain(old) }
     }
 
     /// The HF name of layer `l`'s down projection.
@@ -112,7 +121,7 @@ struct FactSession {
                 throw FactError.unplaceable(manifest: spec.manifest, line: spec.line, what: "target \"\(r.target)\" gives no tokens after the prompt")
             }
             let prefix = String(r.prompt[..<r.prompt.range(of: "{}")!.lowerBound])
-            let before = tokenizer.encode(prefix).count
+            let before = tokenizer.encode(TokenPositions.textBefore(prefix)).count
             let through = tokenizer.encode(prefix + r.subject).count
             guard through > before else {
                 throw FactError.unplaceable(manifest: spec.manifest, line: spec.line,

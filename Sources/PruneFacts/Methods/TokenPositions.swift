@@ -11,7 +11,7 @@ public enum TokenPositions {
         case .subjectLast:
             return tokenizer.encode(prefix + subject).count - 1
         case .subjectFirst:
-            let before = tokenizer.encode(prefix).count
+            let before = tokenizer.encode(textBefore(prefix)).count
             return min(before, tokenizer.encode(prefix + subject).count - 1)
         case .subjectFirstAfterLast:
             let full = tokenizer.encode(FactRequest.fill(template, with: subject)).count
@@ -19,6 +19,14 @@ public enum TokenPositions {
         case .last:
             return tokenizer.encode(FactRequest.fill(template, with: subject)).count - 1
         }
+    }
+
+    /// The text before the subject as its tokens are counted: ROME strips the space that ends the
+    /// prefix and counts it with the subject (`" " + subject`), since byte-level BPE tokenizers
+    /// (GPT-2, SmolLM2, Llama 3) give a lone trailing space a token of its own ("of " → `of`, `Ġ`)
+    /// that "of France" folds into `ĠFrance`.
+    public static func textBefore(_ prefix: String) -> String {
+        prefix.hasSuffix(" ") ? String(prefix.dropLast()) : prefix
     }
 
     /// The ids of `target` as they follow `filledPrompt` (the ids of prompt + " " + target after

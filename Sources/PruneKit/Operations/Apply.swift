@@ -163,6 +163,7 @@ public enum Apply {
                 var records: [Int: [UInt8]] = [:]
                 if manifest.hasFactEdits, let engine = request.facts {
                     let job = FactJob(modelPath: request.model, manifest: manifest, model: model, continued: old,
+                                      continuedPath: request.continueFrom,
                                       restraint: options.configuration, threads: settings.threads)
                     let o = try engine.compute(job)
                     for (i, e) in o.edits { resolved[i] = e }

@@ -16,6 +16,8 @@ public struct FactJob: Sendable {
     public var model: ModelDescription
     /// The sidecar being continued, if any (its chain is already in the model).
     public var continued: Sidecar?
+    /// Its path (`--continue`), from which the engine rebuilds the base W₀ (`Revert`).
+    public var continuedPath: String? = nil
     public var restraint: RestraintConfiguration
     public var threads: Int
 }
