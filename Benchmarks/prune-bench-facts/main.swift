@@ -6,7 +6,7 @@ import PruneRuntime
 import PruneTokenizers
 
 // prune-bench-facts [--cases gpt2-tiny,llama-tiny,smol] [--threads N] [--torch PYTHON] [--fixtures DIR]
-//                   [--smol HF_FOLDER] [--rome-edits N]
+//                   [--smol HF_FOLDER] [--rome-edits N] [--parts stats,rome,memit]
 // Seconds per ROME edit and per MEMIT batch of 10, and the key statistics (tokens/s, peak RSS), of
 // prune's fact engine against a torch implementation of the same steps (Benchmarks/scripts/
 // bench_facts_torch.py: same model, hyperparameters, templates, requests and thread count), both
@@ -36,6 +36,8 @@ nonisolated(unsafe) var torch: String? = "/work/venv-torch/bin/python"
 nonisolated(unsafe) var fixtures = "../shared/fixtures"
 nonisolated(unsafe) var smolFolder = "/tmp/prune-bench-data/smollm2-135m-real-hf"
 nonisolated(unsafe) var romeEdits = 2
+/// Which measurements to run (all by default; the torch side runs the same ones).
+nonisolated(unsafe) var parts: Set<String> = ["stats", "rome", "memit"]
 do {
     let a = CommandLine.arguments
     var i = 1
@@ -48,6 +50,9 @@ do {
         case "--fixtures": fixtures = value()
         case "--smol": smolFolder = value()
         case "--rome-edits": romeEdits = max(1, Int(value()) ?? 2)
+        case "--parts":
+            parts = Set(value().split(separator: ",").map(String.init))
+            guard parts.isSubset(of: ["stats", "rome", "memit"]), !parts.isEmpty else { fail("--parts takes stats, rome, memit") }
         default: fail("unknown argument \(a[i])")
         }
         i += 1
@@ -185,7 +190,7 @@ for name in cases {
 
     // ROME: the first `romeEdits` requests, each from the base model.
     t0 = now()
-    for r in c.requests.prefix(romeEdits) {
+    for r in c.requests.prefix(parts.contains("rome") ? romeEdits : 0) {
         do {
             _ = try Rome(network: net, tokenizer: tok, hparams: c.rome, templates: c.templates, threads: threads)
                 .compute(r, layer: layer) { k in try FactLinearAlgebra.solveSymmetric(moment, try Matrix(rows: k.count, cols: 1, values: k)).storage }
@@ -198,10 +203,10 @@ for name in cases {
     var moments: [Int: Matrix?] = [:]
     for l in c.memit.layers { moments[l] = moment }
     t0 = now()
-    do {
+    if parts.contains("memit") { do {
         _ = try MemitBatch.run(network: net, tokenizer: tok, requests: c.requests, hparams: c.memit, templates: groups,
                                moments: moments, alpha: nil, threads: threads)
-    } catch { fail("MEMIT: \(error)") }
+    } catch { fail("MEMIT: \(error)") } }
     let memitSeconds = now() - t0
 
     var torchResult: [String: Any]?
@@ -216,7 +221,7 @@ for name in cases {
         memit["templates"] = groups
         let work: [String: Any] = [
             "model": c.folder, "threads": threads, "mode": "edits", "layer": layer, "templates": c.templates, "requests": reqs,
-            "rome": rome, "memit": memit, "stats": ["text": c.statsText, "doc_tokens": 128, "max_tokens": 20000] as [String: Any],
+            "rome": rome, "memit": memit, "parts": Array(parts).sorted(), "stats": ["text": c.statsText, "doc_tokens": 128, "max_tokens": 20000] as [String: Any],
         ]
         torchResult = runTorch(py, work)
     }
@@ -225,8 +230,11 @@ for name in cases {
         guard let t = num(key) else { return "" }
         return String(format: "; torch %.3f s: prune %.2f× faster", t, t / ours)
     }
-    say(String(format: "  ROME: %.3f s per edit", romeSeconds) + ratio("rome_seconds", romeSeconds))
-    say(String(format: "  MEMIT batch of %d: %.3f s", c.requests.count, memitSeconds) + ratio("memit_seconds", memitSeconds))
+    if parts.contains("rome") { say(String(format: "  ROME: %.3f s per edit", romeSeconds) + ratio("rome_seconds", romeSeconds)) }
+    if parts.contains("memit") {
+        say(String(format: "  MEMIT batch of %d: %.3f s", c.requests.count, memitSeconds) + ratio("memit_seconds", memitSeconds))
+    }
+    guard parts.contains("stats") else { continue }
     let tps = Double(stats.count) / statSeconds
     var line = String(format: "  statistics: %d tokens, %.0f tokens/s, peak RSS %@ (+%@ while computing C, %d × %d float64 = %.1f MiB)",
                       stats.count, tps, mib(hwmStats), mib(max(0, hwmStats - hwmLoaded)), stats.width, stats.width,

@@ -5,7 +5,8 @@
 WORK.json (written by the benchmark): {"model": HF folder, "threads", "mode": "edits" | "stats",
 "layer", "templates", "requests": [{"prompt", "subject", "target"}], "rome": {"n", "steps", "lr",
 "clamp", "kl", "wd"}, "memit": {"n", "layers", "steps", "lr", "clamp", "kl", "wd", "lambda",
-"templates": [[...], [...]]}, "stats": {"text", "doc_tokens", "max_tokens"}}.
+"templates": [[...], [...]]}, "stats": {"text", "doc_tokens", "max_tokens"}, "parts": optional subset of
+["memit", "rome", "stats"] (C is always computed: ROME and MEMIT need it)}.
 
 The same steps as prune's fact engine (and as the ROME/MEMIT repositories compute them, from
 ../shared/fixtures/src/rome_ref.py): C = Σ k kᵀ / n over the text (forward stopped after the edited
@@ -200,10 +201,11 @@ def main(work_path):
         hk.remove()
         return delta.detach(), state["t0"]
 
+    parts = work.get("parts", ["memit", "rome", "stats"])
     # --- ROME
     rp = work["rome"]
     t0 = time.perf_counter()
-    for req in work["requests"][: rp["n"]]:
+    for req in work["requests"][: rp["n"] if "rome" in parts else 0]:
         subject = req["subject"]
         contexts = [t.format(req["prompt"]) for t in templates]
         kbar = keys_at([c.format(subject) for c in contexts], [last_of_subject(c, subject) for c in contexts], layer).mean(0)
@@ -214,6 +216,9 @@ def main(work_path):
         lam = delta / torch.dot(kstar, u)
         _ = torch.outer(lam, u)
     result["rome_seconds"] = (time.perf_counter() - t0) / rp["n"]
+    if "memit" not in parts:
+        print(json.dumps(result))
+        return
 
     # --- MEMIT batch
     mp = work["memit"]

@@ -27,8 +27,9 @@ public struct BlockPass: Sendable {
 
     public func forward(_ x: [Float], rows t: Int) -> BlockActivations { forward(x, segments: [t]) }
 
-    /// The forward on packed sequences (rows of consecutive segments; attention and positions per segment).
-    public func forward(_ x: [Float], segments: [Int]) -> BlockActivations {
+    /// The forward on packed sequences (rows of consecutive segments; attention and positions per
+    /// segment). `keyOnly` stops at the key (`mlpOutput` and `output` empty).
+    public func forward(_ x: [Float], segments: [Int], keyOnly: Bool = false) -> BlockActivations {
         let d = config.hiddenSize, w = weights, t = segments.reduce(0, +), th = threads
         let n1 = Norms.forward(x, rows: t, width: d, w.attentionNorm, epsilon: config.normEpsilon)
         var q = w.query.forward(n1.y, rows: t, threads: th)
@@ -54,6 +55,11 @@ public struct BlockPass: Sendable {
             up = pre.map(Activations.geluTanh)
             key = [Float](repeating: 0, count: pre.count)
             for i in 0..<key.count { key[i] = Activations.gelu(pre[i], tanh: up[i]) }
+        }
+        if keyOnly {
+            return BlockActivations(rows: t, segments: segments, input: x, norm1: (n1.normalized, n1.rstd), q: q, k: k, v: v,
+                                    probs: probs, mid: mid, norm2: (n2.normalized, n2.rstd), preActivation: pre, up: up,
+                                    key: key, mlpOutput: [], output: [])
         }
         let mlp = w.down.forward(key, rows: t, threads: th)
         var out = mid

@@ -25,13 +25,26 @@ public struct FactNetwork: Sendable {
         return x
     }
 
+    /// Packed sequences' residual stream after the embedding, [Σt, d] (positions restart in each).
+    public func embed(packed sequences: [[Int32]]) -> [Float] {
+        sequences.count == 1 ? embed(sequences[0]) : sequences.flatMap { embed($0) }
+    }
+
     /// Runs blocks 0…layer; returns the saved activations of block `layer` (its key, MLP output and
     /// output are what ROME/MEMIT read).
     public func run(_ ids: [Int32], through layer: Int) -> BlockActivations {
-        var x = embed(ids)
+        run(packed: [ids], through: layer)
+    }
+
+    /// The same on packed sequences (rows in order, each sequence attending only to itself, with
+    /// the arithmetic per row of one sequence run alone). `keyOnly`: block `layer` stops at its key
+    /// (its MLP output and output are left empty).
+    public func run(packed sequences: [[Int32]], through layer: Int, keyOnly: Bool = false) -> BlockActivations {
+        let segments = sequences.map(\.count)
+        var x = embed(packed: sequences)
         var last: BlockActivations?
         for l in 0...layer {
-            let a = block(l).forward(x, rows: ids.count)
+            let a = block(l).forward(x, segments: segments, keyOnly: keyOnly && l == layer)
             x = a.output
             last = a
         }

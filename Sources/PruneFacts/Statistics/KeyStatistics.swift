@@ -2,6 +2,7 @@ import Foundation
 import CBLAS
 import PruneFormats
 import PruneKit
+import PruneRuntime
 
 /// Σ k kᵀ and the count of keys k (the inputs of one layer's MLP down projection) over a text:
 /// C = sum / count is the uncentred second moment ROME, MEMIT and AlphaEdit need. Partial
@@ -58,26 +59,48 @@ public struct KeyStatistics: Sendable, Equatable {
     }
 
     /// Adds the keys of one document: `keys` is T × m row-major (f32), summed in float64 in a
-    /// fixed order (BLAS on one thread), the upper triangle mirrored (with `mirror: false` the lower
-    /// triangle is left stale, for a caller that adds many documents and calls `symmetrize()` once:
-    /// the same bits, without an m × m pass per document).
+    /// fixed order, the upper triangle mirrored (with `mirror: false` the lower triangle is left
+    /// stale, for a caller that adds many documents and calls `symmetrize()` once: the same bits,
+    /// without an m × m pass per document).
     public mutating func add(keys: [Float], tokens: Int, mirror: Bool = true) {
+        add(keys: keys, tokens: tokens, documents: 1, mirror: mirror, threads: 1)
+    }
+
+    /// Adds the keys of `documents` documents, T × m rows in all. The upper triangle is cut into
+    /// fixed tiles of `tileSize` (one single-threaded dsyrk or dgemm each, over the rows in order),
+    /// run on up to `threads` threads: the bits never depend on the thread count.
+    public mutating func add(keys: [Float], tokens: Int, documents: Int, mirror: Bool, threads: Int) {
         precondition(keys.count == tokens * width)
         guard tokens > 0 else { return }
         let k = keys.map(Double.init)
+        let m = width, size = Self.tileSize, blocks = (m + size - 1) / size
+        let tiles: [(Int, Int)] = (0..<blocks).flatMap { i in (i..<blocks).map { (i, $0) } }
         BLASThreads.deterministic {
             k.withUnsafeBufferPointer { kp in
                 sum.withUnsafeMutableBufferPointer { sp in
-                    // upper(sum) += kᵀ k, k row-major T × m.
-                    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(width), Int32(tokens),
-                                1, kp.baseAddress!, Int32(width), 1, sp.baseAddress!, Int32(width))
+                    let kb = kp.baseAddress!, sb = sp.baseAddress!
+                    Parallel.forEach(count: tiles.count, threads: threads) { t, _ in
+                        let (bi, bj) = tiles[t]
+                        let i0 = bi * size, j0 = bj * size, ni = min(m, i0 + size) - i0, nj = min(m, j0 + size) - j0
+                        if bi == bj {
+                            // upper(sum[i, i]) += kᵢᵀ kᵢ, kᵢ the T × ni columns of the tile.
+                            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(ni), Int32(tokens),
+                                        1, kb + i0, Int32(m), 1, sb + i0 * m + i0, Int32(m))
+                        } else {
+                            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(ni), Int32(nj), Int32(tokens),
+                                        1, kb + i0, Int32(m), kb + j0, Int32(m), 1, sb + i0 * m + j0, Int32(m))
+                        }
+                    }
                 }
             }
         }
         if mirror { symmetrize() }
         count += tokens
-        documents += 1
+        self.documents += documents
     }
+
+    /// The side of the tiles `add` splits Σ k kᵀ into.
+    static let tileSize = 256
 
     /// Makes `sum` exactly symmetric from the upper triangle dsyrk wrote.
     public mutating func symmetrize() {

@@ -1,10 +1,20 @@
+import PruneRuntime
+
 /// Computes key statistics at one layer over a text: each document tokenized and cut to its first
 /// `docTokens` tokens, documents read in order until `maxDocuments` or until the one that brings the
 /// count to ≥ `maxTokens` (0 = no cap); every position's key is added.
+///
+/// The documents run packed: consecutive documents fill the groups of `PackedRun` (each
+/// document attends only to itself), so that every matrix product of the forward is one large
+/// sgemm; groups run in parallel, stop at the key of the layer, and add up in document order. The
+/// groups depend on the text and the caps only, never on the thread count.
 public struct StatisticsComputer: Sendable {
     public var network: FactNetwork
     public var tokenizer: FactTokenizer
     public var threads: Int
+
+    /// Documents tokenized at a time (the groups never cross these chunks).
+    static let chunkDocuments = 64
 
     public init(network: FactNetwork, tokenizer: FactTokenizer, threads: Int) {
         self.network = network
@@ -16,26 +26,38 @@ public struct StatisticsComputer: Sendable {
                         maxDocuments: Int, progress: ((Int, Int) -> Void)? = nil) -> KeyStatistics {
         var stats = KeyStatistics(modelHash: modelHash, layer: layer, width: network.config.ffnSize)
         let cut = docTokens > 0 ? min(docTokens, network.config.contextLength) : network.config.contextLength
-        // Documents are tokenized and run in parallel batches, added in document order.
-        let batch = max(1, threads) * 4
-        var next = 0
-        var done = false
         let docs = text.documents
         let limit = min(docs.count, maxDocuments)
+        var next = 0, pending = 0
+        var done = false
         while !done, next < limit {
-            let end = min(limit, next + batch)
-            let range = next..<end
-            let keys = ParallelMap.map(range.count, threads: threads) { [self] i -> (keys: [Float], tokens: Int) in
-                let ids = Array(tokenizer.encode(docs[range.lowerBound + i]).prefix(cut))
-                guard !ids.isEmpty else { return ([], 0) }
-                return (network.run(ids, through: layer).key, ids.count)
+            // Tokenize a chunk in parallel; keep, in order, the non-empty documents the caps take.
+            let start = next, end = min(limit, next + Self.chunkDocuments)
+            let ids = ParallelMap.map(end - start, threads: threads) { [self] i in
+                Array(tokenizer.encode(docs[start + i]).prefix(cut))
             }
-            for k in keys {
-                guard k.tokens > 0 else { continue }
-                stats.add(keys: k.keys, tokens: k.tokens, mirror: false)
-                if maxTokens > 0, stats.count >= maxTokens { done = true; break }
+            var taken: [[Int32]] = []
+            for s in ids where !s.isEmpty {
+                taken.append(s)
+                pending += s.count
+                if maxTokens > 0, pending >= maxTokens { done = true; break }
             }
             next = end
+            let docsHere = taken
+            let groups = PackedRun.groups(taken.map(\.count), rows: PackedRun.groupRows)
+            // Rounds of `threads` groups bound the keys held at once; the sums go in group order.
+            var g0 = 0
+            while g0 < groups.count {
+                let round = Array(groups[g0..<min(groups.count, g0 + max(1, threads))])
+                let keys = ParallelMap.map(round.count, threads: threads) { [self] i in
+                    network.run(packed: round[i].map { docsHere[$0] }, through: layer, keyOnly: true).key
+                }
+                for (members, k) in zip(round, keys) {
+                    stats.add(keys: k, tokens: members.reduce(0) { $0 + taken[$1].count }, documents: members.count,
+                              mirror: false, threads: threads)
+                }
+                g0 += round.count
+            }
             progress?(stats.documents, stats.count)
         }
         stats.symmetrize()
