@@ -5,12 +5,14 @@ public enum Activations {
     static let c = Float((2 / Double.pi).squareRoot())
 
     /// GPT-2's gelu_new: 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))).
-    @inline(__always) public static func gelu(_ x: Float) -> Float {
-        0.5 * x * (1 + tanhf(c * (x + 0.044715 * x * x * x)))
-    }
+    @inline(__always) public static func gelu(_ x: Float) -> Float { gelu(x, tanh: geluTanh(x)) }
 
     /// tanh(√(2/π)(x + 0.044715x³)), the part of gelu its derivative reuses.
-    @inline(__always) public static func geluTanh(_ x: Float) -> Float { tanhf(c * (x + 0.044715 * x * x * x)) }
+    @inline(__always) public static func geluTanh(_ x: Float) -> Float { tanh(c * (x + 0.044715 * x * x * x)) }
+
+    /// tanh(u) = 1 − 2/(e²ᵘ + 1) from one expf: within a few 1e-8 of tanhf (which goes through the
+    /// slower expm1f), exactly ±1 where e²ᵘ overflows or vanishes.
+    @inline(__always) static func tanh(_ u: Float) -> Float { 1 - 2 / (expf(2 * u) + 1) }
 
     /// gelu from x and its `geluTanh(x)`: the same bits as `gelu(x)`.
     @inline(__always) public static func gelu(_ x: Float, tanh th: Float) -> Float { 0.5 * x * (1 + th) }

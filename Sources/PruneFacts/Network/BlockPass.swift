@@ -18,7 +18,7 @@ public struct BlockPass: Sendable {
     var attention: CausalAttention {
         var s = config.attentionScale
         if config.scaleAttentionByInverseLayer { s /= Float(layer + 1) }
-        return CausalAttention(heads: config.headCount, kvHeads: config.kvHeadCount, headDim: config.headDim, scale: s)
+        return CausalAttention(heads: config.headCount, kvHeads: config.kvHeadCount, headDim: config.headDim, scale: s, threads: threads)
     }
 
     var rope: RotaryEmbedding? {
