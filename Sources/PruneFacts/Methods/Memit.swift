@@ -55,12 +55,14 @@ public struct Memit: Sendable {
         let jobs: [(r: Int, g: Int, text: String)] = requests.indices.flatMap { r in
             templates.indices.flatMap { g in templates[g].map { (r, g, FactRequest.fill($0, with: requests[r].prompt)) } }
         }
-        let keys = ParallelMap.map(jobs.count, threads: threads) { [self] i -> [Float] in
+        let prepared = ParallelMap.map(jobs.count, threads: threads) { [self] i -> (ids: [Int32], position: Int) in
             let j = jobs[i], subject = requests[j.r].subject
-            let pos = TokenPositions.lookup(j.text, subject: subject, strategy: hparams.factToken, tokenizer: tokenizer)
-            let a = network.run(tokenizer.encode(FactRequest.fill(j.text, with: subject)), through: layer)
-            return Array(a.key[(pos * m)..<((pos + 1) * m)])
+            return (tokenizer.encode(FactRequest.fill(j.text, with: subject)),
+                    TokenPositions.lookup(j.text, subject: subject, strategy: hparams.factToken, tokenizer: tokenizer))
         }
+        // Every template of every request in one packed run.
+        let run = PackedRun(network: network, sequences: prepared.map(\.ids), through: layer, threads: threads, keyOnly: true)
+        let keys = jobs.indices.map { run.row(\.key, of: $0, at: prepared[$0].position, width: m) }
         var out = [Double](repeating: 0, count: m * n)
         for r in 0..<n {
             var total = [Double](repeating: 0, count: m)
@@ -81,12 +83,13 @@ public struct Memit: Sendable {
     /// The residual stream after block `layer` at the subject of each bare prompt, d × n.
     public func residuals(_ requests: [FactRequest], layer: Int) throws -> Matrix {
         let d = network.config.hiddenSize, n = requests.count
-        let cols = ParallelMap.map(n, threads: threads) { [self] i -> [Float] in
+        let prepared = ParallelMap.map(n, threads: threads) { [self] i -> (ids: [Int32], position: Int) in
             let r = requests[i]
-            let pos = TokenPositions.lookup(r.prompt, subject: r.subject, strategy: hparams.factToken, tokenizer: tokenizer)
-            let a = network.run(tokenizer.encode(r.filledPrompt), through: layer)
-            return Array(a.output[(pos * d)..<((pos + 1) * d)])
+            return (tokenizer.encode(r.filledPrompt),
+                    TokenPositions.lookup(r.prompt, subject: r.subject, strategy: hparams.factToken, tokenizer: tokenizer))
         }
+        let run = PackedRun(network: network, sequences: prepared.map(\.ids), through: layer, threads: threads)
+        let cols = (0..<n).map { run.row(\.output, of: $0, at: prepared[$0].position, width: d) }
         var out = [Double](repeating: 0, count: d * n)
         for r in 0..<n { for e in 0..<d { out[e * n + r] = Double(cols[r][e]) } }
         return try Matrix(rows: d, cols: n, values: out)

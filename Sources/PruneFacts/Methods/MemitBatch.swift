@@ -40,13 +40,23 @@ public struct MemitBatch: Sendable {
         let zLayer = h.layers.last!
         let d = start.config.hiddenSize, m = start.config.ffnSize, n = requests.count
         var memit = Memit(network: start, tokenizer: tokenizer, hparams: h, templates: templates, threads: threads)
+        // The requests' z are independent: rounds of `threads` requests, one thread each (the same
+        // bits as one request on all the threads).
         var targets: [Memit.Target] = []
         var zs = [Double](repeating: 0, count: d * n)
-        for (j, r) in requests.enumerated() {
-            progress?("z for \(r.subject) → \(r.target)")
-            let t = try memit.target(r, layer: zLayer)
-            for e in 0..<d { zs[e * n + j] = Double(t.z[e]) }
-            targets.append(t)
+        var single = memit
+        single.threads = 1
+        let each = single
+        var r0 = 0
+        while r0 < n {
+            let round = Array(requests[r0..<min(n, r0 + max(1, threads))])
+            for r in round { progress?("z for \(r.subject) → \(r.target)") }
+            let got = try ParallelMap.map(round.count, threads: threads) { i in try each.target(round[i], layer: zLayer) }
+            for (i, t) in got.enumerated() {
+                for e in 0..<d { zs[e * n + r0 + i] = Double(t.z[e]) }
+                targets.append(t)
+            }
+            r0 += round.count
         }
         var work = start
         var updates: [LayerUpdate] = []

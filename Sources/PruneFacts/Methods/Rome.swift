@@ -24,7 +24,9 @@ public struct Rome: Sendable {
     /// The key at `position` of `text`'s ids at `layer` (the input of the down projection).
     public func key(_ ids: [Int32], at position: Int, layer: Int) -> [Float] {
         let m = network.config.ffnSize
-        let a = network.run(ids, through: layer)
+        var net = network
+        net.threads = threads
+        let a = net.run(packed: [ids], through: layer, keyOnly: true)
         return Array(a.key[(position * m)..<((position + 1) * m)])
     }
 
@@ -32,9 +34,10 @@ public struct Rome: Sendable {
     func meanKey(contexts: [String], subject: String, layer: Int) -> (mean: [Float], positions: [Int]) {
         let m = network.config.ffnSize
         let positions = contexts.map { TokenPositions.lookup($0, subject: subject, strategy: hparams.factToken, tokenizer: tokenizer) }
-        let keys = ParallelMap.map(contexts.count, threads: threads) { [self] i in
-            key(tokenizer.encode(FactRequest.fill(contexts[i], with: subject)), at: positions[i], layer: layer)
-        }
+        let ids = ParallelMap.map(contexts.count, threads: threads) { [self] i in tokenizer.encode(FactRequest.fill(contexts[i], with: subject)) }
+        // The templates in one packed run.
+        let run = PackedRun(network: network, sequences: ids, through: layer, threads: threads, keyOnly: true)
+        let keys = contexts.indices.map { run.row(\.key, of: $0, at: positions[$0], width: m) }
         var mean = [Float](repeating: 0, count: m)
         for k in keys { for j in 0..<m { mean[j] += k[j] } }
         for j in 0..<m { mean[j] /= Float(keys.count) }

@@ -65,10 +65,8 @@ public struct TargetObjective: Sendable {
         let n = rewriting.count
         let tlen = target.count
         // Below the layer once: the residual stream after block `layer` for every prompt.
-        let below = ParallelMap.map(all.count, threads: threads) { i in network.run(all[i].ids, through: layer) }
-        let p0v = below[0]
-        let initialSource = site == .mlpOutput ? p0v.mlpOutput : p0v.output
-        let initial = Array(initialSource[(all[0].lookup * d)..<((all[0].lookup + 1) * d)])
+        let below = PackedRun(network: network, sequences: all.map(\.ids), through: layer, threads: threads)
+        let initial = below.row(site == .mlpOutput ? \.mlpOutput : \.output, of: 0, at: all[0].lookup, width: d)
         let t0norm = initial.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
         var delta = [Float](repeating: 0, count: d)
         var adam = Adam(count: d, learningRate: hparams.vLR, betas: hparams.adamBetas, epsilon: hparams.adamEpsilon)
@@ -84,7 +82,9 @@ public struct TargetObjective: Sendable {
         let starts: [Int] = segments.indices.map { segments[..<$0].reduce(0, +) }
         let rowCount = segments.reduce(0, +)
         var base = [Float](repeating: 0, count: rowCount * d)
-        for i in all.indices { base.replaceSubrange((starts[i] * d)..<((starts[i] + segments[i]) * d), with: below[i].output) }
+        for i in all.indices {
+            base.replaceSubrange((starts[i] * d)..<((starts[i] + segments[i]) * d), with: below.rows(\.output, of: i, count: segments[i], width: d))
+        }
         // Logits only where the loss reads them: the target positions of each rewriting prompt, the
         // lookup position of the KL prompt.
         let positionsOf: [[Int]] = all.indices.map { i in
