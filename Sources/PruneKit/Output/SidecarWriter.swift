@@ -98,8 +98,16 @@ public enum SidecarWriter {
                                                             compressed: $0.compressed) },
                                files: c.files.map { .init(name: $0.name, sha256: $0.sha256, bytes: $0.bytes) })
         }
+        // The parts' hashes, in parallel (each is independent; the result does not depend on the order).
+        let entries = b.entries
+        let contents = entries.map(\.bytes)
+        var digests = [String](repeating: "", count: entries.count)
+        digests.withUnsafeMutableBufferPointer { out in
+            let slots = DigestSlots(out)
+            DispatchQueue.concurrentPerform(iterations: contents.count) { slots.base[$0] = SHA256Hasher.hex(contents[$0]) }
+        }
         var parts: [String: String] = [:]
-        for e in b.entries { parts[e.name] = SHA256Hasher.hex(e.bytes) }
+        for (e, h) in zip(entries, digests) { parts[e.name] = h }
         let doc = SidecarDocument(
             formatVersion: Sidecar.formatVersion, toolVersion: sidecar.toolVersion,
             model: .init(format: sidecar.model.format.rawValue, baseSHA256: sidecar.model.baseSHA256,
@@ -130,4 +138,10 @@ public enum SidecarWriter {
         let staged = try StagedFile(bytes: bytes, destination: path)
         try staged.commit()
     }
+}
+
+/// The digests' slots, written by `concurrentPerform`'s iterations (each its own index).
+private struct DigestSlots: @unchecked Sendable {
+    let base: UnsafeMutableBufferPointer<String>
+    init(_ base: UnsafeMutableBufferPointer<String>) { self.base = base }
 }
