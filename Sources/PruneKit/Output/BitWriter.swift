@@ -8,24 +8,31 @@ struct BitWriter {
     /// Writes the low `n` bits of `value` (n ≤ 64), most significant first.
     @inline(__always)
     mutating func write(_ value: UInt64, bits n: Int) {
-        guard n > 0 else { return }
-        let v = n == 64 ? value : value & ((1 << UInt64(n)) - 1)
-        bitCount += n
+        // n = 0 writes nothing without a branch: v is 0 and `used` does not move.
+        let v = n == 64 ? value : value & ((1 << UInt64(n)) &- 1)
+        bitCount &+= n
         let free = 64 - used
         if n < free {
             current |= v << UInt64(free - n)
-            used += n
+            used &+= n
         } else {
-            let rest = n - free
-            current |= rest == 0 ? v : v >> UInt64(rest)
-            words.append(current)
-            current = rest == 0 ? 0 : v << UInt64(64 - rest)
-            used = rest
+            spill(v, bits: n, free: free)
         }
     }
 
-    /// A value in 0..<count (count ≥ 2) in truncated binary: with k = ⌊log₂ count⌋ and
-    /// u = 2^(k+1) − count, values below u take k bits, the others k + 1 bits (value + u).
+    /// The word fills: the rest of `v` starts the next one (kept out of line so `write` inlines).
+    @inline(never)
+    private mutating func spill(_ v: UInt64, bits n: Int, free: Int) {
+        let rest = n - free
+        current |= rest == 0 ? v : v >> UInt64(rest)
+        words.append(current)
+        current = rest == 0 ? 0 : v << UInt64(64 - rest)
+        used = rest
+    }
+
+    /// A value in 0..<count (count ≥ 1) in truncated binary: with k = ⌊log₂ count⌋ and
+    /// u = 2^(k+1) − count, values below u take k bits, the others k + 1 bits (value + u). A count
+    /// of 1 writes no bits.
     @inline(__always)
     mutating func writeTruncated(_ value: UInt64, count: UInt64) {
         let k = 63 - count.leadingZeroBitCount

@@ -94,14 +94,18 @@ package enum LostBits {
 
     /// Order-preserving key of a bit pattern (−0 just below +0).
     @inline(__always)
+    /// (Branch-free: weights have random signs, and a branch on the sign would mispredict half the
+    /// time. The same for the other selections below.)
     static func key<E: LostBitsElement>(_: E.Type, _ x: UInt32) -> Int64 {
         let mag = Int64(x & E.magnitudeMask)
-        return x & E.signBit != 0 ? -1 - mag : mag
+        let negative: Int64 = x & E.signBit != 0 ? -1 : 0
+        return mag ^ negative                                   // −1 − mag where negative
     }
 
     @inline(__always)
     static func unkey<E: LostBitsElement>(_: E.Type, _ k: Int64) -> UInt32 {
-        k >= 0 ? UInt32(k) : UInt32(-1 - k) | E.signBit
+        let negative = k >> 63                                  // 0 or −1
+        return UInt32(truncatingIfNeeded: k ^ negative) | (E.signBit & UInt32(truncatingIfNeeded: negative))
     }
 
     @inline(__always)
@@ -114,16 +118,94 @@ package enum LostBits {
     /// are the values x with dec(x) in that interval shifted by −d. Encoder and decoder evaluate the
     /// same function of (out, d), so the residual is exact whatever it returns; a tie at an edge may
     /// only cost an extra value in the run or an exception.
+    ///
+    /// Two evaluations give the same result: `runInBinade`, for the common case, where out and R
+    /// are normal and the shifted interval lies in R's binade, and `generalRun` for everything
+    /// else. Format 2's residuals are defined by `generalRun`; LostBitsTests check that the two agree.
     @inline(__always)
     static func candidates<E: LostBitsElement>(_ e: E.Type, out o: UInt32, d: Double) -> (r: UInt32, lo: Int64, count: UInt64) {
-        let r = back(e, o, d)
+        let t = Double(E.decode(o)) - d
+        let r = E.encode(Float(t))
+        if nothingLost(e, out: o, r: r, t: t) { return (r, key(e, r), 1) }
+        if let run = runInBinade(e, out: o, r: r, d: d) { return run }
+        return generalRun(e, out: o, r: r, d: d)
+    }
+
+    /// True where the run is R alone because out and R share a binade and t = v − d is not near a
+    /// rounding tie: out and R normal with non-zero significands (so every spacing around them is
+    /// s), the same exponent, and |t − R| below s/2 by a margin far above the doubles' rounding
+    /// of L and H. Then L < R < H, R − s < L and H < R + s: `runInBinade` would find (R, key(R), 1).
+    @inline(__always)
+    static func nothingLost<E: LostBitsElement>(_ e: E.Type, out o: UInt32, r: UInt32, t: Double) -> Bool {
+        let eo = (o & E.magnitudeMask) >> E.mantissaBits
+        let er = (r & E.magnitudeMask) >> E.mantissaBits
+        guard eo == er, eo &- 1 < E.exponentAllOnes - 2, o & E.mantissaMask != 0, r & E.mantissaMask != 0 else { return false }
+        let s = powerOfTwo(Int(eo) - E.exponentBias - E.mantissaBits)
+        return abs(t - Double(E.decode(r))) < s * (0.5 - 0x1p-20)
+    }
+
+    /// The run when out and R are normal (exponent field 1 ... max − 2) and the interval
+    /// [L, H] = [v − s₋/2 − d, v + s₊/2 − d] lies in R's binade (the closed range from 2^e to
+    /// 2^(e+1) in magnitude, R's sign): there the values are R + j·s_R with keys key(R) + j, so
+    /// the smallest key at or above L and the largest at or below H are key(R) + ⌈(L − R)/s_R⌉ and
+    /// key(R) + ⌊(H − R)/s_R⌋, both exact (L − R is exact by Sterbenz, s_R a power of two). L and H
+    /// are the same doubles `generalRun` computes, so the results are the same. nil: not this case.
+    @inline(__always)
+    static func runInBinade<E: LostBitsElement>(_ e: E.Type, out o: UInt32, r: UInt32, d: Double) -> (r: UInt32, lo: Int64, count: UInt64)? {
+        let eo = (o & E.magnitudeMask) >> E.mantissaBits
+        let er = (r & E.magnitudeMask) >> E.mantissaBits
+        let normal = E.exponentAllOnes - 2
+        guard eo &- 1 < normal, er &- 1 < normal else { return nil }
+        // out's spacings: s away from zero; toward zero s/2 at a binade's bottom (above the lowest).
+        let so = powerOfTwo(Int(eo) - E.exponentBias - E.mantissaBits)
+        let towardZero = o & E.mantissaMask == 0 && eo > 1 ? so / 2 : so
+        let outNegative = o & E.signBit != 0
+        let below = outNegative ? so : towardZero
+        let above = outNegative ? towardZero : so
+        let v = Double(E.decode(o))
+        let lower = v - below / 2 - d, upper = v + above / 2 - d
+        // R's binade, signed.
+        let bottom = powerOfTwo(Int(er) - E.exponentBias)
+        let rNegative = r & E.signBit != 0
+        let lowEnd = rNegative ? -2 * bottom : bottom
+        let highEnd = rNegative ? -bottom : 2 * bottom
+        guard lower >= lowEnd, upper <= highEnd else { return nil }
+        let rv = Double(E.decode(r))
+        let perStep = powerOfTwo(E.exponentBias + E.mantissaBits - Int(er))        // 1 / s_R
+        let kr = key(e, r)
+        let lo = kr + ceilInt((lower - rv) * perStep)
+        let hi = kr + floorInt((upper - rv) * perStep)
+        guard lo <= hi else { return (r, kr, 1) }
+        return (r, lo, UInt64(hi - lo + 1))
+    }
+
+    /// 2^k as a double (k within the normal range).
+    @inline(__always)
+    static func powerOfTwo(_ k: Int) -> Double { Double(bitPattern: UInt64(1023 + k) << 52) }
+
+    /// ⌈x⌉ and ⌊x⌋ for |x| < 2^62 without a libm call.
+    @inline(__always)
+    static func ceilInt(_ x: Double) -> Int64 {
+        let t = Int64(x)
+        return t &+ (Double(t) < x ? 1 : 0)
+    }
+
+    @inline(__always)
+    static func floorInt(_ x: Double) -> Int64 {
+        let t = Int64(x)
+        return t &- (Double(t) > x ? 1 : 0)
+    }
+
+    /// The run for any out and d (the definition).
+    @inline(never)
+    static func generalRun<E: LostBitsElement>(_ e: E.Type, out o: UInt32, r: UInt32, d: Double) -> (r: UInt32, lo: Int64, count: UInt64) {
         let single = (r, key(e, r), UInt64(1))
         guard finite(e, o), finite(e, r) else { return single }
         let ko = key(e, o)
         let v = Double(E.decode(o))
         var kp = ko - 1, kn = ko + 1
-        if Double(E.decode(unkey(e, kp))) == v { kp -= 1 }     // +0 below −0
-        if Double(E.decode(unkey(e, kn))) == v { kn += 1 }     // −0 below +0
+        kp &-= Double(E.decode(unkey(e, kp))) == v ? 1 : 0      // +0 below −0
+        kn &+= Double(E.decode(unkey(e, kn))) == v ? 1 : 0      // −0 below +0
         var below = v - Double(E.decode(unkey(e, kp)))
         var above = Double(E.decode(unkey(e, kn))) - v
         if !below.isFinite { below = above }                    // ±largest finite value
@@ -140,7 +222,7 @@ package enum LostBits {
         let maxKey = Int64(E.maxFinite), minKey = -1 - Int64(E.maxFinite)
         guard x.isFinite else { return x > 0 ? maxKey + 1 : minKey }
         var k = min(max(key(e, E.encode(Float(x))), minKey), maxKey)
-        if Double(E.decode(unkey(e, k))) < x { k += 1 }
+        k &+= Double(E.decode(unkey(e, k))) < x ? 1 : 0
         return k
     }
 
@@ -150,7 +232,7 @@ package enum LostBits {
         let maxKey = Int64(E.maxFinite), minKey = -1 - Int64(E.maxFinite)
         guard x.isFinite else { return x > 0 ? maxKey : minKey - 1 }
         var k = min(max(key(e, E.encode(Float(x))), minKey), maxKey)
-        if Double(E.decode(unkey(e, k))) > x { k -= 1 }
+        k &-= Double(E.decode(unkey(e, k))) > x ? 1 : 0
         return k
     }
 
@@ -197,14 +279,14 @@ package enum LostBits {
                             let a = E.load(p.base, first + x)
                             let o = E.load(UnsafeRawBufferPointer(p.out), first + x)
                             let (r, lo, cnt) = candidates(e, out: o, d: d[x])
-                            if cnt > 1 {
-                                let ka = key(e, a)
-                                let inRun = finite(e, a) && ka >= lo && UInt64(ka - lo) < cnt
-                                c.bits.writeTruncated(inRun ? UInt64(ka - lo) : 0, count: cnt)
-                                if !inRun { c.exceptions.append((first + x, a)) }
-                            } else if r != a {
-                                c.exceptions.append((first + x, a))
-                            }
+                            // A run of one value writes no bits (truncated binary of 0..<1), so
+                            // both cases take one path; a is an exception where it is outside a
+                            // longer run, or is not R where the run is R alone.
+                            let ka = key(e, a)
+                            let offset = UInt64(bitPattern: ka &- lo)
+                            let inRun = finite(e, a) && ka >= lo && offset < cnt
+                            c.bits.writeTruncated(inRun ? offset : 0, count: cnt)
+                            if cnt > 1 ? !inRun : r != a { c.exceptions.append((first + x, a)) }
                         }
                         let t2 = DispatchTime.now().uptimeNanoseconds
                         c.materialise = Double(t1 - t0) / 1e9

@@ -17,8 +17,14 @@ enum ManifestTemplate {
 
     /// Splits `manifest` against the parts whose bytes it may quote in base64.
     static func make(_ manifest: [UInt8], parts: [(name: String, bytes: [UInt8])]) -> (pieces: [Piece], literals: [UInt8]) {
-        var byContent: [Content: String] = [:]
-        for p in parts where p.bytes.count >= 48 && byContent[Content(p.bytes)] == nil { byContent[Content(p.bytes)] = p.name }
+        // Parts by their canonical encoding: a string in the manifest that equals one is that part
+        // (no decoding, and a non-canonical string simply does not match).
+        var byEncoding: [Content: String] = [:]
+        for p in parts where p.bytes.count >= 48 {
+            let e = Content(Base64.encode(p.bytes))
+            if byEncoding[e] == nil { byEncoding[e] = p.name }
+        }
+        let lengths = Set(byEncoding.keys.map(\.bytes.count))
         var pieces: [Piece] = []
         var literals: [UInt8] = []
         var copied = 0
@@ -40,10 +46,8 @@ enum ManifestTemplate {
             let start = j + 1
             var end = start
             while end < n, isB64(manifest[end]) { end += 1 }
-            guard end < n, manifest[end] == 0x22, end > start,
-                  let decoded = Data(base64Encoded: Data(manifest[start..<end])).map({ [UInt8]($0) }),
-                  let part = byContent[Content(decoded)],
-                  Array(Data(decoded).base64EncodedString().utf8) == Array(manifest[start..<end]) else { i = end; continue }
+            guard end < n, manifest[end] == 0x22, end > start, lengths.contains(end - start),
+                  let part = byEncoding[Content(Array(manifest[start..<end]))] else { i = end; continue }
             if start > copied {
                 pieces.append(.literal(start - copied))
                 literals.append(contentsOf: manifest[copied..<start])
@@ -81,7 +85,7 @@ enum ManifestTemplate {
                 out.append(contentsOf: literals[at..<(at + n)])
                 at += n
             case .base64(let name):
-                out.append(contentsOf: Array(Data(try part(name)).base64EncodedString().utf8))
+                out.append(contentsOf: Base64.encode(try part(name)))
             }
         }
         return at == literals.count ? out : nil

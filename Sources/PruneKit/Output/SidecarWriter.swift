@@ -96,8 +96,16 @@ public enum SidecarWriter {
                                outputIndexSHA256: c.outputIndexSHA256,
                                shards: c.shards, files: c.files)
         }
+        // The parts' hashes, in parallel (each is independent; the result does not depend on the order).
+        let entries = b.entries
+        let contents = entries.map(\.bytes)
+        var digests = [String](repeating: "", count: entries.count)
+        digests.withUnsafeMutableBufferPointer { out in
+            let slots = DigestSlots(out)
+            DispatchQueue.concurrentPerform(iterations: contents.count) { slots.base[$0] = SHA256Hasher.hex(contents[$0]) }
+        }
         var parts: [String: String] = [:]
-        for e in b.entries { parts[e.name] = SHA256Hasher.hex(e.bytes) }
+        for (e, h) in zip(entries, digests) { parts[e.name] = h }
         let doc = SidecarDocument(
             formatVersion: Sidecar.formatVersion, toolVersion: sidecar.toolVersion,
             model: .init(format: sidecar.model.format.rawValue, baseSHA256: sidecar.model.baseSHA256,
@@ -127,4 +135,10 @@ public enum SidecarWriter {
         let staged = try StagedFile(bytes: bytes, destination: path)
         try staged.commit()
     }
+}
+
+/// The digests' slots, written by `concurrentPerform`'s iterations (each its own index).
+private struct DigestSlots: @unchecked Sendable {
+    let base: UnsafeMutableBufferPointer<String>
+    init(_ base: UnsafeMutableBufferPointer<String>) { self.base = base }
 }

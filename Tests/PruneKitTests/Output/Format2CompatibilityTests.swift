@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import PruneFormats
+@testable import PruneKit
+
+/// Sidecars of format 2 with `lost-bits` residuals on F32, F16 and BF16 tensors, written by prune at
+/// commit 7c1c1c2 (Tests/PruneKitTests/Resources/format2, see its README). The current code replays,
+/// reverts and audits them, and applying their manifests again writes the same residual bytes: a
+/// change to the lost-bits arithmetic that altered the format would fail here.
+@Suite struct Format2CompatibilityTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var sidecar: String
+        var manifest: String
+        /// The base model: "samples:<rel>", "fixtures:<rel>" or "format2:<rel>".
+        var base: String
+        var testDescription: String { sidecar }
+    }
+
+    static let cases: [Case] = [
+        Case(sidecar: "strong.prune", manifest: "strong.jsonl", base: "samples:gpt2-tiny/model.safetensors"),
+        Case(sidecar: "lora-f16.prune", manifest: "lora-strong.jsonl", base: "fixtures:gpt2-tiny/model-f16.gguf"),
+        Case(sidecar: "bf16.prune", manifest: "bf16.jsonl", base: "format2:model-bf16.safetensors"),
+    ]
+
+    static func resource(_ name: String) -> String { ApplyTestSupport.packageRoot + "/Tests/PruneKitTests/Resources/format2/" + name }
+
+    static func base(_ c: Case) -> String {
+        let (kind, rel) = (c.base.prefix { $0 != ":" }, String(c.base.drop { $0 != ":" }.dropFirst()))
+        switch kind {
+        case "fixtures": return ApplyTestSupport.fixture(rel)
+        case "samples": return ApplyTestSupport.packageRoot + "/samples/" + rel
+        default: return resource(rel)
+        }
+    }
+
+    static func plain() -> ApplyOptions {
+        var o = ApplyOptions()
+        o.output = .uncompressed
+        return o
+    }
+
+    @Test(arguments: cases)
+    func replaysRevertsAndAudits(_ c: Case) throws {
+        let dir = try ApplyTestSupport.scratch("format2")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sidecarPath = Self.resource(c.sidecar)
+        let base = Self.base(c)
+        let sidecar = try Sidecar.read(path: sidecarPath)
+        #expect(sidecar.formatVersion == 2)
+        #expect(!sidecar.tensors.isEmpty && sidecar.tensors.allSatisfy { $0.residualCodec == LostBits.codec })
+        #expect(sidecar.tensors.contains { !$0.residual.isEmpty })
+        let out = dir + "/out.bin"
+        let replay = try Apply.run(ApplyRequest(model: base, manifest: sidecarPath, output: .file(out), options: Self.plain()))
+        #expect(replay.mode == .replay)
+        #expect(SHA256Hasher.hex(ApplyTestSupport.bytes(out)) == sidecar.model.outputSHA256)
+        let edited = try SidecarAudit.run(sidecar: sidecarPath, model: out)
+        #expect(edited.verdict == .edited)
+        #expect(edited.tensors.allSatisfy { $0.consistent })
+        let back = dir + "/back.bin"
+        _ = try Revert.run(model: out, sidecar: sidecarPath, output: .file(back), options: .uncompressed)
+        #expect(ApplyTestSupport.bytes(back) == ApplyTestSupport.bytes(base) ? true : false, "revert is not the base")
+    }
+
+    @Test(arguments: cases)
+    func applyingAgainWritesTheSameResiduals(_ c: Case) throws {
+        let dir = try ApplyTestSupport.scratch("format2-again")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The manifests name their value files relative to themselves: samples' deltas and adapter.
+        let fm = FileManager.default
+        try fm.copyItem(atPath: Self.resource(c.manifest), toPath: dir + "/" + c.manifest)
+        // (copies: a manifest may not reach outside its folder, through links either)
+        try fm.copyItem(atPath: ApplyTestSupport.packageRoot + "/samples/deltas.safetensors", toPath: dir + "/deltas.safetensors")
+        try fm.copyItem(atPath: ApplyTestSupport.packageRoot + "/samples/lora", toPath: dir + "/lora")
+        let out = dir + "/out.bin"
+        let r = try Apply.run(ApplyRequest(model: Self.base(c), manifest: dir + "/" + c.manifest, output: .file(out),
+                                           sidecar: dir + "/again.prune", options: Self.plain()))
+        let recorded = try Sidecar.read(path: Self.resource(c.sidecar))
+        #expect(r.outputSHA256 == recorded.model.outputSHA256)
+        let again = try Sidecar.read(path: dir + "/again.prune")
+        #expect(again.tensors.map(\.name) == recorded.tensors.map(\.name))
+        for (a, b) in zip(again.tensors, recorded.tensors) {
+            #expect(a.residualCodec == b.residualCodec)
+            #expect(a.residual == b.residual, "residual of \(a.name) differs from the recorded format-2 bytes")
+        }
+    }
+}
