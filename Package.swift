@@ -76,11 +76,14 @@ let package = Package(
         ),
         // Benchmarks print ratios against a baseline measured in the same run; the fuzz driver
         // feeds random/mutated bytes to both parsers for a bounded time.
-        .executableTarget(name: "prune-bench-io", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-io"),
+        // What several benchmarks share: timed child processes, the generator of their data, fail().
+        .target(name: "BenchSupport", path: "Benchmarks/BenchSupport"),
+        .executableTarget(name: "prune-bench-io", dependencies: ["BenchSupport", "PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-io"),
         .executableTarget(name: "prune-bench-restraint", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-restraint"),
         .executableTarget(name: "prune-bench-facts", dependencies: ["PruneFormats", "PruneKit", "PruneTokenizers", "PruneRuntime", "PruneFacts"],
                           path: "Benchmarks/prune-bench-facts"),
-        .executableTarget(name: "prune-bench-sidecar", dependencies: ["PruneFormats", "PruneKit"], path: "Benchmarks/prune-bench-sidecar"),
+        .executableTarget(name: "prune-bench-sidecar", dependencies: ["BenchSupport", "PruneFormats", "PruneKit"],
+                          path: "Benchmarks/prune-bench-sidecar"),
         .executableTarget(name: "prune-bench-tokenize", dependencies: ["PruneTokenizers"], path: "Benchmarks/prune-bench-tokenize"),
         .executableTarget(name: "prune-fuzz", dependencies: ["PruneFormats", "PruneKit", "CZstd"], path: "Benchmarks/prune-fuzz"),
     ]

@@ -3,6 +3,7 @@
 //
 // usage: prune-bench-io [--sizes 256,1024] [--dir DIR] [--keep]
 // Each measured command runs as a child process (posix_spawn + wait4) so its peak RSS is its own.
+import BenchSupport
 import Foundation
 import PruneKit
 import PruneFormats
@@ -11,11 +12,6 @@ struct Options {
     var sizesMiB = [256, 1024]
     var dir = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
     var keep = false
-}
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("prune-bench-io: \(message)\n".utf8))
-    exit(1)
 }
 
 // MARK: child mode: one identity rewrite, used for the timed runs.
@@ -49,15 +45,6 @@ while i < argv.count {
 }
 
 // MARK: deterministic weight-like data
-
-/// xorshift64* — deterministic, fast.
-struct RNG {
-    var s: UInt64
-    mutating func next() -> UInt64 {
-        s ^= s >> 12; s ^= s << 25; s ^= s >> 27
-        return s &* 0x2545_F491_4F6C_DD1D
-    }
-}
 
 /// Approximately normal values (sum of 4 uniforms, centred) scaled like trained weights.
 func fillWeights(_ out: UnsafeMutableBufferPointer<Float>, rng: inout RNG, scale: Float) {
@@ -107,35 +94,6 @@ func generate(path: String, mib: Int, seed: UInt64) throws {
     try h.close()
 }
 
-// MARK: timed child processes
-
-struct Run { var seconds: Double; var maxRSSKiB: Int; var status: Int32 }
-
-func spawn(_ exe: String, _ args: [String], stdin: String?, stdout: String?) -> Run {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    if let stdin { posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0) }
-    if let stdout { posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
-    else { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
-    let all = [exe] + args
-    var cargs: [UnsafeMutablePointer<CChar>?] = all.map { strdup($0) } + [nil]
-    defer { for p in cargs { free(p) } }
-    var pid: pid_t = 0
-    let t0 = DispatchTime.now().uptimeNanoseconds
-    let rc = posix_spawnp(&pid, exe, &actions, nil, &cargs, environ)
-    guard rc == 0 else { fail("cannot run \(exe): \(String(cString: strerror(rc)))") }
-    var status: Int32 = 0
-    var usage = rusage()
-    _ = wait4(pid, &status, 0, &usage)
-    let t1 = DispatchTime.now().uptimeNanoseconds
-    return Run(seconds: Double(t1 - t0) / 1e9, maxRSSKiB: usage.ru_maxrss, status: status)
-}
-
-func selfPath() -> String {
-    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-}
-
 let work = opts.dir + "/prune-bench-io-\(getpid())"
 try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 defer { if !opts.keep { try? FileManager.default.removeItem(atPath: work) } }
@@ -147,13 +105,13 @@ for (n, mib) in opts.sizesMiB.enumerated() {
     try generate(path: input, mib: mib, seed: 0x5EED + UInt64(n))
     let size = (try FileManager.default.attributesOfItem(atPath: input)[.size] as? Int) ?? 0
     // Warm the page cache for both contenders.
-    _ = spawn("cat", [input], stdin: nil, stdout: nil)
-    let base = spawn("zstd", ["-q", "-T0", "-3", "-c"], stdin: input, stdout: work + "/base.zst")
-    let ours = spawn(selfPath(), ["--rewrite", input, work + "/ours.zst"], stdin: nil, stdout: nil)
+    _ = spawn("cat", [input], stdout: .null)
+    let base = spawn("zstd", ["-q", "-T0", "-3", "-c"], stdin: .file(input), stdout: .file(work + "/base.zst"))
+    let ours = spawn(selfPath(), ["--rewrite", input, work + "/ours.zst"], stdout: .null)
     guard base.status == 0, ours.status == 0 else { fail("a run failed (zstd \(base.status), prune \(ours.status))") }
-    let same = spawn("cmp", ["-s", work + "/base.zst", work + "/ours.zst"], stdin: nil, stdout: nil).status == 0
+    let same = spawn("cmp", ["-s", work + "/base.zst", work + "/ours.zst"], stdout: .null).status == 0
     // Our output must decompress to the input.
-    let check = spawn("sh", ["-c", "zstd -q -d -c '\(work)/ours.zst' | cmp -s - '\(input)'"], stdin: nil, stdout: nil)
+    let check = spawn("sh", ["-c", "zstd -q -d -c '\(work)/ours.zst' | cmp -s - '\(input)'"], stdout: .null)
     guard check.status == 0 else { fail("output of the rewrite does not decompress to the input") }
     let mb = Double(size) / 1e6
     let oursT = mb / ours.seconds, baseT = mb / base.seconds

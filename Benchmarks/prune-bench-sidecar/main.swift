@@ -12,6 +12,7 @@
 //   prune-diff and prune-diff --sidecar against a copy with two tensors changed at rank 4, each as a
 //   child process (wait4), in units of the edited tensor's f32 size above the baseline (target ≤ 3).
 //   --tools DIR runs the prune-* executables of DIR (default: next to this one), e.g. an older build.
+import BenchSupport
 import Foundation
 import PruneFormats
 import PruneKit
@@ -22,11 +23,6 @@ struct Options {
     var dir = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
     var tools: String?
     var keep = false
-}
-
-func fail(_ message: String) -> Never {
-    FileHandle.standardError.write(Data("prune-bench-sidecar: \(message)\n".utf8))
-    exit(1)
 }
 
 var opts = Options()
@@ -55,17 +51,6 @@ do {
 
 // MARK: deterministic data
 
-/// xorshift64* with a Box–Muller normal.
-struct RNG {
-    var s: UInt64
-    mutating func next() -> UInt64 {
-        s ^= s >> 12; s ^= s << 25; s ^= s >> 27
-        return s &* 0x2545_F491_4F6C_DD1D
-    }
-    mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / Double(1 << 53) }
-    mutating func normal() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform()) }
-}
-
 /// Weight-like values: Gaussian, column scales decaying like a trained layer's spectrum.
 func weights(rows: Int, cols: Int, rng: inout RNG) -> [Float] {
     var w = [Float](repeating: 0, count: rows * cols)
@@ -88,33 +73,7 @@ func b64(_ v: [Float], shape: [Int]) -> String {
 
 func fileSize(_ p: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0 }
 
-func selfDir() -> String {
-    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-    return URL(fileURLWithPath: exe).deletingLastPathComponent().path
-}
-
-// MARK: child processes
-
-struct Run { var seconds: Double; var maxRSSKiB: Int; var status: Int32 }
-
-func spawn(_ exe: String, _ args: [String]) -> Run {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let all = [exe] + args
-    var cargs: [UnsafeMutablePointer<CChar>?] = all.map { strdup($0) } + [nil]
-    defer { for p in cargs { free(p) } }
-    var pid: pid_t = 0
-    let t0 = DispatchTime.now().uptimeNanoseconds
-    let rc = posix_spawnp(&pid, exe, &actions, nil, &cargs, environ)
-    guard rc == 0 else { fail("cannot run \(exe): \(String(cString: strerror(rc)))") }
-    var status: Int32 = 0
-    var usage = rusage()
-    _ = wait4(pid, &status, 0, &usage)
-    return Run(seconds: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9, maxRSSKiB: usage.ru_maxrss, status: status)
-}
+func selfDir() -> String { URL(fileURLWithPath: selfPath()).deletingLastPathComponent().path }
 
 let work = opts.dir + "/prune-bench-sidecar-\(getpid())"
 try? FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
@@ -228,9 +187,9 @@ let cores = ProcessInfo.processInfo.activeProcessorCount
     try "".write(toFile: work + "/empty.jsonl", atomically: true, encoding: .utf8)
     let tensorMiB = Double(n * n * 4) / Double(1 << 20)
     print("prune-bench-sidecar memory: \(fileSize(a)) bytes, 18 f32 tensors 4096x4096 (\(Int(tensorMiB)) MiB each), tools in \(tools)")
-    _ = spawn("cat", [a]); _ = spawn("cat", [b])
-    func run(_ tool: String, _ args: [String]) -> Run {
-        let r = spawn(tools + "/" + tool, args)
+    _ = spawn("cat", [a], stdout: .null, stderr: .null); _ = spawn("cat", [b], stdout: .null, stderr: .null)
+    func run(_ tool: String, _ args: [String]) -> ChildRun {
+        let r = spawn(tools + "/" + tool, args, stdout: .null, stderr: .null)
         guard r.status == 0 else { fail("\(tool) \(args.joined(separator: " ")) failed (status \(r.status))") }
         return r
     }
@@ -240,7 +199,7 @@ let cores = ProcessInfo.processInfo.activeProcessorCount
     let same = run("prune-diff", [a, a])
     let diff = run("prune-diff", [a, b])
     let diffSidecar = run("prune-diff", [a, b, "--sidecar", work + "/d.prune"])
-    func line(_ name: String, _ r: Run, _ base: Run) {
+    func line(_ name: String, _ r: ChildRun, _ base: ChildRun) {
         let over = Double(r.maxRSSKiB - base.maxRSSKiB) / 1024
         print("  " + name.padding(toLength: 34, withPad: " ", startingAt: 0)
               + String(format: "%6.2f s  peak %6d MiB  %+7.0f MiB = %.2f x the tensor", r.seconds, r.maxRSSKiB / 1024, over,

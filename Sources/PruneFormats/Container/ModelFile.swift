@@ -9,10 +9,15 @@ public final class ModelFile: @unchecked Sendable {
     private let storage: MappedFile
     private let index: [String: Int]
 
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
         let (mapped, compressed) = try ModelInput.mapWhole(path)
-        let stream = ByteStream(path: path, mapped: mapped)
-        self.header = try ModelHeader.parse(stream)
+        self.init(path: path, header: try ModelHeader.parse(ByteStream(path: path, mapped: mapped)), mapped: mapped,
+                  compressed: compressed)
+    }
+
+    /// A file already mapped and parsed (`SafetensorsFile` goes through here).
+    init(path: String, header: ModelHeader, mapped: MappedFile, compressed: Bool) {
+        self.header = header
         self.path = path
         self.wasCompressed = compressed
         self.storage = mapped

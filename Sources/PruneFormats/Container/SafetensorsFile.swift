@@ -3,12 +3,9 @@
 /// A regular uncompressed file is memory-mapped and accessed zero-copy; `-` (stdin), pipes and
 /// `.zst` input are decompressed once into an unlinked temporary file which is then mapped.
 public final class SafetensorsFile: @unchecked Sendable {
-    public let path: String
     public let header: SafetensorsHeader
-    /// Whether the input was zstd-compressed.
-    public let wasCompressed: Bool
-    private let storage: MappedFile
-    private let index: [String: Int]
+    /// The mapping and the lookup of tensors by name, as for a model file of either format.
+    private let file: ModelFile
 
     public init(path: String) throws {
         let (mapped, compressed) = try ModelInput.mapWhole(path)
@@ -17,39 +14,28 @@ public final class SafetensorsFile: @unchecked Sendable {
         guard format == .safetensors else {
             throw ContainerError.wrongFormat(path: displayName(path), expected: .safetensors, found: format)
         }
-        self.path = path
         self.header = try SafetensorsParser.parseHeader(stream)
-        self.wasCompressed = compressed
-        self.storage = mapped
-        var index: [String: Int] = [:]
-        for (i, t) in header.tensors.enumerated() { index[t.name] = i }
-        self.index = index
+        self.file = ModelFile(path: path, header: .safetensors(header), mapped: mapped, compressed: compressed)
     }
 
+    public var path: String { file.path }
+    /// Whether the input was zstd-compressed.
+    public var wasCompressed: Bool { file.wasCompressed }
     /// Tensors in data order.
     public var tensors: [TensorInfo] { header.tensors }
     /// `__metadata__` in header order (empty when absent).
     public var metadata: [MetadataEntry] { header.metadata ?? [] }
 
-    public func info(named name: String) -> TensorInfo? {
-        index[name].map { header.tensors[$0] }
-    }
+    public func info(named name: String) -> TensorInfo? { file.info(named: name) }
 
     /// Zero-copy access to a tensor's bytes; the buffer is valid only inside `body`.
     public func withData<R>(for name: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        guard let i = index[name] else {
-            throw ContainerError.tensorNotFound(path: displayName(path), name: name)
-        }
-        let t = header.tensors[i]
-        let start = header.dataStart + t.offset
-        return try body(UnsafeRawBufferPointer(rebasing: storage.bytes[start..<(start + t.byteCount)]))
+        try file.withData(for: name, body)
     }
 
     /// A copy of a tensor's bytes.
-    public func data(for name: String) throws -> [UInt8] {
-        try withData(for: name) { Array($0) }
-    }
+    public func data(for name: String) throws -> [UInt8] { try file.data(for: name) }
 
     /// The header bytes (length prefix + JSON), verbatim.
-    public var headerBytes: [UInt8] { Array(storage.bytes[0..<header.dataStart]) }
+    public var headerBytes: [UInt8] { file.headerBytes }
 }

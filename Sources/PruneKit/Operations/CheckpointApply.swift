@@ -150,82 +150,49 @@ enum CheckpointApply {
             modelBytes: summaries.reduce(0) { $0 + $1.outputBytes }, writtenBytes: summaries.reduce(0) { $0 + $1.writtenBytes })
     }
 
-    // MARK: replay
+    // MARK: replay and revert
 
     static func replay(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)?) throws -> ApplyResult {
         try Apply.checkPaths(request, sidecarPath: nil)
-        let sidecarName = request.manifest
-        let sidecar = try Sidecar.read(path: sidecarName)
-        let threads = request.options.resolvedThreads
-        let run = try CheckpointRewrite(input: request.model, output: request.output)
-        do {
-            let c = try checkLayout(run, sidecar: sidecar, sidecarPath: sidecarName)
-            let records = Dictionary(uniqueKeysWithValues: sidecar.tensors.map { ($0.name, $0) })
-            var done = 0
-            let results = try run.run(selected: Set(records.keys), options: request.options.output) { info, bytes in
-                guard let rec = records[info.name] else { return nil }
-                let out = try TensorEditor.replay(base: bytes, info: info, record: rec, threads: threads,
-                                                  path: run.folder.path, sidecar: sidecarName)
-                done += 1
-                progress?(ApplyProgress(tensorsDone: done, tensorsTotal: records.count, tensor: info.name,
-                                        edits: sidecar.edits.count, bytesDone: 0, bytesTotal: 0))
-                return out
-            }
-            for (r, s) in zip(results, c.shards) {
-                guard r.inputSHA256 == s.baseSHA256 else {
-                    throw ApplyError.modelHashMismatch(path: CheckpointFolder.join(run.folder.path, r.name), sidecar: sidecarName, which: "base")
-                }
-                guard r.outputSHA256 == s.outputSHA256 else {
-                    throw ApplyError.modelHashMismatch(path: CheckpointFolder.join(request.output.name, r.name), sidecar: sidecarName,
-                                                       which: "output")
-                }
-            }
-            _ = try run.writeIndex(base: c.baseIndex, shards: results)
-            _ = try run.copyOtherFiles()
-            try run.staging.commit()
-            return result(.replay, sidecar: sidecar, sidecarPath: nil, results: results)
-        } catch {
-            run.staging.discard()
-            throw error
-        }
+        let sidecar = try Sidecar.read(path: request.manifest)
+        let pass = SidecarPass(.replay, sidecar: sidecar, sidecarPath: request.manifest, threads: request.options.resolvedThreads)
+        let results = try rewrite(model: request.model, output: request.output, options: request.options.output, pass: pass,
+                                  progress: progress)
+        return result(.replay, sidecar: sidecar, sidecarPath: nil, results: results)
     }
-
-    // MARK: revert
 
     static func revert(model: String, sidecar sidecarPath: String, output: OutputTarget, options: OutputOptions, threads: Int,
                        progress: ((ApplyProgress) -> Void)?) throws -> Revert.Result {
         if case .file(let p) = output, p == sidecarPath || FileIdentity.same(p, sidecarPath) { throw ApplyError.outputIsInput(path: p, option: "-o", input: sidecarPath, what: "the sidecar") }
-        let sidecar = try Sidecar.read(path: sidecarPath)
+        let pass = SidecarPass(.revert, sidecar: try Sidecar.read(path: sidecarPath), sidecarPath: sidecarPath, threads: threads)
+        let results = try rewrite(model: model, output: output, options: options, pass: pass, progress: progress)
+        let summaries = results.compactMap(\.summary)
+        return Revert.Result(tensors: summaries.flatMap(\.replaced),
+                             baseSHA256: Sidecar.Checkpoint.digest(results.map { ($0.name, $0.outputSHA256) }),
+                             modelBytes: summaries.reduce(0) { $0 + $1.outputBytes },
+                             writtenBytes: summaries.reduce(0) { $0 + $1.writtenBytes })
+    }
+
+    /// Replay or revert of a folder: every shard through `pass`, each checked against the hashes the
+    /// sidecar recorded for it, then the base index and the other files; the new folder appears only
+    /// when all of it succeeded.
+    private static func rewrite(model: String, output: OutputTarget, options: OutputOptions, pass: SidecarPass,
+                                progress: ((ApplyProgress) -> Void)?) throws -> [CheckpointRewrite.ShardResult] {
         let run = try CheckpointRewrite(input: model, output: output)
         do {
-            let c = try checkLayout(run, sidecar: sidecar, sidecarPath: sidecarPath)
-            let records = Dictionary(uniqueKeysWithValues: sidecar.tensors.map { ($0.name, $0) })
-            var done = 0
-            let results = try run.run(selected: Set(records.keys), options: options) { info, bytes in
-                guard let rec = records[info.name] else { return nil }
-                let base = try TensorEditor.revert(edited: bytes, info: info, record: rec, threads: threads,
-                                                   path: run.folder.path, sidecar: sidecarPath)
-                done += 1
-                progress?(ApplyProgress(tensorsDone: done, tensorsTotal: records.count, tensor: info.name,
-                                        edits: sidecar.edits.count, bytesDone: 0, bytesTotal: 0))
-                return base
+            let c = try checkLayout(run, sidecar: pass.sidecar, sidecarPath: pass.sidecarPath)
+            let results = try run.run(selected: Set(pass.records.keys), options: options) { info, bytes in
+                try pass.step(info, bytes, path: run.folder.path, bytesDone: 0, bytesTotal: 0, progress: progress)
             }
             for (r, s) in zip(results, c.shards) {
-                guard r.inputSHA256 == s.outputSHA256 else {
-                    throw ApplyError.modelHashMismatch(path: CheckpointFolder.join(run.folder.path, r.name), sidecar: sidecarPath, which: "output")
-                }
-                guard r.outputSHA256 == s.baseSHA256 else {
-                    throw ApplyError.modelHashMismatch(path: CheckpointFolder.join(output.name, r.name), sidecar: sidecarPath, which: "base")
-                }
+                try pass.checkEnds(input: r.inputSHA256, output: r.outputSHA256, base: s.baseSHA256, edited: s.outputSHA256,
+                                   inputPath: CheckpointFolder.join(run.folder.path, r.name),
+                                   outputPath: CheckpointFolder.join(output.name, r.name))
             }
             _ = try run.writeIndex(base: c.baseIndex, shards: results)
             _ = try run.copyOtherFiles()
             try run.staging.commit()
-            let summaries = results.compactMap(\.summary)
-            return Revert.Result(tensors: summaries.flatMap(\.replaced),
-                                 baseSHA256: Sidecar.Checkpoint.digest(results.map { ($0.name, $0.outputSHA256) }),
-                                 modelBytes: summaries.reduce(0) { $0 + $1.outputBytes },
-                                 writtenBytes: summaries.reduce(0) { $0 + $1.writtenBytes })
+            return results
         } catch {
             run.staging.discard()
             throw error

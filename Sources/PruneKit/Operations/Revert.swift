@@ -26,39 +26,8 @@ public enum Revert {
         paths.input(model, "the edited model")
         paths.input(sidecarPath, "the sidecar")
         try paths.check(output: output, sidecar: nil)
-        let modelName = model == "-" ? "<stdin>" : model
-        var records: [String: Sidecar.Tensor] = [:]
-        for t in sidecar.tensors { records[t.name] = t }
-        var done = 0
-        var dataBytes = 0
-        let staging = OutputStaging(output)
-        let summary: RewriteSummary
-        do {
-            summary = try staging.rewriter(input: model, options: options).run(select: { header in
-                dataBytes = header.tensors.map { $0.offset + $0.byteCount }.max() ?? 0
-                try TensorEditor.checkHeader(header, against: sidecar, path: modelName, sidecar: sidecarPath)
-                return Set(records.keys)
-            }, transform: { info, bytes in
-                guard let rec = records[info.name] else { return nil }
-                let base = try TensorEditor.revert(edited: bytes, info: info, record: rec, threads: threads,
-                                                   path: modelName, sidecar: sidecarPath)
-                done += 1
-                progress?(ApplyProgress(tensorsDone: done, tensorsTotal: records.count, tensor: info.name,
-                                        edits: sidecar.edits.count, bytesDone: info.offset + info.byteCount,
-                                        bytesTotal: dataBytes))
-                return base
-            })
-            guard summary.inputSHA256 == sidecar.model.outputSHA256 else {
-                throw ApplyError.modelHashMismatch(path: modelName, sidecar: sidecarPath, which: "output")
-            }
-            guard summary.outputSHA256 == sidecar.model.baseSHA256 else {
-                throw ApplyError.modelHashMismatch(path: output.name, sidecar: sidecarPath, which: "base")
-            }
-            try staging.commit()
-        } catch {
-            staging.discard()
-            throw error
-        }
+        let summary = try SidecarPass(.revert, sidecar: sidecar, sidecarPath: sidecarPath, threads: threads)
+            .rewriteFile(model: model, output: output, options: options, progress: progress)
         return Result(tensors: summary.replaced, baseSHA256: summary.outputSHA256, modelBytes: summary.outputBytes,
                       writtenBytes: summary.writtenBytes)
     }

@@ -18,49 +18,59 @@ enum ManifestTemplate {
     /// Splits `manifest` against the parts whose bytes it may quote in base64.
     static func make(_ manifest: [UInt8], parts: [(name: String, bytes: [UInt8])]) -> (pieces: [Piece], literals: [UInt8]) {
         // Parts by their canonical encoding: a string in the manifest that equals one is that part
-        // (no decoding, and a non-canonical string simply does not match).
-        var byEncoding: [Content: String] = [:]
-        for p in parts where p.bytes.count >= 48 {
-            let e = Content(Base64.encode(p.bytes))
-            if byEncoding[e] == nil { byEncoding[e] = p.name }
+        // (no decoding, and a non-canonical string simply does not match). Encoded in parallel;
+        // the first part of equal content keeps the name, as in a sequential pass.
+        let quotable = parts.filter { $0.bytes.count >= 48 }
+        var encodings = [[UInt8]](repeating: [], count: quotable.count)
+        encodings.withUnsafeMutableBufferPointer { out in
+            let slots = EncodingSlots(base: out)
+            DispatchQueue.concurrentPerform(iterations: quotable.count) { slots.base[$0] = Base64.encode(quotable[$0].bytes) }
         }
-        let lengths = Set(byEncoding.keys.map(\.bytes.count))
+        var byEncoding: [Content: String] = [:]
+        for (p, e) in zip(quotable, encodings) where byEncoding[Content(e)] == nil { byEncoding[Content(e)] = p.name }
+        let lengths = Set(encodings.map(\.count))
         var pieces: [Piece] = []
         var literals: [UInt8] = []
         var copied = 0
-        let key = Array("\"b64\"".utf8)
-        var i = 0
-        let n = manifest.count
-        func isB64(_ c: UInt8) -> Bool {
-            (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2F || c == 0x3D
-        }
-        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
-        while i + key.count <= n {
-            guard manifest[i] == key[0], manifest[i..<(i + key.count)].elementsEqual(key) else { i += 1; continue }
-            var j = i + key.count
-            while j < n, isSpace(manifest[j]) { j += 1 }
-            guard j < n, manifest[j] == 0x3A else { i += 1; continue }
-            j += 1
-            while j < n, isSpace(manifest[j]) { j += 1 }
-            guard j < n, manifest[j] == 0x22 else { i += 1; continue }
-            let start = j + 1
-            var end = start
-            while end < n, isB64(manifest[end]) { end += 1 }
-            guard end < n, manifest[end] == 0x22, end > start, lengths.contains(end - start),
-                  let part = byEncoding[Content(Array(manifest[start..<end]))] else { i = end; continue }
-            if start > copied {
-                pieces.append(.literal(start - copied))
-                literals.append(contentsOf: manifest[copied..<start])
+        manifest.withUnsafeBufferPointer { m in
+            let n = m.count
+            func isB64(_ c: UInt8) -> Bool {
+                (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c == 0x2B || c == 0x2F || c == 0x3D
             }
-            pieces.append(.base64(part))
-            copied = end
-            i = end
-        }
-        if n > copied {
-            pieces.append(.literal(n - copied))
-            literals.append(contentsOf: manifest[copied..<n])
+            func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+            // Each `"b64"` key followed by `:` and a string of base64 characters.
+            var i = 0
+            while i + 5 <= n {
+                guard m[i] == 0x22, m[i + 1] == 0x62, m[i + 2] == 0x36, m[i + 3] == 0x34, m[i + 4] == 0x22 else { i += 1; continue }
+                var j = i + 5
+                while j < n, isSpace(m[j]) { j += 1 }
+                guard j < n, m[j] == 0x3A else { i += 1; continue }
+                j += 1
+                while j < n, isSpace(m[j]) { j += 1 }
+                guard j < n, m[j] == 0x22 else { i += 1; continue }
+                let start = j + 1
+                var end = start
+                while end < n, isB64(m[end]) { end += 1 }
+                guard end < n, m[end] == 0x22, end > start, lengths.contains(end - start),
+                      let part = byEncoding[Content(Array(m[start..<end]))] else { i = end; continue }
+                if start > copied {
+                    pieces.append(.literal(start - copied))
+                    literals.append(contentsOf: m[copied..<start])
+                }
+                pieces.append(.base64(part))
+                copied = end
+                i = end
+            }
+            if n > copied {
+                pieces.append(.literal(n - copied))
+                literals.append(contentsOf: m[copied..<n])
+            }
         }
         return (pieces, literals)
+    }
+
+    private struct EncodingSlots: @unchecked Sendable {
+        let base: UnsafeMutableBufferPointer<[UInt8]>
     }
 
     /// Bytes as a dictionary key hashed as one buffer (an array of bytes hashes element by element,

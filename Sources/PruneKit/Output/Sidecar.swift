@@ -61,7 +61,8 @@ public struct Sidecar: Sendable, Equatable {
         /// The other files of the folder (config, tokenizer), copied unchanged.
         public var files: [File]
 
-        public struct Shard: Sendable, Equatable {
+        /// Codable as the sidecar document stores it (prune-sidecar(5)): a new field is a format change.
+        public struct Shard: Sendable, Equatable, Codable {
             /// The shard's name in the index.
             public var name: String
             /// SHA-256 of its bytes (decompressed) in the base folder and in the edited folder.
@@ -75,9 +76,13 @@ public struct Sidecar: Sendable, Equatable {
                 self.outputSHA256 = outputSHA256
                 self.compressed = compressed
             }
+            enum CodingKeys: String, CodingKey {
+                case name, baseSHA256 = "base_sha256", outputSHA256 = "output_sha256", compressed
+            }
         }
 
-        public struct File: Sendable, Equatable {
+        /// Codable as the sidecar document stores it.
+        public struct File: Sendable, Equatable, Codable {
             /// Path relative to the folder.
             public var name: String
             public var sha256: String
@@ -108,7 +113,8 @@ public struct Sidecar: Sendable, Equatable {
         }
     }
 
-    public struct Parameters: Sendable, Equatable {
+    /// Codable as the sidecar document stores it (prune-sidecar(5)): a new field is a format change.
+    public struct Parameters: Sendable, Equatable, Codable {
         /// "log", "linear" or "none".
         public var restraint: String
         /// The logarithm base α of the log restraint.

@@ -1,12 +1,14 @@
 import PruneFormats
 /// The JSON document stored in `__metadata__["prune"]` of a sidecar: every scalar and string of the
 /// run, and the names of the tensors that hold the arrays. Field names are a contract
-/// (prune-sidecar(5)); they are snake_case and written with sorted keys.
+/// (prune-sidecar(5)); they are snake_case and written with sorted keys. The model's parameters and
+/// a folder's shards and files are stored as they are (`Sidecar.Parameters`, `Sidecar.Checkpoint.Shard`,
+/// `Sidecar.Checkpoint.File` are Codable in exactly this shape).
 struct SidecarDocument: Codable, Equatable {
     var formatVersion: Int
     var toolVersion: String
     var model: ModelDoc
-    var parameters: ParametersDoc
+    var parameters: Sidecar.Parameters
     var manifests: [ManifestDoc]
     var edits: [EditDoc]
     var tensors: [TensorDoc]
@@ -34,35 +36,12 @@ struct SidecarDocument: Codable, Equatable {
         var baseIndex: String
         var baseIndexSHA256: String
         var outputIndexSHA256: String
-        var shards: [ShardDoc]
-        var files: [FileDoc]
+        var shards: [Sidecar.Checkpoint.Shard]
+        var files: [Sidecar.Checkpoint.File]
         enum CodingKeys: String, CodingKey {
             case index, baseIndex = "base_index", baseIndexSHA256 = "base_index_sha256"
             case outputIndexSHA256 = "output_index_sha256", shards, files
         }
-    }
-
-    struct ShardDoc: Codable, Equatable {
-        var name: String
-        var baseSHA256: String
-        var outputSHA256: String
-        var compressed: Bool
-        enum CodingKeys: String, CodingKey {
-            case name, baseSHA256 = "base_sha256", outputSHA256 = "output_sha256", compressed
-        }
-    }
-
-    struct FileDoc: Codable, Equatable {
-        var name: String
-        var sha256: String
-        var bytes: Int
-    }
-
-    struct ParametersDoc: Codable, Equatable {
-        var restraint: String
-        var alpha: Double
-        var schedule: String
-        var kappa: Bool
     }
 
     struct ManifestDoc: Codable, Equatable {

@@ -141,15 +141,12 @@ extension Sidecar {
             }
             checkpoint = Checkpoint(
                 index: c.index, baseIndex: index, outputIndexSHA256: c.outputIndexSHA256,
-                shards: c.shards.map { .init(name: $0.name, baseSHA256: $0.baseSHA256, outputSHA256: $0.outputSHA256,
-                                             compressed: $0.compressed) },
-                files: c.files.map { .init(name: $0.name, sha256: $0.sha256, bytes: $0.bytes) })
+                shards: c.shards, files: c.files)
         }
         var s = Sidecar(
             model: Model(format: format, baseSHA256: doc.model.baseSHA256, outputSHA256: doc.model.outputSHA256,
                          checkpoint: checkpoint),
-            parameters: Parameters(restraint: doc.parameters.restraint, alpha: doc.parameters.alpha,
-                                   schedule: doc.parameters.schedule, kappa: doc.parameters.kappa),
+            parameters: doc.parameters,
             manifests: manifests,
             edits: try doc.edits.map {
                 Edit(manifest: $0.manifest, id: $0.id, kind: $0.kind, line: $0.line, tensors: $0.tensors,

@@ -94,9 +94,7 @@ public enum SidecarWriter {
             try b.add("checkpoint.index", dtype: .u8, shape: [c.baseIndex.count], bytes: c.baseIndex)
             checkpoint = .init(index: c.index, baseIndex: "checkpoint.index", baseIndexSHA256: SHA256Hasher.hex(c.baseIndex),
                                outputIndexSHA256: c.outputIndexSHA256,
-                               shards: c.shards.map { .init(name: $0.name, baseSHA256: $0.baseSHA256, outputSHA256: $0.outputSHA256,
-                                                            compressed: $0.compressed) },
-                               files: c.files.map { .init(name: $0.name, sha256: $0.sha256, bytes: $0.bytes) })
+                               shards: c.shards, files: c.files)
         }
         // The parts' hashes, in parallel (each is independent; the result does not depend on the order).
         let entries = b.entries
@@ -112,8 +110,7 @@ public enum SidecarWriter {
             formatVersion: Sidecar.formatVersion, toolVersion: sidecar.toolVersion,
             model: .init(format: sidecar.model.format.rawValue, baseSHA256: sidecar.model.baseSHA256,
                          outputSHA256: sidecar.model.outputSHA256, checkpoint: checkpoint),
-            parameters: .init(restraint: sidecar.parameters.restraint, alpha: sidecar.parameters.alpha,
-                              schedule: sidecar.parameters.schedule, kappa: sidecar.parameters.kappa),
+            parameters: sidecar.parameters,
             manifests: manifests,
             edits: edits,
             tensors: tensors, parts: parts)

@@ -27,35 +27,9 @@ import Testing
         c.base.hasPrefix("fixtures:") ? ApplyTestSupport.fixture(String(c.base.dropFirst(9))) : ApplyTestSupport.packageRoot + "/" + c.base
     }
 
-    static func plain() -> ApplyOptions {
-        var o = ApplyOptions()
-        o.output = .uncompressed
-        return o
-    }
-
     @Test(arguments: cases)
     func replaysRevertsAndAudits(_ c: Case) throws {
-        let dir = try ApplyTestSupport.scratch("format1")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let sidecarPath = Self.resource(c.sidecar)
-        let base = Self.base(c)
-        let sidecar = try Sidecar.read(path: sidecarPath)
-        #expect(sidecar.formatVersion == 1)
-        // Replay: the recorded output, its hash checked by apply itself and here.
-        let out = dir + "/out.bin"
-        let replay = try Apply.run(ApplyRequest(model: base, manifest: sidecarPath, output: .file(out), options: Self.plain()))
-        #expect(replay.mode == .replay)
-        #expect(SHA256Hasher.hex(ApplyTestSupport.bytes(out)) == sidecar.model.outputSHA256)
-        // Audit: intact, consistent, and it tells the output and the base apart.
-        let edited = try SidecarAudit.run(sidecar: sidecarPath, model: out)
-        #expect(edited.verdict == .edited)
-        #expect(edited.integrity.manifestsVerified == sidecar.manifests.count)
-        #expect(edited.tensors.allSatisfy { $0.consistent })
-        #expect(try SidecarAudit.run(sidecar: sidecarPath, model: base).verdict == .base)
-        // Revert: the base, byte for byte.
-        let back = dir + "/back.bin"
-        _ = try Revert.run(model: out, sidecar: sidecarPath, output: .file(back), options: .uncompressed)
-        #expect(ApplyTestSupport.bytes(back) == ApplyTestSupport.bytes(base) ? true : false, "revert is not the base")
+        try RecordedSidecarCheck.replayAuditRevert(sidecar: Self.resource(c.sidecar), base: Self.base(c), formatVersion: 1)
     }
 
     /// A format-1 chain continued by the current code gives the output the format-1 chain recorded
@@ -65,11 +39,11 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let base = ApplyTestSupport.packageRoot + "/samples/gpt2-tiny/model.safetensors"
         let first = dir + "/edited.safetensors"
-        _ = try Apply.run(ApplyRequest(model: base, manifest: Self.resource("edits.prune"), output: .file(first), options: Self.plain()))
+        _ = try Apply.run(ApplyRequest(model: base, manifest: Self.resource("edits.prune"), output: .file(first), options: RecordedSidecarCheck.plain))
         let second = dir + "/edited2.safetensors"
         let r = try Apply.run(ApplyRequest(model: first, manifest: ApplyTestSupport.packageRoot + "/samples/more.jsonl",
                                            output: .file(second), sidecar: dir + "/chain.prune",
-                                           continueFrom: Self.resource("edits.prune"), options: Self.plain()))
+                                           continueFrom: Self.resource("edits.prune"), options: RecordedSidecarCheck.plain))
         #expect(r.mode == .continuation)
         let recorded = try Sidecar.read(path: Self.resource("chain.prune"))
         #expect(r.outputSHA256 == recorded.model.outputSHA256)

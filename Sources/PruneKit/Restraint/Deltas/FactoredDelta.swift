@@ -108,7 +108,8 @@ public struct FactoredDelta: Sendable, Equatable {
                             var i = r0
                             while i < r1 {
                                 let nr = min(4, r1 - i)
-                                Self.block(pu: pu, pv: pv, k: k, n: n, i: i, nr: nr, j0: j0, w: w, acc: acc, tile: tile)
+                                for j in 0..<(4 * tile) { acc[j] = 0 }
+                                Self.accumulate(pu: pu, pv: pv, k: k, n: n, i: i, nr: nr, j0: j0, w: w, into: acc, stride: tile)
                                 for r in 0..<nr {
                                     let dst = out.baseAddress! + (i + r) * n + j0
                                     let a = acc + r * tile
@@ -137,14 +138,15 @@ public struct FactoredDelta: Sendable, Equatable {
         let out: UnsafeMutableBufferPointer<Float>
     }
 
-    /// acc[r][0..<w] = Σ_kk u[i+r, kk] · vᵀ[kk, j0..<j0+w], kk ascending, for r < nr (nr ≤ 4).
+    /// acc[r·stride + j] += Σ_kk u[i+r, kk] · vᵀ[kk, j0 + j] for r < nr (nr ≤ 4) and j < w, kk ascending
+    /// from 0 (callers zero `acc` first): the one kernel of `add`, `subtract`, `dense` and `forEachChunk`,
+    /// so that all of them sum in the same order.
     @inline(__always)
-    private static func block(pu: UnsafeBufferPointer<Float>, pv: UnsafeBufferPointer<Float>, k: Int, n: Int,
-                              i: Int, nr: Int, j0: Int, w: Int, acc: UnsafeMutablePointer<Double>, tile: Int) {
-        let a0 = acc, a1 = acc + tile, a2 = acc + 2 * tile, a3 = acc + 3 * tile
-        for j in 0..<(4 * tile) { acc[j] = 0 }
+    static func accumulate(pu: UnsafeBufferPointer<Float>, pv: UnsafeBufferPointer<Float>, k: Int, n: Int,
+                           i: Int, nr: Int, j0: Int, w: Int, into acc: UnsafeMutablePointer<Double>, stride: Int) {
         let ub = pu.baseAddress!, vb = pv.baseAddress!
         if nr == 4 {
+            let a0 = acc, a1 = a0 + stride, a2 = a1 + stride, a3 = a2 + stride
             for kk in 0..<k {
                 let u0 = Double(ub[i * k + kk]), u1 = Double(ub[(i + 1) * k + kk])
                 let u2 = Double(ub[(i + 2) * k + kk]), u3 = Double(ub[(i + 3) * k + kk])
@@ -159,7 +161,7 @@ public struct FactoredDelta: Sendable, Equatable {
             }
         } else {
             for r in 0..<nr {
-                let a = acc + r * tile
+                let a = acc + r * stride
                 for kk in 0..<k {
                     let ur = Double(ub[(i + r) * k + kk])
                     let row = vb + kk * n + j0

@@ -55,13 +55,12 @@ extension FactoredDelta {
         let body: (Int, Range<Int>, UnsafeMutableBufferPointer<Double>) -> Void
     }
 
-    /// d[i − r0, j] = Σ_kk u[i, kk] · vᵀ[kk, j], kk ascending from 0 (the kernel's order).
+    /// d[i − r0, j] = Σ_kk u[i, kk] · vᵀ[kk, j], kk ascending from 0 (the kernel's order, `accumulate`).
     private static func fill(_ d: UnsafeMutableBufferPointer<Double>, pu: UnsafeBufferPointer<Float>,
                              pv: UnsafeBufferPointer<Float>, k: Int, n: Int, r0: Int, r1: Int) {
         let base = d.baseAddress!
         for x in 0..<((r1 - r0) * n) { base[x] = 0 }
         guard k > 0 else { return }
-        let ub = pu.baseAddress!, vb = pv.baseAddress!
         let tile = max(64, min(n, (1 << 18) / max(1, k)))
         var j0 = 0
         while j0 < n {
@@ -69,30 +68,7 @@ extension FactoredDelta {
             var i = r0
             while i < r1 {
                 let nr = min(4, r1 - i)
-                if nr == 4 {
-                    let a0 = base + (i - r0) * n + j0, a1 = a0 + n, a2 = a1 + n, a3 = a2 + n
-                    for kk in 0..<k {
-                        let u0 = Double(ub[i * k + kk]), u1 = Double(ub[(i + 1) * k + kk])
-                        let u2 = Double(ub[(i + 2) * k + kk]), u3 = Double(ub[(i + 3) * k + kk])
-                        let row = vb + kk * n + j0
-                        for j in 0..<w {
-                            let x = Double(row[j])
-                            a0[j] += u0 * x
-                            a1[j] += u1 * x
-                            a2[j] += u2 * x
-                            a3[j] += u3 * x
-                        }
-                    }
-                } else {
-                    for r in 0..<nr {
-                        let a = base + (i + r - r0) * n + j0
-                        for kk in 0..<k {
-                            let ur = Double(ub[(i + r) * k + kk])
-                            let row = vb + kk * n + j0
-                            for j in 0..<w { a[j] += ur * Double(row[j]) }
-                        }
-                    }
-                }
+                accumulate(pu: pu, pv: pv, k: k, n: n, i: i, nr: nr, j0: j0, w: w, into: base + (i - r0) * n + j0, stride: n)
                 i += nr
             }
             j0 += w
