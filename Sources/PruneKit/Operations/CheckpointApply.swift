@@ -51,7 +51,7 @@ enum CheckpointApply {
         let oldName = request.continueFrom ?? ""
         let options = request.options
         let settings = TensorEditor.Settings(configuration: options.configuration, kappa: options.kappa,
-                                             threads: options.resolvedThreads)
+                                             threads: options.resolvedThreads, allowNonFinite: options.allowNonFinite)
         let run = try CheckpointRewrite(input: request.model, output: request.output)
         do {
             let folderPath = run.folder.path
@@ -155,7 +155,8 @@ enum CheckpointApply {
     static func replay(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)?) throws -> ApplyResult {
         try Apply.checkPaths(request, sidecarPath: nil)
         let sidecar = try Sidecar.read(path: request.manifest)
-        let pass = SidecarPass(.replay, sidecar: sidecar, sidecarPath: request.manifest, threads: request.options.resolvedThreads)
+        let pass = SidecarPass(.replay, sidecar: sidecar, sidecarPath: request.manifest, threads: request.options.resolvedThreads,
+                               allowNonFinite: request.options.allowNonFinite)
         let results = try rewrite(model: request.model, output: request.output, options: request.options.output, pass: pass,
                                   progress: progress)
         return result(.replay, sidecar: sidecar, sidecarPath: nil, results: results)

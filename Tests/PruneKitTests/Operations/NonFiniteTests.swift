@@ -88,4 +88,42 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try Self.infinities(dir + "/out.gguf", cwd: dir) == 0)
     }
+    @Test("a checkpoint folder takes --allow-nonfinite the same way, on apply and on replay")
+    func folderOverflow() throws {
+        let dir = try SafetyTest.scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Two F16 shards as save_pretrained lays them out; a dense edit of 70000 on the second.
+        try SafetyTest.python("""
+            import json, os
+            import numpy as np
+            from safetensors.numpy import save_file
+            os.makedirs('ckpt')
+            rng = np.random.default_rng(3)
+            names = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors']
+            save_file({'a.weight': (rng.standard_normal((64, 64)) * 0.02).astype(np.float16)}, 'ckpt/' + names[0], metadata={'format': 'pt'})
+            save_file({'b.weight': (rng.standard_normal((64, 64)) * 0.02).astype(np.float16)}, 'ckpt/' + names[1], metadata={'format': 'pt'})
+            index = {'metadata': {'total_size': 2 * 64 * 64 * 2}, 'weight_map': {'a.weight': names[0], 'b.weight': names[1]}}
+            open('ckpt/model.safetensors.index.json', 'w').write(json.dumps(index, indent=2))
+            open('big.jsonl', 'w').write(json.dumps({'kind': 'dense', 'tensor': 'b.weight', 'delta': [[70000.0] * 64] * 64}) + '\\n')
+            """, cwd: dir)
+        let apply = try SafetyTest.tool("prune-apply")
+        let refused = try SafetyTest.run(apply, ["ckpt", "big.jsonl", "-o", "out", "--no-compress", "--restraint", "none"], cwd: dir)
+        #expect(refused.status == 1 && refused.stderr.contains("would hold inf") && refused.stderr.contains("--allow-nonfinite"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+        let ok = try SafetyTest.run(apply, ["ckpt", "big.jsonl", "-o", "out", "--no-compress", "--restraint", "none", "--allow-nonfinite",
+                                            "--sidecar", "big.prune"], cwd: dir)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        let count = try SafetyTest.run("/usr/bin/env", ["python3", "-c", """
+            import numpy as np
+            from safetensors.numpy import load_file
+            print(int(np.count_nonzero(~np.isfinite(load_file('out/model-00002-of-00002.safetensors')['b.weight'].astype(np.float32)))))
+            """], cwd: dir)
+        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "4096", "\(count.stdout) \(count.stderr)")
+        let replayRefused = try SafetyTest.run(apply, ["ckpt", "big.prune", "-o", "again", "--no-compress"], cwd: dir)
+        #expect(replayRefused.status == 1 && replayRefused.stderr.contains("would hold inf"), "\(replayRefused.stderr)")
+        let replay = try SafetyTest.run(apply, ["ckpt", "big.prune", "-o", "again", "--no-compress", "--allow-nonfinite"], cwd: dir)
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(try SafetyTest.sha256(dir + "/again/model-00002-of-00002.safetensors")
+                == (try SafetyTest.sha256(dir + "/out/model-00002-of-00002.safetensors")))
+    }
 }
