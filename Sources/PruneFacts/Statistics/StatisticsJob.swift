@@ -20,7 +20,9 @@ public enum StatisticsJob {
     public static func compute(model path: String, text textPath: String, layer: Int, caps: Caps, threads: Int,
                                progress: ((Int, Int) -> Void)? = nil) throws -> KeyStatistics {
         let model: LanguageModel
-        do { model = try LanguageModel.load(path, options: LoadOptions(threads: threads)) } catch {
+        do { model = try LanguageModel.load(path, options: LoadOptions(threads: threads)) } catch let e as CheckpointFolderError {
+            throw e                                            // names the file already (a split GGUF part)
+        } catch {
             throw FactError.unsupportedModel(path: path, reason: (error as? LocalizedError)?.errorDescription ?? "\(error)")
         }
         guard layer >= 0, layer < model.config.layerCount else {

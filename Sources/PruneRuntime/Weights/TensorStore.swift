@@ -61,6 +61,8 @@ enum ModelFiles {
         let file = try ModelFile(path: path)
         switch file.format {
         case .gguf:
+            // One part of a llama.cpp split model lacks the other parts' tensors.
+            try file.header.refuseSplit(path: path)
             return .gguf(file)
         case .safetensors:
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path

@@ -256,6 +256,9 @@ import Testing
             ("prune-apply", [part, s.dir + "/edits.jsonl", "-o", s.dir + "/x.gguf", "--sidecar", s.dir + "/x.prune"]),
             ("prune-revert", [part, s.dir + "/single.prune", "-o", s.dir + "/y.gguf"]),
             ("prune-audit", [s.dir + "/single.prune", part]), ("prune-audit", ["--base", part, s.dir + "/single.prune"]),
+            // The model-running tools too (the runtime's loader).
+            ("prune-generate", [part, "The capital of"]),
+            ("prune-stats", [part, s.dir + "/edits.jsonl", "--layer", "0", "-o", s.dir + "/c.safetensors"]),
         ]
         for (tool, args) in runs {
             let r = try SafetyTest.run(try SafetyTest.tool(tool), args)
@@ -263,6 +266,6 @@ import Testing
             #expect(r.stderr.split(separator: "\n").count == 1, "\(tool): \(r.stderr)")
             #expect(r.stderr.hasPrefix("\(tool): \(part): a split GGUF model (2 parts) is not supported"), "\(tool): \(r.stderr)")
         }
-        for f in ["x.gguf", "x.prune", "y.gguf"] { #expect(!FileManager.default.fileExists(atPath: s.dir + "/" + f)) }
+        for f in ["x.gguf", "x.prune", "y.gguf", "c.safetensors"] { #expect(!FileManager.default.fileExists(atPath: s.dir + "/" + f)) }
     }
 }
