@@ -92,10 +92,10 @@ package enum LostBits {
         E.encode(Float(Double(E.decode(o)) - d))
     }
 
-    /// Order-preserving key of a bit pattern (−0 just below +0).
+    /// Order-preserving key of a bit pattern (−0 just below +0). Branch-free: weights have random
+    /// signs, and a branch on the sign would mispredict half the time (the same for the other
+    /// selections below).
     @inline(__always)
-    /// (Branch-free: weights have random signs, and a branch on the sign would mispredict half the
-    /// time. The same for the other selections below.)
     static func key<E: LostBitsElement>(_: E.Type, _ x: UInt32) -> Int64 {
         let mag = Int64(x & E.magnitudeMask)
         let negative: Int64 = x & E.signBit != 0 ? -1 : 0
@@ -119,9 +119,11 @@ package enum LostBits {
     /// same function of (out, d), so the residual is exact whatever it returns; a tie at an edge may
     /// only cost an extra value in the run or an exception.
     ///
-    /// Two evaluations give the same result: `runInBinade`, for the common case, where out and R
-    /// are normal and the shifted interval lies in R's binade, and `generalRun` for everything
-    /// else. Format 2's residuals are defined by `generalRun`; LostBitsTests check that the two agree.
+    /// Three evaluations give the same result, the first that answers is taken: `nothingLost` (out
+    /// and R in one binade, no tie near: the run is R alone), `runInBinade` (the shifted interval
+    /// lies in R's binade) and `generalRun` for everything else. Format 2's residuals are defined by
+    /// `generalRun`; LostBitsTests check that the shortcuts agree with it, and
+    /// Format2CompatibilityTests that recorded residuals are written again byte for byte.
     @inline(__always)
     static func candidates<E: LostBitsElement>(_ e: E.Type, out o: UInt32, d: Double) -> (r: UInt32, lo: Int64, count: UInt64) {
         let t = Double(E.decode(o)) - d

@@ -111,9 +111,8 @@ import Testing
         }
     }
     /// The shortcuts (nothing lost; the run in R's binade) give the general run's result wherever
-    /// they answer, on every 16-bit
-    /// pattern and on seeded F32 patterns, with deltas from far below a spacing to many binades,
-    /// and with deltas on exact half-spacings (ties at the interval's ends).
+    /// they answer, on every 16-bit pattern and on seeded F32 patterns, with deltas from far below a
+    /// spacing to many binades, and with deltas on exact half-spacings (ties at the interval's ends).
     @Test func theBinadeShortcutAgreesWithTheGeneralRun() {
         func check<E: LostBitsElement>(_ e: E.Type, patterns: [UInt32], seed: UInt64) -> (answered: Int, total: Int) {
             var s = seed | 1
