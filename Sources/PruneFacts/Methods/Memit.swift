@@ -1,3 +1,4 @@
+import PruneFormats
 import Foundation
 import PruneKit
 

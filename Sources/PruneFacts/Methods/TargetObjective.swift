@@ -1,3 +1,4 @@
+import PruneFormats
 import Foundation
 
 /// The optimisation ROME's v* and MEMIT's z share: a vector δ added to the residual stream after

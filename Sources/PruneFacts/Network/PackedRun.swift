@@ -1,3 +1,5 @@
+import PruneFormats
+
 /// Sequences run through blocks 0…layer packed: consecutive sequences fill groups of about `rows`
 /// rows (each attends only to itself, positions restarting), so that every matrix product is one
 /// large sgemm. The groups depend on the lengths alone; several run in parallel (one thread each),

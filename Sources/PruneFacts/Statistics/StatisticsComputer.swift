@@ -1,3 +1,4 @@
+import PruneFormats
 import PruneRuntime
 
 /// Computes key statistics at one layer over a text: each document tokenized and cut to its first

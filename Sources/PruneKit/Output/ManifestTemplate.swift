@@ -21,10 +21,8 @@ enum ManifestTemplate {
         // (no decoding, and a non-canonical string simply does not match). Encoded in parallel;
         // the first part of equal content keeps the name, as in a sequential pass.
         let quotable = parts.filter { $0.bytes.count >= 48 }
-        var encodings = [[UInt8]](repeating: [], count: quotable.count)
-        encodings.withUnsafeMutableBufferPointer { out in
-            let slots = EncodingSlots(base: out)
-            DispatchQueue.concurrentPerform(iterations: quotable.count) { slots.base[$0] = Base64.encode(quotable[$0].bytes) }
+        let encodings = ParallelMap.map(quotable.count, threads: ProcessInfo.processInfo.activeProcessorCount) {
+            Base64.encode(quotable[$0].bytes)
         }
         var byEncoding: [Content: String] = [:]
         for (p, e) in zip(quotable, encodings) where byEncoding[Content(e)] == nil { byEncoding[Content(e)] = p.name }
@@ -67,10 +65,6 @@ enum ManifestTemplate {
             }
         }
         return (pieces, literals)
-    }
-
-    private struct EncodingSlots: @unchecked Sendable {
-        let base: UnsafeMutableBufferPointer<[UInt8]>
     }
 
     /// Bytes as a dictionary key hashed as one buffer (an array of bytes hashes element by element,

@@ -99,11 +99,7 @@ public enum SidecarWriter {
         // The parts' hashes, in parallel (each is independent; the result does not depend on the order).
         let entries = b.entries
         let contents = entries.map(\.bytes)
-        var digests = [String](repeating: "", count: entries.count)
-        digests.withUnsafeMutableBufferPointer { out in
-            let slots = DigestSlots(out)
-            DispatchQueue.concurrentPerform(iterations: contents.count) { slots.base[$0] = SHA256Hasher.hex(contents[$0]) }
-        }
+        let digests = ParallelMap.map(contents.count, threads: threads) { SHA256Hasher.hex(contents[$0]) }
         var parts: [String: String] = [:]
         for (e, h) in zip(entries, digests) { parts[e.name] = h }
         let doc = SidecarDocument(
@@ -135,10 +131,4 @@ public enum SidecarWriter {
         let staged = try StagedFile(bytes: bytes, destination: path)
         try staged.commit()
     }
-}
-
-/// The digests' slots, written by `concurrentPerform`'s iterations (each its own index).
-private struct DigestSlots: @unchecked Sendable {
-    let base: UnsafeMutableBufferPointer<String>
-    init(_ base: UnsafeMutableBufferPointer<String>) { self.base = base }
 }

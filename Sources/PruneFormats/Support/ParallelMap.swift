@@ -3,7 +3,7 @@ import Foundation
 
 /// `(0..<n).map(body)` on up to `threads` threads. Each result depends only on its index, and the
 /// results come back in index order, so whatever reduces them does so in a fixed order.
-enum ParallelMap {
+package enum ParallelMap {
     final class Slots<T>: @unchecked Sendable {
         var values: [T?]
         let lock = NSLock()
@@ -11,7 +11,7 @@ enum ParallelMap {
         func set(_ i: Int, _ v: T) { lock.lock(); values[i] = v; lock.unlock() }
     }
 
-    static func map<T: Sendable>(_ n: Int, threads: Int, _ body: @Sendable (Int) throws -> T) rethrows -> [T] {
+    package static func map<T: Sendable>(_ n: Int, threads: Int, _ body: @Sendable (Int) throws -> T) rethrows -> [T] {
         let workers = max(1, min(threads, n))
         if workers == 1 { return try (0..<n).map(body) }
         let slots = Slots<Result<T, Error>>(n)
