@@ -10,7 +10,7 @@ public struct PruneCommand: ParsableCommand {
         abstract: "Make knowledge edits to LLM weights into reproducible, restrained artifacts.",
         version: PruneVersion.string,
         subcommands: [ApplyCommand.self, RevertCommand.self, DiffCommand.self, AuditCommand.self, InspectCommand.self,
-                      TokenizeCommand.self, GenerateCommand.self, StatsCommand.self, EvalCommand.self]
+                      TokenizeCommand.self, GenerateCommand.self, StatsCommand.self, EvalCommand.self, CPUCommand.self]
     )
     public init() {}
 

@@ -25,8 +25,14 @@ package struct CheckpointFolder: Sendable {
 
     /// The folder.
     package let path: String
-    /// The index file's name, e.g. `model.safetensors.index.json`.
+    /// The name of the one model file of a folder without an index.
+    package static let singleFile = "model.safetensors"
+
+    /// The index file's name, e.g. `model.safetensors.index.json`; empty for a folder that holds one
+    /// `model.safetensors` (or `model.safetensors.zst`) and no index.
     package let indexName: String
+    /// Whether the folder has an index (else it holds one model file, `singleFile`).
+    package var isIndexed: Bool { !indexName.isEmpty }
     /// The index, byte for byte.
     package let indexBytes: [UInt8]
     /// The shards, sorted by name (the `-0000k-of-` order).
@@ -44,7 +50,8 @@ package struct CheckpointFolder: Sendable {
     }
 
     /// Reads and checks the index of the folder at `path`: one `*.safetensors.index.json`, a
-    /// `weight_map` of plain `.safetensors` file names that exist as regular files.
+    /// `weight_map` of plain `.safetensors` file names that exist as regular files; or, without an
+    /// index, one `model.safetensors` (or `model.safetensors.zst`).
     package init(path: String) throws {
         guard Self.isFolder(path) else { throw CheckpointFolderError.notAFolder(path: path) }
         self.path = path
@@ -53,7 +60,23 @@ package struct CheckpointFolder: Sendable {
             throw CheckpointFolderError.unreadable(path: path, reason: "cannot list the folder")
         }
         let indexes = entries.filter { $0.hasSuffix(".safetensors.index.json") && !$0.hasPrefix(".") }
-        guard let indexName = indexes.first else { throw CheckpointFolderError.noIndex(path: path) }
+        guard let indexName = indexes.first else {
+            // The most common layout of small models: one model.safetensors (prune writes it as
+            // model.safetensors.zst when compressing), no index.
+            let singles = [Self.singleFile, Self.singleFile + ".zst"].filter { entries.contains($0) }
+            guard singles.count == 1 else {
+                throw singles.isEmpty ? CheckpointFolderError.noIndex(path: path)
+                    : CheckpointFolderError.unreadable(path: path, reason: "both \(Self.singleFile) and \(Self.singleFile).zst are here; keep one")
+            }
+            let p = Self.join(path, singles[0])
+            guard Self.isRegularFile(p) else { throw CheckpointFolderError.notRegularFile(path: p) }
+            self.indexName = ""
+            indexBytes = []
+            shards = [Shard(name: Self.singleFile, file: singles[0], tensors: [])]
+            weightMap = [:]
+            otherFiles = Self.regularFiles(under: path).filter { $0 != singles[0] }
+            return
+        }
         guard indexes.count == 1 else { throw CheckpointFolderError.severalIndexes(path: path, names: indexes) }
         self.indexName = indexName
         let indexPath = Self.join(path, indexName)
@@ -122,6 +145,10 @@ package struct CheckpointFolder: Sendable {
             let stream = try ModelInput.open(p)
             let header = try ModelHeader.parse(stream)
             guard header.format == .safetensors else { throw CheckpointFolderError.notSafetensors(path: p) }
+            guard isIndexed else {
+                out.append((s, header))
+                continue
+            }
             let names = Set(header.tensors.map(\.name))
             for t in header.tensors {
                 if let other = seen[t.name] {

@@ -23,7 +23,7 @@ public enum CheckpointFolderError: LocalizedError, Sendable, Equatable {
         switch self {
         case .notAFolder(let p): return "\(p): not a folder"
         case .noIndex(let p):
-            return "\(p): no *.safetensors.index.json in this folder (give a single .safetensors file, or a sharded checkpoint folder)"
+            return "\(p): neither model.safetensors nor a *.safetensors.index.json is in this folder (give a model file, a Hugging Face folder, or a sharded checkpoint folder)"
         case .severalIndexes(let p, let n): return "\(p): several index files (\(n.joined(separator: ", "))); expected one"
         case .unreadable(let p, let r): return "\(p): cannot read (\(r))"
         case .badIndex(let p, let r): return "\(p): not a valid checkpoint index (\(r))"

@@ -40,6 +40,8 @@ public enum EditError: LocalizedError, Equatable, Sendable {
     case duplicateID(manifest: String, line: Int, id: String, firstLine: Int)
     /// The model lacks what a name mapping or orientation needs (e.g. the attention head count).
     case missingModelInfo(manifest: String, line: Int, tensor: String, reason: String)
+    /// A line that places no delta on any tensor (never a silent success).
+    case editsNothing(manifest: String, line: Int, id: String, kind: String)
 
     public var manifest: String {
         switch self {
@@ -48,7 +50,8 @@ public enum EditError: LocalizedError, Equatable, Sendable {
              .wrongType(let m, _, _, _), .nonFiniteNumber(let m, _, _), .badMatrix(let m, _, _, _),
              .wrongShape(let m, _, _, _), .unknownTensor(let m, _, _, _), .uneditableTensor(let m, _, _, _),
              .missingFile(let m, _, _, _), .outsideFolder(let m, _, _, _), .notARegularFile(let m, _, _, _), .badValueFile(let m, _, _, _), .badAdapter(let m, _, _, _),
-             .unmappableModule(let m, _, _, _), .duplicateID(let m, _, _, _), .missingModelInfo(let m, _, _, _):
+             .unmappableModule(let m, _, _, _), .duplicateID(let m, _, _, _), .missingModelInfo(let m, _, _, _),
+             .editsNothing(let m, _, _, _):
             return m
         }
     }
@@ -63,7 +66,7 @@ public enum EditError: LocalizedError, Equatable, Sendable {
              .unknownTensor(_, let l, _, _), .uneditableTensor(_, let l, _, _), .missingFile(_, let l, _, _),
              .outsideFolder(_, let l, _, _), .notARegularFile(_, let l, _, _),
              .badValueFile(_, let l, _, _), .badAdapter(_, let l, _, _), .unmappableModule(_, let l, _, _),
-             .duplicateID(_, let l, _, _), .missingModelInfo(_, let l, _, _):
+             .duplicateID(_, let l, _, _), .missingModelInfo(_, let l, _, _), .editsNothing(_, let l, _, _):
             return l
         }
     }
@@ -115,6 +118,8 @@ public enum EditError: LocalizedError, Equatable, Sendable {
             return "duplicate id \(quoted(id)) (first used on line \(firstLine))"
         case .missingModelInfo(_, _, let tensor, let reason):
             return "cannot place the delta of \(quoted(tensor)): \(reason)"
+        case .editsNothing(_, _, let id, let kind):
+            return "edit \(quoted(id)) (\(kind)) changes no tensor of the model"
         }
     }
 }

@@ -25,7 +25,7 @@ public enum Apply {
             // with `Sidecar.read`, whose error says what is wrong in the words audit and revert use.
             return try folder ? CheckpointApply.replay(request, progress: progress) : Replay.run(request, progress: progress)
         }
-        return try folder ? CheckpointApply.apply(request, progress: progress) : applyManifest(request, progress: progress)
+        return try applyManifest(request, progress: progress)
     }
 
     /// Whether a file holds a NUL byte in its first 4 KiB (a JSONL manifest is text and never does;
@@ -107,6 +107,10 @@ public enum Apply {
         }
     }
 
+    /// Apply and continuation, for a model file (or stdin) and for a Hugging Face folder alike: one
+    /// pipeline (manifest, fact engine, plan, restraint, sidecar) over the model's tensors. Only how
+    /// the tensors are read and written differs: one rewriter for a file; shard by shard, plus the
+    /// index and the other files, for a folder (`CheckpointRewrite`).
     static func applyManifest(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)?) throws -> ApplyResult {
         let sidecarPath = request.sidecar ?? defaultSidecarPath(forManifest: request.manifest)
         let clock = ApplyClock()
@@ -124,7 +128,6 @@ public enum Apply {
             guard request.model != "-" else { throw ApplyError.factsNeedModelFile(path: request.manifest) }
         }
         var outcome: FactOutcome?
-
         var plan = Plan(manifests: old?.manifests ?? [], edits: old?.edits ?? [], terms: [:])
         var oldRecords: [String: Sidecar.Tensor] = [:]
         for t in old?.tensors ?? [] {
@@ -134,19 +137,135 @@ public enum Apply {
         var records: [String: Sidecar.Tensor] = [:]
         var done = 0
         var dataBytes = 0
-        let staging = OutputStaging(request.output)
-        let rewriter = staging.rewriter(input: request.model, options: options.output)
-        let summary: RewriteSummary
-        let rewriteStart = clockSeconds()
-        var rewriteSeconds = 0.0
+
+        /// Resolves the manifest on the model's tensors, computes its fact lines, and returns the
+        /// tensors to edit.
+        func prepare(_ tensors: [TensorInfo], _ model: ModelDescription, bytesTotal: Int) throws -> Set<String> {
+            dataBytes = bytesTotal
+            var resolved = try manifest.resolve(against: model)
+            var factRecords: [Int: [UInt8]] = [:]
+            if manifest.hasFactEdits, let engine = request.facts {
+                let job = FactJob(modelPath: request.model, manifest: manifest, model: model, continued: old,
+                                  continuedPath: request.continueFrom,
+                                  restraint: options.configuration, threads: settings.threads)
+                let o = try engine.compute(job)
+                for (i, e) in o.edits { resolved[i] = e }
+                factRecords = o.records
+                outcome = o
+            }
+            try refuseIdle(resolved, manifest: manifest)
+            extend(&plan, manifest: manifest, resolved: resolved, records: factRecords)
+            for info in tensors where plan.terms[info.name] != nil {
+                let (rows, cols) = try TensorEditor.matrixShape(info, path: modelName)
+                for term in plan.terms[info.name] ?? [] {
+                    try checkTermShape(term, rows: rows, cols: cols, info: info, path: modelName)
+                }
+            }
+            return Set(plan.terms.keys)
+        }
+
+        /// The edited bytes of one tensor: W₀ (the model's, or rebuilt from the continued sidecar)
+        /// plus the restrained delta of every term of the chain.
+        func transform(_ info: TensorInfo, _ bytes: UnsafeRawBufferPointer) throws -> [UInt8]? {
+            guard let terms = plan.terms[info.name] else { return nil }
+            let (out, record): ([UInt8], Sidecar.Tensor)
+            if let rec = oldRecords[info.name] {
+                let w0 = try TensorEditor.revert(edited: bytes, info: info, record: rec, threads: settings.threads,
+                                                 path: modelName, sidecar: oldName)
+                (out, record) = try w0.withUnsafeBytes {
+                    try TensorEditor.apply(base: $0, info: info, terms: terms, settings: settings, path: modelName, clock: clock)
+                }
+            } else {
+                (out, record) = try TensorEditor.apply(base: bytes, info: info, terms: terms, settings: settings,
+                                                       path: modelName, clock: clock)
+            }
+            records[info.name] = record
+            done += 1
+            progress?(ApplyProgress(tensorsDone: done, tensorsTotal: plan.terms.count, tensor: info.name,
+                                    edits: plan.edits.count, bytesDone: info.offset + info.byteCount, bytesTotal: dataBytes))
+            return out
+        }
+
+        let written: WrittenModel
+        if CheckpointFolder.isFolder(request.model) {
+            written = try rewriteFolder(request, old: old, oldName: oldName, clock: clock, prepare: prepare, transform: transform)
+        } else {
+            written = try rewriteFile(request, old: old, oldName: oldName, modelName: modelName, oldRecords: oldRecords,
+                                      prepare: prepare, transform: transform)
+        }
+        let ordered = written.tensorOrder.compactMap { records[$0] }
+        var model = written.model
+        if let old { model.baseSHA256 = old.model.baseSHA256 }
+        let sidecar = Sidecar(model: model, parameters: options.parameters, manifests: plan.manifests, edits: plan.edits,
+                              tensors: ordered)
+        let staged: StagedFile
         do {
-            defer { rewriteSeconds = clockSeconds() - rewriteStart }
-            summary = try rewriter.run(select: { header in
-                dataBytes = header.tensors.map { $0.offset + $0.byteCount }.max() ?? 0
+            var compression = 0.0
+            let t0 = clockSeconds()
+            let bytes = try SidecarWriter.encode(sidecar, threads: settings.threads, compressionSeconds: &compression)
+            staged = try StagedFile(bytes: bytes, destination: sidecarPath)
+            clock.timings.compression += compression
+            clock.timings.write += clockSeconds() - t0 - compression
+        } catch {
+            written.discard()
+            throw error
+        }
+        // Both renames in one guarded section: a signal cannot leave the model without its sidecar.
+        try TemporaryFiles.guarded {
+            do { try written.commit() } catch { staged.discard(); throw error }
+            do { try staged.commit() } catch { written.uncommit(); throw error }
+        }
+        var r = ApplyResult(
+            mode: old == nil ? .apply : .continuation, sidecarPath: sidecarPath, sidecar: sidecar, edits: sidecar.edits.count,
+            tensors: tensorSummaries(sidecar), inputSHA256: written.inputSHA256, outputSHA256: written.outputSHA256,
+            modelBytes: written.modelBytes, writtenBytes: written.writtenBytes)
+        r.factSummaries = outcome?.summaries ?? []
+        r.factWarnings = outcome?.warnings ?? []
+        clock.timings.modelOutput = written.outputSeconds
+        clock.timings.read += max(0, written.rewriteSeconds - written.outputSeconds - written.transformSeconds)
+        clock.timings.total = clockSeconds() - start
+        r.timings = clock.timings
+        return r
+    }
+
+    /// A manifest line that places no delta on any tensor is an error, never a silent success.
+    static func refuseIdle(_ resolved: [ResolvedEdit], manifest: EditManifest) throws {
+        if let e = resolved.first(where: { $0.targets.isEmpty }) {
+            throw EditError.editsNothing(manifest: manifest.path, line: e.line, id: e.id, kind: e.kind)
+        }
+    }
+
+    /// The edited model, staged but not yet in place, and what the sidecar and the result record of it.
+    struct WrittenModel {
+        /// The sidecar's model record (its base hash is the input's; a continuation keeps the chain's).
+        var model: Sidecar.Model
+        /// Tensor names in file (or shard) order.
+        var tensorOrder: [String]
+        var inputSHA256: String
+        var outputSHA256: String
+        var modelBytes: Int
+        var writtenBytes: Int
+        var rewriteSeconds: Double
+        var outputSeconds: Double
+        var transformSeconds: Double
+        var commit: () throws -> Void
+        var uncommit: () -> Void
+        var discard: () -> Void
+    }
+
+    /// One model file (or stdin) through one rewriter; `prepare` runs once its header is read.
+    static func rewriteFile(_ request: ApplyRequest, old: Sidecar?, oldName: String, modelName: String,
+                            oldRecords: [String: Sidecar.Tensor],
+                            prepare: ([TensorInfo], ModelDescription, Int) throws -> Set<String>,
+                            transform: (TensorInfo, UnsafeRawBufferPointer) throws -> [UInt8]?) throws -> WrittenModel {
+        let staging = OutputStaging(request.output)
+        let rewriteStart = clockSeconds()
+        do {
+            let summary = try staging.rewriter(input: request.model, options: request.options.output).run(select: { header in
                 try header.refuseSplit(path: modelName)
                 if let old, old.model.checkpoint != nil {
                     throw CheckpointError.layoutMismatch(path: modelName, sidecar: oldName,
-                                                         reason: "the sidecar records a sharded checkpoint folder; give the folder")
+                                                         reason: "the sidecar records a Hugging Face folder; give the folder")
                 }
                 if let old, old.model.format != header.format {
                     throw ApplyError.formatMismatch(path: modelName, sidecar: oldName, model: header.format,
@@ -158,92 +277,79 @@ public enum Apply {
                     }
                     _ = try TensorEditor.check(info, against: oldRecords[name]!, path: modelName, sidecar: oldName)
                 }
-                let model = description(of: header, modelPath: request.model)
-                var resolved = try manifest.resolve(against: model)
-                var records: [Int: [UInt8]] = [:]
-                if manifest.hasFactEdits, let engine = request.facts {
-                    let job = FactJob(modelPath: request.model, manifest: manifest, model: model, continued: old,
-                                      continuedPath: request.continueFrom,
-                                      restraint: options.configuration, threads: settings.threads)
-                    let o = try engine.compute(job)
-                    for (i, e) in o.edits { resolved[i] = e }
-                    records = o.records
-                    outcome = o
-                }
-                extend(&plan, manifest: manifest, resolved: resolved, records: records)
-                for info in header.tensors where plan.terms[info.name] != nil {
-                    let (rows, cols) = try TensorEditor.matrixShape(info, path: modelName)
-                    for term in plan.terms[info.name] ?? [] {
-                        try checkTermShape(term, rows: rows, cols: cols, info: info, path: modelName)
-                    }
-                }
-                return Set(plan.terms.keys)
-            }, transform: { info, bytes in
-                guard let terms = plan.terms[info.name] else { return nil }
-                var w0 = [UInt8]()
-                if let rec = oldRecords[info.name] {
-                    w0 = try TensorEditor.revert(edited: bytes, info: info, record: rec, threads: settings.threads,
-                                                 path: modelName, sidecar: oldName)
-                }
-                let (out, record) = try (oldRecords[info.name] == nil
-                    ? TensorEditor.apply(base: bytes, info: info, terms: terms, settings: settings, path: modelName, clock: clock)
-                    : w0.withUnsafeBytes {
-                        try TensorEditor.apply(base: $0, info: info, terms: terms, settings: settings, path: modelName, clock: clock)
-                    })
-                records[info.name] = record
-                done += 1
-                progress?(ApplyProgress(tensorsDone: done, tensorsTotal: plan.terms.count, tensor: info.name,
-                                        edits: plan.edits.count, bytesDone: info.offset + info.byteCount,
-                                        bytesTotal: dataBytes))
-                return out
-            })
+                return try prepare(header.tensors, description(of: header, modelPath: request.model),
+                                   header.tensors.map { $0.offset + $0.byteCount }.max() ?? 0)
+            }, transform: transform)
             if let old, summary.inputSHA256 != old.model.outputSHA256 {
                 throw ApplyError.modelHashMismatch(path: modelName, sidecar: oldName, which: "output")
             }
+            return WrittenModel(
+                model: .init(format: summary.header.format, baseSHA256: summary.inputSHA256, outputSHA256: summary.outputSHA256),
+                tensorOrder: summary.header.tensors.map(\.name), inputSHA256: summary.inputSHA256,
+                outputSHA256: summary.outputSHA256, modelBytes: summary.outputBytes, writtenBytes: summary.writtenBytes,
+                rewriteSeconds: clockSeconds() - rewriteStart, outputSeconds: summary.outputSeconds,
+                transformSeconds: summary.transformSeconds,
+                commit: staging.commit, uncommit: staging.uncommit, discard: staging.discard)
         } catch {
             staging.discard()
             throw error
         }
-        let ordered = summary.header.tensors.compactMap { records[$0.name] }
-        let sidecar = Sidecar(
-            model: .init(format: summary.header.format, baseSHA256: old?.model.baseSHA256 ?? summary.inputSHA256,
-                         outputSHA256: summary.outputSHA256),
-            parameters: options.parameters, manifests: plan.manifests, edits: plan.edits, tensors: ordered)
-        let staged: StagedFile
+    }
+
+    /// A Hugging Face folder (sharded, or one model.safetensors) shard by shard, into a new folder
+    /// with the same layout: the index and the other files (config, tokenizer) come along.
+    static func rewriteFolder(_ request: ApplyRequest, old: Sidecar?, oldName: String, clock: ApplyClock,
+                              prepare: ([TensorInfo], ModelDescription, Int) throws -> Set<String>,
+                              transform: (TensorInfo, UnsafeRawBufferPointer) throws -> [UInt8]?) throws -> WrittenModel {
+        let run = try CheckpointRewrite(input: request.model, output: request.output)
         do {
-            var compression = 0.0
+            let oldCheckpoint = try old.map { try CheckpointApply.checkLayout(run, sidecar: $0, sidecarPath: oldName) }
+            let selected = try clock.measure(\.read) {
+                try prepare(run.tensors, run.description, run.tensors.reduce(0) { $0 + $1.byteCount })
+            }
             let t0 = clockSeconds()
-            let bytes = try SidecarWriter.encode(sidecar, threads: settings.threads, compressionSeconds: &compression)
-            staged = try StagedFile(bytes: bytes, destination: sidecarPath)
-            clock.timings.compression += compression
-            clock.timings.write += clockSeconds() - t0 - compression
+            let results = try run.run(selected: selected, options: request.options.output, transform: transform)
+            let rewrite = clockSeconds() - t0
+            if let oldCheckpoint {
+                for (r, recorded) in zip(results, oldCheckpoint.shards) where r.inputSHA256 != recorded.outputSHA256 {
+                    throw ApplyError.modelHashMismatch(path: CheckpointFolder.join(run.folder.path, r.name), sidecar: oldName,
+                                                       which: "output")
+                }
+            }
+            let baseIndex = oldCheckpoint?.baseIndex ?? run.folder.indexBytes
+            let indexSHA = try run.writeIndex(base: baseIndex, shards: results)
+            let files = try run.copyOtherFiles()
+            let baseShards = oldCheckpoint.map { Dictionary(uniqueKeysWithValues: $0.shards.map { ($0.name, $0.baseSHA256) }) }
+            let checkpoint = Sidecar.Checkpoint(index: run.folder.indexName, baseIndex: baseIndex, outputIndexSHA256: indexSHA,
+                                                shards: CheckpointApply.shardRecords(results, base: baseShards), files: files)
+            let summaries = results.compactMap(\.summary)
+            let input = Sidecar.Checkpoint.digest(results.map { ($0.name, $0.inputSHA256) })
+            let output = Sidecar.Checkpoint.digest(checkpoint.shards.map { ($0.name, $0.outputSHA256) })
+            let staging = run.staging
+            return WrittenModel(
+                model: .init(format: .safetensors, baseSHA256: input, outputSHA256: output, checkpoint: checkpoint),
+                tensorOrder: run.tensors.map(\.name), inputSHA256: input, outputSHA256: output,
+                modelBytes: summaries.reduce(0) { $0 + $1.outputBytes }, writtenBytes: summaries.reduce(0) { $0 + $1.writtenBytes },
+                rewriteSeconds: rewrite, outputSeconds: summaries.reduce(0) { $0 + $1.outputSeconds },
+                transformSeconds: summaries.reduce(0) { $0 + $1.transformSeconds },
+                commit: staging.commit, uncommit: staging.uncommit, discard: staging.discard)
         } catch {
-            staging.discard()
+            run.staging.discard()
             throw error
         }
-        // Both renames in one guarded section: a signal cannot leave the model without its sidecar.
-        try TemporaryFiles.guarded {
-            do { try staging.commit() } catch { staged.discard(); throw error }
-            do { try staged.commit() } catch { staging.uncommit(); throw error }
+    }
+
+    static func tensorSummaries(_ sidecar: Sidecar) -> [ApplyResult.TensorSummary] {
+        sidecar.tensors.map {
+            .init(name: $0.name, sigmaMax: $0.sigmaMax, sigmaBefore: $0.spectrumBefore.first ?? 0,
+                  sigmaAfter: $0.spectrumAfter.first ?? 0, componentsRestrained: $0.componentsRestrained)
         }
-        var r = result(old == nil ? .apply : .continuation, sidecar: sidecar, sidecarPath: sidecarPath, summary: summary)
-        r.factSummaries = outcome?.summaries ?? []
-        r.factWarnings = outcome?.warnings ?? []
-        clock.timings.modelOutput = summary.outputSeconds
-        clock.timings.read += max(0, rewriteSeconds - summary.outputSeconds - summary.transformSeconds)
-        clock.timings.total = clockSeconds() - start
-        r.timings = clock.timings
-        return r
     }
 
     static func result(_ mode: ApplyResult.Mode, sidecar: Sidecar, sidecarPath: String?, summary: RewriteSummary) -> ApplyResult {
         ApplyResult(
             mode: mode, sidecarPath: sidecarPath, sidecar: sidecar, edits: sidecar.edits.count,
-            tensors: sidecar.tensors.map {
-                .init(name: $0.name, sigmaMax: $0.sigmaMax, sigmaBefore: $0.spectrumBefore.first ?? 0,
-                      sigmaAfter: $0.spectrumAfter.first ?? 0, componentsRestrained: $0.componentsRestrained)
-            },
-            inputSHA256: summary.inputSHA256, outputSHA256: summary.outputSHA256,
+            tensors: tensorSummaries(sidecar), inputSHA256: summary.inputSHA256, outputSHA256: summary.outputSHA256,
             modelBytes: summary.outputBytes, writtenBytes: summary.writtenBytes)
     }
 }

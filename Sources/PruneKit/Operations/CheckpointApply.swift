@@ -1,8 +1,9 @@
 import Foundation
 import PruneFormats
 
-/// prune-apply, replay and prune-revert on a sharded checkpoint folder (`CheckpointFolder`): the same
-/// per-tensor work as on a single file, shard by shard, into a new folder with the same layout.
+/// Replay and prune-revert on a Hugging Face folder (`CheckpointFolder`): the same per-tensor work as
+/// on a single file, shard by shard, into a new folder with the same layout; and the layout checks that
+/// apply's folder path (`Apply.rewriteFolder`) shares.
 enum CheckpointApply {
     /// The shards as the sidecar records them, from a run's results.
     static func shardRecords(_ results: [CheckpointRewrite.ShardResult], base: [String: String]? = nil) -> [Sidecar.Checkpoint.Shard] {
@@ -39,118 +40,17 @@ enum CheckpointApply {
         return c
     }
 
-    // MARK: apply and continuation
-
-    static func apply(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)?) throws -> ApplyResult {
-        let sidecarPath = request.sidecar ?? Apply.defaultSidecarPath(forManifest: request.manifest)
-        try Apply.checkPaths(request, sidecarPath: sidecarPath)
-        let clock = ApplyClock()
-        let start = clockSeconds()
-        let manifest = try clock.measure(\.read) { try EditManifest.load(path: request.manifest) }
-        let old = try request.continueFrom.map { try Sidecar.read(path: $0) }
-        let oldName = request.continueFrom ?? ""
-        let options = request.options
-        let settings = TensorEditor.Settings(configuration: options.configuration, kappa: options.kappa,
-                                             threads: options.resolvedThreads, allowNonFinite: options.allowNonFinite)
-        let run = try CheckpointRewrite(input: request.model, output: request.output)
-        do {
-            let folderPath = run.folder.path
-            var plan = Apply.Plan(manifests: old?.manifests ?? [], edits: old?.edits ?? [], terms: [:])
-            var oldRecords: [String: Sidecar.Tensor] = [:]
-            var oldCheckpoint: Sidecar.Checkpoint?
-            if let old {
-                oldCheckpoint = try checkLayout(run, sidecar: old, sidecarPath: oldName)
-                for t in old.tensors {
-                    oldRecords[t.name] = t
-                    plan.terms[t.name] = t.terms
-                }
-            }
-            let resolved = try clock.measure(\.read) { try manifest.resolve(against: run.description) }
-            Apply.extend(&plan, manifest: manifest, resolved: resolved)
-            for info in run.tensors where plan.terms[info.name] != nil {
-                let (rows, cols) = try TensorEditor.matrixShape(info, path: folderPath)
-                for term in plan.terms[info.name] ?? [] {
-                    try Apply.checkTermShape(term, rows: rows, cols: cols, info: info, path: folderPath)
-                }
-            }
-            var records: [String: Sidecar.Tensor] = [:]
-            var done = 0
-            let total = run.tensors.reduce(0) { $0 + $1.byteCount }
-            let t0 = clockSeconds()
-            let results = try run.run(selected: Set(plan.terms.keys), options: options.output) { info, bytes in
-                guard let terms = plan.terms[info.name] else { return nil }
-                let (out, record): ([UInt8], Sidecar.Tensor)
-                if let rec = oldRecords[info.name] {
-                    let w0 = try TensorEditor.revert(edited: bytes, info: info, record: rec, threads: settings.threads,
-                                                     path: folderPath, sidecar: oldName)
-                    (out, record) = try w0.withUnsafeBytes {
-                        try TensorEditor.apply(base: $0, info: info, terms: terms, settings: settings, path: folderPath, clock: clock)
-                    }
-                } else {
-                    (out, record) = try TensorEditor.apply(base: bytes, info: info, terms: terms, settings: settings,
-                                                           path: folderPath, clock: clock)
-                }
-                records[info.name] = record
-                done += 1
-                progress?(ApplyProgress(tensorsDone: done, tensorsTotal: plan.terms.count, tensor: info.name,
-                                        edits: plan.edits.count, bytesDone: 0, bytesTotal: total))
-                return out
-            }
-            let rewrite = clockSeconds() - t0
-            if let oldCheckpoint {
-                for (r, recorded) in zip(results, oldCheckpoint.shards) where r.inputSHA256 != recorded.outputSHA256 {
-                    throw ApplyError.modelHashMismatch(path: CheckpointFolder.join(folderPath, r.name), sidecar: oldName, which: "output")
-                }
-            }
-            let baseIndex = oldCheckpoint?.baseIndex ?? run.folder.indexBytes
-            let indexSHA = try run.writeIndex(base: baseIndex, shards: results)
-            let files = try run.copyOtherFiles()
-            let baseShards = oldCheckpoint.map { Dictionary(uniqueKeysWithValues: $0.shards.map { ($0.name, $0.baseSHA256) }) }
-            let checkpoint = Sidecar.Checkpoint(index: run.folder.indexName, baseIndex: baseIndex, outputIndexSHA256: indexSHA,
-                                                shards: shardRecords(results, base: baseShards), files: files)
-            let ordered = run.tensors.compactMap { records[$0.name] }
-            let sidecar = Sidecar(
-                model: .init(format: .safetensors,
-                             baseSHA256: Sidecar.Checkpoint.digest(checkpoint.shards.map { ($0.name, $0.baseSHA256) }),
-                             outputSHA256: Sidecar.Checkpoint.digest(checkpoint.shards.map { ($0.name, $0.outputSHA256) }),
-                             checkpoint: checkpoint),
-                parameters: options.parameters, manifests: plan.manifests, edits: plan.edits, tensors: ordered)
-            var compression = 0.0
-            let t1 = clockSeconds()
-            let staged = try StagedFile(bytes: try SidecarWriter.encode(sidecar, threads: settings.threads, compressionSeconds: &compression),
-                                        destination: sidecarPath)
-            clock.timings.compression += compression
-            clock.timings.write += clockSeconds() - t1 - compression
-            do { try run.staging.commit() } catch { staged.discard(); throw error }
-            do { try staged.commit() } catch { run.staging.uncommit(); throw error }
-            let summaries = results.compactMap(\.summary)
-            clock.timings.modelOutput = summaries.reduce(0) { $0 + $1.outputSeconds }
-            clock.timings.read += max(0, rewrite - clock.timings.modelOutput - summaries.reduce(0) { $0 + $1.transformSeconds })
-            clock.timings.total = clockSeconds() - start
-            var r = result(old == nil ? .apply : .continuation, sidecar: sidecar, sidecarPath: sidecarPath, results: results)
-            r.timings = clock.timings
-            return r
-        } catch {
-            run.staging.discard()
-            throw error
-        }
-    }
+    // MARK: replay and revert (apply and continuation on a folder: `Apply.applyManifest`)
 
     static func result(_ mode: ApplyResult.Mode, sidecar: Sidecar, sidecarPath: String?,
                        results: [CheckpointRewrite.ShardResult]) -> ApplyResult {
         let summaries = results.compactMap(\.summary)
         return ApplyResult(
             mode: mode, sidecarPath: sidecarPath, sidecar: sidecar, edits: sidecar.edits.count,
-            tensors: sidecar.tensors.map {
-                .init(name: $0.name, sigmaMax: $0.sigmaMax, sigmaBefore: $0.spectrumBefore.first ?? 0,
-                      sigmaAfter: $0.spectrumAfter.first ?? 0, componentsRestrained: $0.componentsRestrained)
-            },
-            inputSHA256: Sidecar.Checkpoint.digest(results.map { ($0.name, $0.inputSHA256) }),
+            tensors: Apply.tensorSummaries(sidecar), inputSHA256: Sidecar.Checkpoint.digest(results.map { ($0.name, $0.inputSHA256) }),
             outputSHA256: Sidecar.Checkpoint.digest(results.map { ($0.name, $0.outputSHA256) }),
             modelBytes: summaries.reduce(0) { $0 + $1.outputBytes }, writtenBytes: summaries.reduce(0) { $0 + $1.writtenBytes })
     }
-
-    // MARK: replay and revert
 
     static func replay(_ request: ApplyRequest, progress: ((ApplyProgress) -> Void)?) throws -> ApplyResult {
         try Apply.checkPaths(request, sidecarPath: nil)

@@ -46,7 +46,7 @@ struct CheckpointRewrite {
     var tensors: [TensorInfo] { headers.flatMap { $0.header.tensors } }
 
     var description: ModelDescription {
-        ModelDescription.safetensors(tensors: tensors, modelPath: CheckpointFolder.join(folder.path, folder.indexName))
+        ModelDescription.safetensors(tensors: tensors, modelPath: CheckpointFolder.join(folder.path, folder.isIndexed ? folder.indexName : CheckpointFolder.singleFile))
     }
 
     /// Rewrites the shards: `selected` tensors go to `transform` (nil keeps them).
@@ -82,6 +82,8 @@ struct CheckpointRewrite {
     /// Writes the index: `base` verbatim when no shard is compressed, else `base` with
     /// `metadata.prune_zstd_shards` naming the compressed ones. Returns its SHA-256.
     func writeIndex(base: [UInt8], shards: [ShardResult]) throws -> String {
+        // A folder of one model.safetensors has no index: its compressed file says so by its name.
+        guard folder.isIndexed else { return SHA256Hasher.hex(base) }
         let bytes = try Self.index(base: base, compressed: shards.filter(\.compressed).map(\.name), path: folder.indexName)
         try staging.write(bytes, as: folder.indexName)
         return SHA256Hasher.hex(bytes)

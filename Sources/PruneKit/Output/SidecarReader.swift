@@ -136,7 +136,9 @@ extension Sidecar {
             for f in c.files where f.name.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) || f.name.hasPrefix("/") {
                 throw SidecarError.malformed(path: path, reason: "checkpoint file name \(f.name)")
             }
-            guard CheckpointFolder.isPlainName(c.index) else {
+            // An empty index name records a folder of one model.safetensors and no index.
+            let indexless = c.index.isEmpty && index.isEmpty && c.shards.map(\.name) == [CheckpointFolder.singleFile]
+            guard CheckpointFolder.isPlainName(c.index) || indexless else {
                 throw SidecarError.malformed(path: path, reason: "checkpoint index name \(c.index)")
             }
             checkpoint = Checkpoint(

@@ -29,15 +29,36 @@ public enum BLASCore {
             flags = []
         }
         return suggestedCoreType(environment: ProcessInfo.processInfo.environment, coreName: name, cpuFlags: flags,
-                                 avx512Usable: prune_cpu_avx512_usable() == 1, avx2Usable: prune_cpu_avx2_fma_usable() == 1)
+                                 avx512Usable: avx512Usable, avx2Usable: avx2FMAUsable)
+    }
+
+    /// The kernel families that fall back to generic SSE code (no AVX2, no FMA).
+    static let genericFamilies: Set<String> = ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai",
+                                                "Coppermine", "Northwood", "Banias", "unknown"]
+
+    /// Whether AVX2 and FMA run here (CPUID, and XGETBV showing the AVX state enabled).
+    public static var avx2FMAUsable: Bool { prune_cpu_avx2_fma_usable() == 1 }
+    /// Whether AVX-512 (F, CD, BW, DQ, VL) runs here.
+    public static var avx512Usable: Bool { prune_cpu_avx512_usable() == 1 }
+
+    /// A kernel family whose arithmetic differs from the one in use (`name`) and that this CPU runs:
+    /// generic "Prescott" when the kernels in use have AVX2/FMA (their products are fused and blocked
+    /// differently), "Haswell" when generic kernels run on a CPU with AVX2 and FMA, nil when the CPU
+    /// offers no second family. The test command runs the numeric suites once more under it, so that a
+    /// tolerance that holds for one family only fails on any machine.
+    public static var otherFamily: String? { otherFamily(coreName: name, avx2Usable: avx2FMAUsable) }
+
+    /// The decision of `otherFamily` from its inputs.
+    package static func otherFamily(coreName: String, avx2Usable: Bool) -> String? {
+        if !genericFamilies.contains(coreName) { return "Prescott" }
+        return avx2Usable ? "Haswell" : nil
     }
 
     /// The decision of `suggestedCoreType` from its inputs.
     package static func suggestedCoreType(environment: [String: String], coreName: String, cpuFlags: Set<String>,
                                           avx512Usable: Bool, avx2Usable: Bool) -> String? {
         guard environment["OPENBLAS_CORETYPE"] == nil else { return nil }
-        guard ["Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Atom", "Katmai", "Coppermine",
-               "Northwood", "Banias", "unknown"].contains(coreName) else { return nil }
+        guard genericFamilies.contains(coreName) else { return nil }
         let avx2 = avx2Usable && ["avx", "avx2", "fma"].allSatisfy(cpuFlags.contains)
         if avx2 && avx512Usable && ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(cpuFlags.contains) {
             return "SkylakeX"

@@ -26,7 +26,13 @@ import Testing
             let single = try m.transformer.generate([ids], options: options)[0]
             #expect(single.ids == batch[i].ids, "\(model) prompt \(i)")
             #expect(single.steps.count == 15 && !single.stopped)
-            for (a, b) in zip(single.steps, batch[i].steps) { #expect(abs(a.logprob - b.logprob) <= 1e-4) }
+            // A log-probability is a logit minus a log-sum-exp: its error is that of the logits
+            // (scale: the largest |log-probability|, at least the logits' own error).
+            for (a, b) in zip(single.steps, batch[i].steps) {
+                let tolerance = 2 * ArithmeticTolerance.forward(m.config, positions: single.ids.count + 15,
+                                                                values: [b.logprob, 1 + abs(b.logprob)])
+                #expect(abs(a.logprob - b.logprob) <= tolerance, "\(model) prompt \(i): \(a.logprob) vs \(b.logprob)")
+            }
         }
     }
 
@@ -44,12 +50,15 @@ import Testing
         for (s, ids) in ref.ids.enumerated() {
             let expected = full.logits(sequence: s)
             let got = first.logits(sequence: s)
-            #expect(RuntimeTest.maxAbsDiff(got.values, expected.rows(0 ..< prefix[s]).values) <= 1e-5)
+            // The cache changes the shapes of the products, hence the order of their sums.
+            let tolerance = ArithmeticTolerance.forward(m.config, positions: ids.count, values: expected.values)
+            let d = RuntimeTest.maxAbsDiff(got.values, expected.rows(0 ..< prefix[s]).values)
+            #expect(d <= tolerance, "\(model) prompt \(s): \(d) vs tolerance \(tolerance)")
             #expect(caches[s].length == prefix[s])
             for p in prefix[s] ..< ids.count {
                 let step = try t.forward([[ids[p]]], caches: [caches[s]], logits: .last)
                 #expect(step.logitPositions == [TokenPosition(sequence: 0, position: p)])
-                #expect(RuntimeTest.maxAbsDiff(step.logits.values, expected.row(p)) <= 1e-4, "\(model) prompt \(s) position \(p)")
+                #expect(RuntimeTest.maxAbsDiff(step.logits.values, expected.row(p)) <= tolerance, "\(model) prompt \(s) position \(p)")
             }
             #expect(caches[s].length == ids.count)
         }
@@ -66,11 +75,13 @@ import Testing
         #expect(none.logits.rows == 0 && none.logitPositions.isEmpty)
         #expect(last.logits.rows == ref.ids.count)
         #expect(some.logits.rows == 2 && some.logitPositions == picked)
+        // Fewer logit rows make the head's product another shape: the same sums in another order.
+        let tolerance = ArithmeticTolerance.forward(m.config, positions: ref.ids.map(\.count).max() ?? 1, values: all.logits.values)
         for (s, ids) in ref.ids.enumerated() {
-            #expect(RuntimeTest.maxAbsDiff(last.logits.row(s), all.logits(sequence: s).row(ids.count - 1)) <= 1e-5)
+            #expect(RuntimeTest.maxAbsDiff(last.logits.row(s), all.logits(sequence: s).row(ids.count - 1)) <= tolerance)
         }
-        #expect(RuntimeTest.maxAbsDiff(some.logits.row(0), all.logits(sequence: 4).row(3)) <= 1e-5)
-        #expect(RuntimeTest.maxAbsDiff(some.logits.row(1), all.logits(sequence: 0).row(0)) <= 1e-5)
+        #expect(RuntimeTest.maxAbsDiff(some.logits.row(0), all.logits(sequence: 4).row(3)) <= tolerance)
+        #expect(RuntimeTest.maxAbsDiff(some.logits.row(1), all.logits(sequence: 0).row(0)) <= tolerance)
         #expect(throws: RuntimeError.self) { try m.transformer.forward(ref.ids, logits: .positions([TokenPosition(sequence: 0, position: 99)])) }
     }
 

@@ -59,18 +59,6 @@ enum RuntimeTest {
         return m
     }
 
-    /// The largest |a − b| − rtol·|b| over the elements (≤ atol means every element is within
-    /// atol + rtol·|b|).
-    static func excess(_ a: [Float], _ b: [Float], rtol: Float) -> Float {
-        precondition(a.count == b.count, "excess: \(a.count) vs \(b.count) values")
-        var m: Float = 0
-        for i in a.indices {
-            let d = abs(a[i] - b[i]) - rtol * abs(b[i])
-            if !(d <= m) { m = d.isNaN ? .infinity : d }
-        }
-        return m
-    }
-
     /// Whether two matrices hold the same bits.
     static func sameBits(_ a: FloatMatrix, _ b: FloatMatrix) -> Bool {
         a.rows == b.rows && a.cols == b.cols && zip(a.values, b.values).allSatisfy { $0.bitPattern == $1.bitPattern }
