@@ -38,9 +38,8 @@ package struct Evaluator {
             let p = try ppl.evaluate(tokenized: docs, model: model, path: path, lines: inputs.documents.map(\.line)) {
                 progress("perplexity", $0, $1)
             }
-            guard p.perplexity.isFinite || p.tokens == 0 else {
-                throw EvalError.nonFinite(model: name, place: path, what: "the perplexity is")
-            }
+            guard p.tokens > 0 else { throw EvalError.empty(path: path, what: "no document gives two tokens or more (nothing to predict)") }
+            guard p.perplexity.isFinite else { throw EvalError.nonFinite(model: name, place: path, what: "the perplexity is") }
             result.perplexity = p
         }
         for task in inputs.tasks {

@@ -120,6 +120,10 @@ import Testing
         let requests = try Self.requests("gpt2-tiny", 2, in: dir)
         Self.expectFailure(try ReportTest.run(eval, [model, "--requests", requests]), tool: "prune-eval",
                            [model, "not finite", requests + ":1"])
+        // A text with nothing to predict (one token a line on gpt2, which adds no BOS) has no perplexity, not NaN.
+        let short = dir + "/short.txt"
+        try "a\nb\n".write(toFile: short, atomically: true, encoding: .utf8)
+        Self.expectFailure(try ReportTest.run(eval, [fixture, "--perplexity", short]), tool: "prune-eval", [short, "nothing to predict"])
         // A negative layer_norm_epsilon (NaN from the first norm) is refused when the config is read.
         let eps = dir + "/eps"
         try FileManager.default.createDirectory(atPath: eps, withIntermediateDirectories: true)
