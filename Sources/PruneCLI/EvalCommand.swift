@@ -72,7 +72,7 @@ public struct EvalArguments: ParsableArguments {
     var hparams: String?
     @Option(name: .customLong("stats-text"), help: "Text for the key statistics C (one document a line, or JSONL with \"text\").")
     var statsText: String?
-    @Option(help: "Threads for the model (default: all cores; results do not depend on it).")
+    @Option(help: "Threads for the model (default: all cores; more are capped at the cores; results do not depend on it).")
     var threads: Int?
     @Flag(help: "Print the result as JSON (averages, per-request rows, and with --base the base and the change).")
     var json = false
@@ -146,7 +146,7 @@ public struct EvalArguments: ParsableArguments {
         o.rows = rows
         o.resume = resume
         o.plot = plot
-        o.threads = threads
+        o.threads = ThreadCount.resolved(threads)
         o.scoringBatch = batch
         return o
     }
@@ -191,7 +191,7 @@ public struct EvalArguments: ParsableArguments {
             let progress = EvalProgress(tool: "prune-eval")
             defer { progress.finish() }
             func measure(_ path: String) throws -> ModelEvaluation {
-                let model = try EvaluationModelLoader.load(path, threads: threads)
+                let model = try EvaluationModelLoader.load(path, threads: ThreadCount.resolved(threads))
                 let reader = inputs.kappaTensors.isEmpty ? nil : try ModelTensorReader(path: path)
                 return try Evaluator(inputs: inputs).evaluate(model, name: path, matrices: reader.map { r in { try r.matrix($0) } },
                                                               progress: progress.callback(model: path))

@@ -34,7 +34,7 @@ public struct GenerateArguments: ParsableArguments {
     var top: Int?
     @Flag(help: "Print one JSON object: {\"prompts\": [{\"prompt\", \"ids\", \"text\", \"steps\"}, ...]}.")
     var json = false
-    @Option(help: "Threads of the forward pass (default: every core; the output does not depend on it).")
+    @Option(help: "Threads of the forward pass (default: every core; more are capped at the cores; the output does not depend on it).")
     var threads: Int?
 
     public init() {}
@@ -62,8 +62,8 @@ public struct GenerateArguments: ParsableArguments {
     func run() throws {
         BLASReexec.restartIfUseful()
         try CLIOutput.running("prune-generate") {
-            var load = LoadOptions(tokenizer: .required)
-            if let threads { load.threads = threads }
+            try ArgumentText.refuseInvalidUTF8(prompts, what: "prompt")
+            let load = LoadOptions(threads: ThreadCount.resolved(threads), tokenizer: .required)
             let lm = try LanguageModel.load(model, options: load)
             let tokenizer = try lm.requireTokenizer()
             let context = lm.config.contextLength
@@ -78,20 +78,25 @@ public struct GenerateArguments: ParsableArguments {
             }
             let options = GenerationOptions(maxNewTokens: maxTokens, sampling: sampling, stopTokens: lm.stopTokens,
                                             topLogprobs: json ? (top ?? 5) : 0)
+            /// Prompt `i` (0-based) continued; logits that are not finite name the model and the prompt.
+            func generate(_ i: Int, onStep: ((Int, GeneratedStep) -> Void)? = nil) throws -> Generation {
+                do {
+                    return try lm.transformer.generate([encoded[i]], options: options, onStep: onStep)[0]
+                } catch RuntimeError.nonFiniteLogits(_, let position) {
+                    throw GenerateError.nonFiniteLogits(model: model, prompt: i + 1, position: position)
+                }
+            }
             if json {
                 var results: [(prompt: String, generation: Generation)] = []
-                for (text, ids) in zip(prompts, encoded) {
-                    let g = try lm.transformer.generate([ids], options: options)
-                    results.append((prompt: text, generation: g[0]))
-                }
+                for (i, text) in prompts.enumerated() { results.append((prompt: text, generation: try generate(i))) }
                 CLIOutput.out(GenerationJSON.document(results, tokenizer: tokenizer).serialized() + "\n")
                 return
             }
             let streaming = CLIOutput.isTerminal(1)
-            for (text, ids) in zip(prompts, encoded) {
+            for (i, (text, ids)) in zip(prompts, encoded).enumerated() {
                 var streamer = TextStreamer(tokenizer: tokenizer, prompt: ids, stopTokens: options.stopTokens ?? [])
                 if streaming { CLIOutput.out(text) }
-                let g = try lm.transformer.generate([ids], options: options) { _, step in
+                let g = try generate(i) { _, step in
                     if streaming { CLIOutput.out(streamer.append(step.id)) }
                 }
                 if streaming {
@@ -99,7 +104,7 @@ public struct GenerateArguments: ParsableArguments {
                 } else {
                     var whole = TextStreamer(tokenizer: tokenizer, prompt: ids, stopTokens: options.stopTokens ?? [])
                     var out = text
-                    for id in g[0].ids { out += whole.append(id) }
+                    for id in g.ids { out += whole.append(id) }
                     CLIOutput.out(out + whole.finish() + "\n")
                 }
             }

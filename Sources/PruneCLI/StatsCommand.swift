@@ -34,7 +34,7 @@ public struct StatsComputeCommand: ParsableCommand {
     var maxTokens: Int = 0
     @Option(help: "Read at most N documents.")
     var maxDocs: Int = 100_000
-    @Option(help: "Threads; 0 = one per core. The result never depends on it.")
+    @Option(help: "Threads; 0 = one per core, more are capped at the cores. The result never depends on it.")
     var threads: Int = 0
 
     public init() {}
@@ -51,7 +51,7 @@ public struct StatsComputeCommand: ParsableCommand {
             for (input, what) in [(model, "the model"), (text, "the text")] where output == input || FileIdentity.same(output, input) {
                 throw ApplyError.outputIsInput(path: output, option: "-o", input: input, what: what)
             }
-            let n = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+            let n = ThreadCount.resolved(threads)
             let start = Date()
             let s = try StatisticsJob.compute(model: model, text: text, layer: layer,
                                               caps: .init(docTokens: docTokens, maxTokens: maxTokens, maxDocuments: maxDocs),

@@ -31,6 +31,7 @@ public struct TokenizeArguments: ParsableArguments {
 
     func run() throws {
         try CLIOutput.running("prune-tokenize") {
+            try ArgumentText.refuseInvalidUTF8(texts, what: "TEXT")
             let tokenizer = try TokenizerLoader.load(path: model)
             var inputs: [String] = []
             for t in texts {

@@ -18,6 +18,11 @@ package enum EvalError: LocalizedError, Equatable, Sendable {
     case tensor(path: String, tensor: String, reason: String)
     /// An option value that makes no sense (`--generate 0`, …).
     case badOption(String)
+    /// Log-probabilities, logits or a perplexity that are NaN or infinite (broken weights or
+    /// configuration): `what` is not finite at `place`; the evaluator fills in `model`.
+    case nonFinite(model: String?, place: String, what: String)
+    /// A prompt (with its continuation) longer than the model's context.
+    case tooLong(path: String, line: Int, what: String, tokens: Int, context: Int)
 
     package var errorDescription: String? {
         switch self {
@@ -29,6 +34,9 @@ package enum EvalError: LocalizedError, Equatable, Sendable {
         case .modelAnswer(let w): return "the model returned \(w)"
         case .tensor(let p, let t, let r): return "\(p): tensor '\(t)': \(r)"
         case .badOption(let m): return m
+        case .nonFinite(let m, let p, let w): return "\(m ?? "the model"): \(w) not finite (NaN or infinity) (\(p))"
+        case .tooLong(let p, let l, let w, let n, let c):
+            return "\(p):\(l): \(w) needs \(n) positions, more than the model's context of \(c)"
         }
     }
 }

@@ -7,6 +7,9 @@
   runtime_gguf_tools.py drop-tensor IN.gguf OUT.gguf NAME
   runtime_gguf_tools.py set-arch IN.gguf OUT.gguf ARCH  # general.architecture replaced (keys kept),
                                                         # removed when ARCH is empty
+  runtime_gguf_tools.py set-token IN.gguf OUT.gguf ID HEX [TYPE]  # token ID's text replaced by the
+                                                        # bytes HEX (may be empty or not UTF-8), its type by TYPE
+  runtime_gguf_tools.py drop-tokens IN.gguf OUT.gguf N  # the last N tokens (text, type, score) removed
 
 The dequantized copy is the independent reference for the quantized paths: the runtime's result on
 a quantized file must match its f32 path on gguf-py's dequantization of the same bytes.
@@ -17,7 +20,7 @@ import numpy as np
 from gguf import GGUFReader, GGUFWriter, GGUFValueType, GGMLQuantizationType, quants
 
 
-def copy(src, dst, transform=None, skip_key=None, skip_tensor=None, arch=None):
+def copy(src, dst, transform=None, skip_key=None, skip_tensor=None, arch=None, edit=None):
     r = GGUFReader(src)
     drop_arch = arch == ""
     arch = arch or r.fields["general.architecture"].contents()
@@ -31,7 +34,10 @@ def copy(src, dst, transform=None, skip_key=None, skip_tensor=None, arch=None):
         sub = f.types[1] if vtype == GGUFValueType.ARRAY and len(f.types) > 1 else None
         if name == "general.alignment":
             continue
-        w.add_key_value(name, f.contents(), vtype, sub)
+        value = f.contents()
+        if edit is not None:
+            value = edit(name, value)
+        w.add_key_value(name, value, vtype, sub)
     for t in r.tensors:
         if t.name == skip_tensor:
             continue
@@ -65,6 +71,27 @@ def main():
         copy(sys.argv[2], sys.argv[3], skip_tensor=sys.argv[4])
     elif op == "set-arch":
         copy(sys.argv[2], sys.argv[3], arch=sys.argv[4])
+    elif op == "set-token":
+        index, raw = int(sys.argv[4]), bytes.fromhex(sys.argv[5])
+        kind = int(sys.argv[6]) if len(sys.argv) > 6 else None
+
+        def edit(name, value):
+            if name == "tokenizer.ggml.tokens":
+                value = [t.encode("utf-8") for t in value]
+                value[index] = raw
+            elif name == "tokenizer.ggml.token_type" and kind is not None:
+                value = list(value)
+                value[index] = kind
+            return value
+        copy(sys.argv[2], sys.argv[3], edit=edit)
+    elif op == "drop-tokens":
+        n = int(sys.argv[4])
+
+        def edit(name, value):
+            if name in ("tokenizer.ggml.tokens", "tokenizer.ggml.token_type", "tokenizer.ggml.scores"):
+                return list(value)[:-n]
+            return value
+        copy(sys.argv[2], sys.argv[3], edit=edit)
     else:
         sys.exit(f"unknown operation {op}")
 

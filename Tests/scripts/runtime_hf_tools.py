@@ -8,6 +8,8 @@
                                                   # (the reference for `convert`)
   runtime_hf_tools.py drop SRC OUT NAME           # without tensor NAME
   runtime_hf_tools.py reshape SRC OUT NAME        # tensor NAME with its last row cut off
+  runtime_hf_tools.py add SRC OUT NAME DIM...      # plus a zero f32 tensor NAME of shape DIM...
+  runtime_hf_tools.py nan SRC OUT NAME            # tensor NAME with every value NaN
 
 Each writes OUT/config.json (copied) and the weights. Safetensors are written here by hand (numpy
 has no bf16) in the layout the safetensors library writes: 8-byte header length, JSON header with
@@ -125,6 +127,13 @@ def main():
     elif op == "reshape":
         n = sys.argv[4]
         t[n] = np.ascontiguousarray(t[n][:-1])
+        write(os.path.join(out, "model.safetensors"), t, {n: "F32" for n in t})
+    elif op == "add":
+        t[sys.argv[4]] = np.zeros([int(d) for d in sys.argv[5:]], dtype=np.float32)
+        write(os.path.join(out, "model.safetensors"), t, {n: "F32" for n in t})
+    elif op == "nan":
+        n = sys.argv[4]
+        t[n] = np.full(t[n].shape, np.nan, dtype=np.float32)
         write(os.path.join(out, "model.safetensors"), t, {n: "F32" for n in t})
     else:
         sys.exit(f"unknown operation {op}")

@@ -1,3 +1,5 @@
+import PruneRuntime
+
 /// Runs an evaluation on one model. Progress goes to a callback: the stage, the work done and its total.
 package struct Evaluator {
     package var inputs: EvaluationInputs
@@ -8,8 +10,19 @@ package struct Evaluator {
     /// Gives a matrix of the model by tensor name (for κ).
     package typealias MatrixSource = (_ tensor: String) throws -> (rows: Int, cols: Int, values: [Float])
 
+    /// Log-probabilities, logits or a perplexity that are not finite are an error naming the model
+    /// (`name`) and the place (the input file and line).
     package func evaluate(_ model: any EvaluationModel, name: String, matrices: MatrixSource? = nil,
                           progress: Progress = { _, _, _ in }) throws -> ModelEvaluation {
+        do {
+            return try measure(model, name: name, matrices: matrices, progress: progress)
+        } catch EvalError.nonFinite(nil, let place, let what) {
+            throw EvalError.nonFinite(model: name, place: place, what: what)
+        }
+    }
+
+    private func measure(_ model: any EvaluationModel, name: String, matrices: MatrixSource?,
+                         progress: Progress) throws -> ModelEvaluation {
         var result = ModelEvaluation(model: name)
         let batch = inputs.options.batchSize
         if let path = inputs.options.requests {
@@ -21,7 +34,13 @@ package struct Evaluator {
         if inputs.options.perplexity != nil {
             let ppl = PerplexityEvaluator(maxTokens: inputs.options.perplexityTokens, chunkSize: batch)
             let docs = try ppl.tokenize(inputs.documents, model: model)
-            result.perplexity = try ppl.evaluate(tokenized: docs, model: model) { progress("perplexity", $0, $1) }
+            let path = inputs.options.perplexity ?? "perplexity"
+            let p = try ppl.evaluate(tokenized: docs, model: model, path: path, lines: inputs.documents.map(\.line)) {
+                progress("perplexity", $0, $1)
+            }
+            guard p.tokens > 0 else { throw EvalError.empty(path: path, what: "no document gives two tokens or more (nothing to predict)") }
+            guard p.perplexity.isFinite else { throw EvalError.nonFinite(model: name, place: path, what: "the perplexity is") }
+            result.perplexity = p
         }
         for task in inputs.tasks {
             result.tasks.append(try ChoiceTaskEvaluator(chunkSize: batch).evaluate(task.questions, model: model, path: task.path) {
@@ -30,8 +49,13 @@ package struct Evaluator {
         }
         if let n = inputs.options.generate {
             let prompts = FluencyEvaluator.prompts(inputs.records)
-            result.fluency = try FluencyEvaluator(maxTokens: n, chunkSize: batch).evaluate(prompts: prompts, model: model) {
-                progress("generation", $0, $1)
+            do {
+                result.fluency = try FluencyEvaluator(maxTokens: n, chunkSize: batch).evaluate(prompts: prompts, model: model) {
+                    progress("generation", $0, $1)
+                }
+            } catch RuntimeError.nonFiniteLogits {
+                throw EvalError.nonFinite(model: name, place: "generation after the prompts of \(inputs.options.requests ?? "the requests")",
+                                          what: "the logits are")
             }
         }
         if !inputs.kappaTensors.isEmpty {

@@ -36,7 +36,9 @@ package struct ChoiceTaskEvaluator {
                     guard full.count > prefix else {
                         throw EvalError.emptyTokens(path: path, line: q.line, what: "choice \"\(c)\" gives no token after the prompt's")
                     }
-                    items.append(ContinuationItem(tokens: full, prefixLength: prefix))
+                    let item = ContinuationItem(tokens: full, prefixLength: prefix)
+                    try model.checkFits(item, path: path, line: q.line, what: "the prompt with choice \"\(c)\"")
+                    items.append(item)
                 }
             }
             let lps = try model.continuationLogProbabilities(items)
@@ -50,6 +52,9 @@ package struct ChoiceTaskEvaluator {
                 for (i, c) in q.choices.enumerated() {
                     let ll = lps[k].reduce(0, +)
                     k += 1
+                    guard ll.isFinite else {
+                        throw EvalError.nonFinite(model: nil, place: "\(path):\(q.line)", what: "the log-likelihood of choice \"\(c)\" is")
+                    }
                     // lm-evaluation-harness divides by len(choice): Unicode code points in Python.
                     let norm = ll / Double(c.unicodeScalars.count)
                     if ll > bestLL { bestLL = ll; best = i }

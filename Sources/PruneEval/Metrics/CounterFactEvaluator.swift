@@ -24,6 +24,7 @@ package struct CounterFactEvaluator {
                             throw EvalError.emptyTokens(path: path, line: r.line,
                                                         what: "\"\(p)\" + \" \(c)\" gives no token after the prompt's")
                         }
+                        try model.checkFits(item, path: path, line: r.line, what: "\"\(p)\" + \" \(c)\"")
                         items.append(item)
                     }
                 }
@@ -33,18 +34,21 @@ package struct CounterFactEvaluator {
                 throw EvalError.modelAnswer(what: "\(lps.count) answers for \(items.count) continuations")
             }
             var k = 0
-            func next(_ prompt: String) throws -> PromptScores {
+            func next(_ prompt: String, _ line: Int) throws -> PromptScores {
                 let a = lps[k], b = lps[k + 1]
                 guard a.count == items[k].continuation.count, b.count == items[k + 1].continuation.count else {
                     throw EvalError.modelAnswer(what: "a wrong number of log-probabilities for \"\(prompt)\"")
+                }
+                guard (a + b).allSatisfy(\.isFinite) else {
+                    throw EvalError.nonFinite(model: nil, place: "\(path):\(line)", what: "the log-probabilities after \"\(prompt)\" are")
                 }
                 k += 2
                 return PromptScores(prompt: prompt, new: CandidateScoring.score(a), true: CandidateScoring.score(b))
             }
             for r in chunk {
-                let rewrite = try next(r.rewritePrompt)
-                let para = try r.paraphrasePrompts.map { try next($0) }
-                let neigh = try r.neighborhoodPrompts.map { try next($0) }
+                let rewrite = try next(r.rewritePrompt, r.line)
+                let para = try r.paraphrasePrompts.map { try next($0, r.line) }
+                let neigh = try r.neighborhoodPrompts.map { try next($0, r.line) }
                 results.append(RequestResult(caseID: r.caseID, subject: r.subject, rewrite: rewrite,
                                              paraphrase: para, neighborhood: neigh))
             }

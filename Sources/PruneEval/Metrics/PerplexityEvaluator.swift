@@ -14,22 +14,31 @@ package struct PerplexityEvaluator {
         try documents.map { Array(try model.tokenize($0.text).prefix(maxTokens)) }
     }
 
-    package func evaluate(tokenized docs: [[Int]], model: any EvaluationModel,
+    /// `path` and `lines` (the documents' lines) name the place of log-probabilities that are not finite.
+    package func evaluate(tokenized docs: [[Int]], model: any EvaluationModel, path: String = "perplexity", lines: [Int] = [],
                           progress: (Int, Int) -> Void = { _, _ in }) throws -> PerplexityResult {
         var total = 0.0
         var count = 0
         var start = 0
         while start < docs.count {
-            let chunk = docs[start..<min(start + chunkSize, docs.count)].filter { $0.count >= 2 }
-            let items = chunk.map { ContinuationItem(tokens: $0, prefixLength: 1) }
+            let chunk = (start..<min(start + chunkSize, docs.count)).filter { docs[$0].count >= 2 }
+            let items = chunk.map { ContinuationItem(tokens: docs[$0], prefixLength: 1) }
+            for (d, item) in zip(chunk, items) {
+                try model.checkFits(item, path: path, line: d < lines.count ? lines[d] : d + 1,
+                                    what: "the document (cut to --ppl-tokens \(maxTokens))")
+            }
             if !items.isEmpty {
                 let lps = try model.continuationLogProbabilities(items)
                 guard lps.count == items.count else {
                     throw EvalError.modelAnswer(what: "\(lps.count) answers for \(items.count) documents")
                 }
-                for (item, lp) in zip(items, lps) {
+                for (d, (item, lp)) in zip(chunk, zip(items, lps)) {
                     guard lp.count == item.continuation.count else {
                         throw EvalError.modelAnswer(what: "a wrong number of log-probabilities for a document")
+                    }
+                    guard lp.allSatisfy(\.isFinite) else {
+                        let line = d < lines.count ? lines[d] : d + 1
+                        throw EvalError.nonFinite(model: nil, place: "\(path):\(line)", what: "the log-probabilities of the document are")
                     }
                     for v in lp { total -= v }
                     count += lp.count

@@ -18,4 +18,20 @@ package protocol EvaluationModel: AnyObject {
     /// The greedy (argmax) continuation of each prompt, `maxTokens` tokens or fewer when the model
     /// emits its end-of-sequence token (which is not included).
     func greedyContinuations(_ prompts: [[Int]], maxTokens: Int) throws -> [[Int]]
+
+    /// The longest sequence the model runs (nil: no limit). Scoring a continuation runs its context
+    /// and every continuation token but the last; inputs that need more are the caller's error,
+    /// named with their file and line (`EvalError.tooLong`).
+    var contextLength: Int? { get }
+}
+
+extension EvaluationModel {
+    package var contextLength: Int? { nil }
+
+    /// Throws `EvalError.tooLong` when scoring `item` needs more positions than the context.
+    package func checkFits(_ item: ContinuationItem, path: String, line: Int, what: @autoclosure () -> String) throws {
+        guard let context = contextLength, item.context.count + item.continuation.count - 1 > context else { return }
+        throw EvalError.tooLong(path: path, line: line, what: what(), tokens: item.context.count + item.continuation.count - 1,
+                                context: context)
+    }
 }

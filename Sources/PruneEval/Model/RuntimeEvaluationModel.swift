@@ -18,6 +18,8 @@ package final class RuntimeEvaluationModel: EvaluationModel {
         self.stopTokens = stopTokens ?? Set(transformer.config.eosTokenIDs)
     }
 
+    package var contextLength: Int? { transformer.config.contextLength }
+
     package func tokenize(_ text: String) throws -> [Int] { try encode(text) }
 
     package func detokenize(_ ids: [Int]) throws -> String { try decode(ids) }

@@ -30,6 +30,9 @@ package final class RowsFile {
                 guard let node = try? JSONNodeParser.parse(line) else { break }
                 if lineNumber == 1 {
                     guard node.serialized() == headerLine else {
+                        if let changed = Self.changedInput(written: node, now: header) {
+                            throw EvalError.badOption("\(path):1: \(changed) changed since this experiment began (its SHA-256 differs); remove the rows file or use another --rows")
+                        }
                         throw EvalError.badOption("\(path):1: written by a different experiment (other model, requests, method, checkpoints, arms or measurements); remove it or use another --rows")
                     }
                 } else {
@@ -52,6 +55,16 @@ package final class RowsFile {
     }
 
     deinit { try? handle.close() }
+
+    /// The first input file whose SHA-256 differs between two headers that list the same files
+    /// (`inputs`: [{"file", "sha256"}]); nil when the headers differ otherwise.
+    static func changedInput(written: JSONNode, now: JSONNode) -> String? {
+        guard case .array(let a)? = written["inputs"], case .array(let b)? = now["inputs"], a.count == b.count else { return nil }
+        for (x, y) in zip(a, b) where x["file"] == y["file"] && x["sha256"] != y["sha256"] {
+            return y["file"]?.stringValue
+        }
+        return nil
+    }
 
     package func has(arm: String, edits: Int) -> ExperimentRow? {
         rows.first { $0.arm == arm && $0.edits == edits }

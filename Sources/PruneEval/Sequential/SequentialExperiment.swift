@@ -76,13 +76,25 @@ package struct SequentialExperiment {
         }
     }
 
-    /// The header line of the rows file: everything that determines the measurements.
-    func header(requestsSHA256: String) -> JSONNode {
+    /// The files besides the base model whose contents determine the measurements: the requests,
+    /// the perplexity text, the tasks, the hyperparameters and the statistics text.
+    var inputFiles: [String] {
+        let o = options
+        return [o.requests] + [o.perplexity].compactMap { $0 } + o.tasks + [o.hparams, o.statsText].compactMap { $0 }
+    }
+
+    /// The header line of the rows file: everything that determines the measurements, the inputs'
+    /// contents included (`inputs`: each file and its SHA-256, null when it cannot be read), so that
+    /// `--resume` refuses an experiment whose files changed in place.
+    func header(inputs: [(file: String, sha256: String?)]) -> JSONNode {
         func m(_ k: String, _ v: JSONNode) -> JSONNodeMember { .init(key: k, value: v) }
         let o = options
         return .object([
             m("kind", .string("experiment")), m("base", .string(o.base)), m("requests", .string(o.requests)),
-            m("requests_sha256", .string(requestsSHA256)), m("method", .string(o.method.rawValue)), m("batch", .int(o.batch)),
+            m("inputs", .array(inputs.map { i in
+                .object([m("file", .string(i.file)), m("sha256", i.sha256.map { .string($0) } ?? .null)])
+            })),
+            m("method", .string(o.method.rawValue)), m("batch", .int(o.batch)),
             m("checkpoints", .array(o.checkpoints.map { .int($0) })), m("arms", .array(o.arms.map { .string($0.name) })),
             m("perplexity", o.perplexity.map { .string($0) } ?? .null), m("ppl_tokens", .int(o.perplexityTokens)),
             m("ppl_docs", o.perplexityDocuments.map { .int($0) } ?? .null), m("tasks", .array(o.tasks.map { .string($0) })),
@@ -98,7 +110,12 @@ package struct SequentialExperiment {
         let total = o.checkpoints.last!
         let used = Array(records.prefix(total))
         let baseFile = try Self.modelFile(o.base)
-        let requestBytes = [UInt8]((try? Data(contentsOf: URL(fileURLWithPath: o.requests))) ?? Data())
+        let file = try ModelFile(path: baseFile)
+        let baseHash = file.withAllBytes { SHA256Hasher.hex($0) }
+        var inputHashes: [(file: String, sha256: String?)] = [(baseFile, baseHash)]
+        for path in inputFiles {
+            inputHashes.append((path, (try? Data(contentsOf: URL(fileURLWithPath: path))).map { SHA256Hasher.hex([UInt8]($0)) }))
+        }
 
         var evalOptions = EvaluationOptions()
         evalOptions.perplexity = o.perplexity
@@ -110,7 +127,7 @@ package struct SequentialExperiment {
         inputs.options.requests = o.requests
 
         try FileManager.default.createDirectory(atPath: o.stateFolder, withIntermediateDirectories: true)
-        let rows = try RowsFile(path: o.rows, header: header(requestsSHA256: SHA256Hasher.hex(requestBytes)), resume: o.resume)
+        let rows = try RowsFile(path: o.rows, header: header(inputs: inputHashes), resume: o.resume)
 
         // The manifest every chain runs: the user's (kept) one, or the state folder's.
         let manifestPath = o.keep == nil ? o.stateFolder + "/manifest.jsonl" : (o.manifest ?? Self.manifestPath(forOutput: o.output!))
@@ -127,15 +144,8 @@ package struct SequentialExperiment {
         let model = try EvaluationModelLoader.load(o.base, threads: o.threads)
         model.scorer.maxBatchTokens = 4096
         let weights = model.transformer.weights
-        let file = try ModelFile(path: baseFile)
-        let threads = o.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        var baseHash: String?
-        func baseSHA256() throws -> String {
-            if let baseHash { return baseHash }
-            let h = file.withAllBytes { SHA256Hasher.hex($0) }
-            baseHash = h
-            return h
-        }
+        let threads = ThreadCount.resolved(o.threads)
+        func baseSHA256() throws -> String { baseHash }
 
         var chainsOrder: [String] = []
         for a in o.arms where !chainsOrder.contains(a.chain) { chainsOrder.append(a.chain) }

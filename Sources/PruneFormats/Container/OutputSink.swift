@@ -61,7 +61,7 @@ package final class ZstdSink: OutputSink {
         }
         cctx = c
         outBuf = UnsafeMutableRawBufferPointer.allocate(byteCount: max(ZSTD_CStreamOutSize(), 1 << 20), alignment: 64)
-        let workers = threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let workers = ThreadCount.resolved(threads)
         try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level))
         try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1))
         let r = ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, Int32(clamping: workers))

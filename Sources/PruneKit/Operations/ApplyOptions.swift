@@ -10,8 +10,8 @@ public struct ApplyOptions: Sendable {
     public var kappa = false
     /// Compression of the model output (zstd level, workers, or plain).
     public var output: OutputOptions = .default
-    /// Threads for decoding, encoding and materialising deltas; 0 = one per core. Results never
-    /// depend on it.
+    /// Threads for decoding, encoding and materialising deltas; 0 = one per core, more than the
+    /// cores are capped at the cores (`ThreadCount`). Results never depend on it.
     public var threads = 0
     /// Write edited tensors even when they hold NaN or infinities (otherwise an error).
     public var allowNonFinite = false
@@ -20,7 +20,7 @@ public struct ApplyOptions: Sendable {
 
     public init() {}
 
-    var resolvedThreads: Int { threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount }
+    var resolvedThreads: Int { ThreadCount.resolved(threads) }
 
     public var configuration: RestraintConfiguration {
         RestraintConfiguration(function: restraint, schedule: schedule, reportCount: Int.max)

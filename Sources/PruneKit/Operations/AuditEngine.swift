@@ -47,7 +47,7 @@ public enum SidecarAudit {
         }
         var replay: AuditBaseReplay?
         if let base {
-            let threadCount = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+            let threadCount = ThreadCount.resolved(threads)
             let r = try AuditBaseReplay.run(base: base, sidecar: sidecar, sidecarPath: path, threads: threadCount)
             replay = r
             for i in tensors.indices {

@@ -16,7 +16,7 @@ public enum Revert {
     public static func run(model: String, sidecar sidecarPath: String, output: OutputTarget,
                            options: OutputOptions = .default, threads: Int = 0,
                            progress: ((ApplyProgress) -> Void)? = nil) throws -> Result {
-        let threads = threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount
+        let threads = ThreadCount.resolved(threads)
         if CheckpointFolder.isFolder(model) {
             return try CheckpointApply.revert(model: model, sidecar: sidecarPath, output: output, options: options,
                                               threads: threads, progress: progress)

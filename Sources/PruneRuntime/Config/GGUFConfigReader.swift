@@ -25,6 +25,13 @@ enum GGUFConfigReader {
         else if let shape = tensorShape("token_embd.weight"), shape.count == 2 { vocab = shape[1] }
         else if case .array(let tokens)? = header["tokenizer.ggml.tokens"] { vocab = tokens.count }
         else { throw RuntimeError.missingMetadata(path: path, key: "\(archName).vocab_size") }
+        // One token per row of the embedding, as llama.cpp requires: a shorter list leaves ids without
+        // a text, a longer one ids without a vector.
+        if case .array(let tokens)? = header["tokenizer.ggml.tokens"], let shape = tensorShape("token_embd.weight"),
+           shape.count == 2, tokens.count != shape[1] {
+            throw RuntimeError.badMetadata(path: path, key: "tokenizer.ggml.tokens",
+                                           reason: "\(tokens.count) tokens for the \(shape[1]) rows of token_embd.weight")
+        }
         let bos = (try? m.optionalGlobalInt("tokenizer.ggml.bos_token_id")).flatMap { $0 }.map { Int32($0) }
         let eos = (try? m.optionalGlobalInt("tokenizer.ggml.eos_token_id")).flatMap { $0 }.map { Int32($0) }
         var eosList = eos.map { [$0] } ?? []
@@ -116,7 +123,9 @@ struct GGUFKeys {
             guard let i = v.integerValue else { throw RuntimeError.badMetadata(path: path, key: "\(arch).\(key)", reason: "not a number") }
             f = Float(i)
         }
-        guard f.isFinite, f > 0 else { throw RuntimeError.badMetadata(path: path, key: "\(arch).\(key)", reason: "must be a positive number") }
+        guard PositiveParameter.isValid(Double(f)) else {
+            throw RuntimeError.badMetadata(path: path, key: "\(arch).\(key)", reason: PositiveParameter.requirement)
+        }
         return f
     }
 

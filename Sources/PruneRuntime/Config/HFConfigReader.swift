@@ -55,7 +55,7 @@ enum HFConfigReader {
             headCount: heads, kvHeadCount: heads, headDim: d / heads,
             ffnSize: try c.optionalInt("n_inner") ?? 4 * d,
             contextLength: try c.optionalInt("n_positions") ?? c.int("n_ctx"),
-            normEpsilon: Float(try c.optionalDouble("layer_norm_epsilon") ?? 1e-5), activation: activation, rope: nil,
+            normEpsilon: Float(try c.optionalPositive("layer_norm_epsilon") ?? 1e-5), activation: activation, rope: nil,
             tiedEmbeddings: c.bool("tie_word_embeddings") ?? true,
             attentionScale: scaled ? nil : 1,
             scaleAttentionByInverseLayer: c.bool("scale_attn_by_inverse_layer_idx") ?? false,
@@ -86,8 +86,8 @@ enum HFConfigReader {
         // transformers 5 keeps theta and scaling in rope_parameters; older files use rope_theta and rope_scaling.
         let params = c.root["rope_parameters"].flatMap { if case .object = $0 { return $0 }; return nil }
         var theta = 10000.0
-        if let t = params?["rope_theta"].flatMap(ConfigKeys.double) { theta = t }
-        else if let t = try c.optionalDouble("rope_theta") { theta = t }
+        if let p = params, let t = try ConfigKeys(root: p, path: c.path, prefix: "rope_parameters.").optionalPositive("rope_theta") { theta = t }
+        else if let t = try c.optionalPositive("rope_theta") { theta = t }
         var scalingNode: JSONNode? = params
         var key = "rope_parameters"
         if case .object? = c.root["rope_scaling"] {
@@ -100,10 +100,10 @@ enum HFConfigReader {
             let kind = s["rope_type"]?.stringValue ?? s["type"]?.stringValue ?? "default"
             switch kind {
             case "default": break
-            case "linear": scaling = .linear(factor: try sub.double("factor"))
+            case "linear": scaling = .linear(factor: try sub.positive("factor"))
             case "llama3":
-                scaling = .llama3(factor: try sub.double("factor"), lowFrequencyFactor: try sub.double("low_freq_factor"),
-                                  highFrequencyFactor: try sub.double("high_freq_factor"),
+                scaling = .llama3(factor: try sub.positive("factor"), lowFrequencyFactor: try sub.positive("low_freq_factor"),
+                                  highFrequencyFactor: try sub.positive("high_freq_factor"),
                                   originalContext: try sub.int("original_max_position_embeddings"))
             default: throw RuntimeError.unsupportedRopeScaling(path: c.path, kind: kind)
             }
@@ -112,7 +112,7 @@ enum HFConfigReader {
         return ModelConfig(
             architecture: .llama, vocabularySize: try c.int("vocab_size"), hiddenSize: d, layerCount: try c.int("num_hidden_layers"),
             headCount: heads, kvHeadCount: kv, headDim: headDim, ffnSize: try c.int("intermediate_size"),
-            contextLength: context, normEpsilon: Float(try c.optionalDouble("rms_norm_eps") ?? 1e-6), activation: .silu,
+            contextLength: context, normEpsilon: Float(try c.optionalPositive("rms_norm_eps") ?? 1e-6), activation: .silu,
             rope: RopeConfig(theta: theta, dimensions: headDim, scaling: scaling),
             tiedEmbeddings: c.bool("tie_word_embeddings") ?? false,
             attentionBias: bias, mlpBias: c.bool("mlp_bias") ?? false,
@@ -139,8 +139,17 @@ struct ConfigKeys {
         return v
     }
 
-    func double(_ key: String) throws -> Double {
-        guard let v = try optionalDouble(key) else { throw RuntimeError.missingConfigKey(path: path, key: prefix + key) }
+    /// A positive number (`PositiveParameter`, the rule of the GGUF reader too).
+    func optionalPositive(_ key: String) throws -> Double? {
+        guard let v = try optionalDouble(key) else { return nil }
+        guard PositiveParameter.isValid(v) else {
+            throw RuntimeError.badConfigValue(path: path, key: prefix + key, reason: "\(v) \(PositiveParameter.requirement)")
+        }
+        return v
+    }
+
+    func positive(_ key: String) throws -> Double {
+        guard let v = try optionalPositive(key) else { throw RuntimeError.missingConfigKey(path: path, key: prefix + key) }
         return v
     }
 

@@ -63,3 +63,14 @@ public struct ModelConfig: Sendable, Equatable {
     /// Width of the concatenated key (or value) heads.
     public var kvWidth: Int { kvHeadCount * headDim }
 }
+
+/// The one rule both configuration readers (config.json and GGUF metadata) apply to the numbers that
+/// must be positive: norm epsilons, the RoPE base θ and RoPE scaling factors. A value must be finite
+/// and > 0, and stay so as the f32 the runtime computes with (a negative epsilon or θ ≤ 0 gives NaN).
+enum PositiveParameter {
+    static let requirement = "must be a positive number"
+
+    static func isValid(_ v: Double) -> Bool {
+        v.isFinite && v > 0 && Float(v).isFinite && Float(v) > 0
+    }
+}

@@ -1,6 +1,7 @@
 /// Options of `Transformer.generate`.
 public struct GenerationOptions: Sendable {
-    /// New tokens per prompt at most (fewer when a stop token comes or the context is full).
+    /// New tokens per prompt at most (fewer when a stop token comes or the context is full, so a
+    /// count past the context, `Int.max` included, means "until the context is full").
     public var maxNewTokens: Int
     public var sampling: Sampling
     /// Tokens that end a sequence (included in its output); nil: the model's end tokens.
@@ -38,7 +39,8 @@ public struct Generation: Sendable, Equatable {
 extension Transformer {
     /// Continues every prompt (a batch, different lengths allowed) with a KV cache: one prefill of
     /// all prompts, then one token per step for the sequences still running. `onStep(sequence, step)`
-    /// is called as tokens are chosen (in sequence order within a step).
+    /// is called as tokens are chosen (in sequence order within a step). Logits that are not finite
+    /// are an error (`RuntimeError.nonFiniteLogits`: the sequence's index and the position predicted).
     public func generate(_ prompts: [[Int32]], options: GenerationOptions = GenerationOptions(),
                          onStep: ((Int, GeneratedStep) -> Void)? = nil) throws -> [Generation] {
         let stops = options.stopTokens ?? Set(config.eosTokenIDs)
@@ -47,7 +49,9 @@ extension Transformer {
             for (s, p) in prompts.enumerated() where p.isEmpty { throw RuntimeError.emptyPrompt(sequence: s) }
             return results
         }
-        let caches = prompts.map { KVCache(config: config, capacity: $0.count + options.maxNewTokens) }
+        // The context bounds every sequence: clamp before adding (no overflow for any count).
+        let newTokens = min(options.maxNewTokens, config.contextLength)
+        let caches = prompts.map { KVCache(config: config, capacity: $0.count + newTokens) }
         var sampler = Sampler(options.sampling)
         var active = Array(prompts.indices)
         var result = try forward(prompts, caches: caches, logits: .last)
@@ -56,6 +60,10 @@ extension Transformer {
             var still: [Int] = []
             for (j, s) in active.enumerated() {
                 let row = result.logits.values[j * config.vocabularySize ..< (j + 1) * config.vocabularySize]
+                // NaN or an infinity would be sampled as some token and printed as a log-probability.
+                guard row.allSatisfy(\.isFinite) else {
+                    throw RuntimeError.nonFiniteLogits(sequence: s, position: caches[s].length)
+                }
                 let id = sampler.next(row)
                 let lp = Sampler.logSoftmax(row)
                 let step = GeneratedStep(id: id, logprob: lp[Int(id)], top: Sampler.top(options.topLogprobs, logprobs: lp))

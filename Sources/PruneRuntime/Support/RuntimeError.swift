@@ -14,6 +14,8 @@ public enum RuntimeError: LocalizedError, Sendable, Equatable {
     case missingMetadata(path: String, key: String)
     case badMetadata(path: String, key: String, reason: String)
     case missingTensor(path: String, name: String)
+    /// Tensors of the files that a model of this configuration does not use.
+    case unusedTensors(path: String, names: [String], layers: Int, architecture: String)
     case tensorInOtherShard(index: String, tensor: String, listed: String)
     case shapeMismatch(path: String, tensor: String, expected: [Int], found: [Int])
     case unsupportedTensorType(path: String, tensor: String, type: String)
@@ -24,6 +26,8 @@ public enum RuntimeError: LocalizedError, Sendable, Equatable {
     case badPosition(sequence: Int, position: Int, length: Int)
     case badArgument(String)
     case missingTokenizer(path: String)
+    /// The logits predicting `position` of prompt `sequence` hold NaN or an infinity.
+    case nonFiniteLogits(sequence: Int, position: Int)
 
     public var errorDescription: String? { oneLine(rawDescription) }
 
@@ -42,6 +46,10 @@ public enum RuntimeError: LocalizedError, Sendable, Equatable {
         case .missingMetadata(let p, let k): return "\(p): missing metadata key '\(k)' (GGUF metadata)"
         case .badMetadata(let p, let k, let r): return "\(p): invalid metadata '\(k)': \(r) (GGUF metadata)"
         case .missingTensor(let p, let n): return "\(p): missing tensor '\(n)' (tensor table)"
+        case .unusedTensors(let p, let names, let l, let a):
+            let shown = names.prefix(4).map { "'\($0)'" }.joined(separator: ", ") + (names.count > 4 ? ", …" : "")
+            let count = names.count == 1 ? "1 tensor" : "\(names.count) tensors"
+            return "\(p): \(count) that the configuration (\(a), \(l) layers) does not use: \(shown) (tensor table)"
         case .tensorInOtherShard(let i, let t, let s): return "\(i): tensor '\(t)' is not in its shard '\(s)' (weight_map)"
         case .shapeMismatch(let p, let t, let e, let f):
             return "\(p): tensor '\(t)' has shape \(f), the configuration needs \(e) (tensor '\(t)')"
@@ -55,6 +63,8 @@ public enum RuntimeError: LocalizedError, Sendable, Equatable {
         case .badPosition(let s, let p, let n): return "prompt \(s): position \(p) is outside its \(n) tokens (prompt \(s))"
         case .badArgument(let r): return r
         case .missingTokenizer(let p): return "\(p): no tokenizer (tokenizer)"
+        case .nonFiniteLogits(let s, let p):
+            return "prompt \(s): the model's logits are not finite (NaN or infinity) (prompt \(s), position \(p))"
         }
     }
 }

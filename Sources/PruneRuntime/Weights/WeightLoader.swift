@@ -1,11 +1,16 @@
 import PruneFormats
 
 /// Builds `ModelWeights` from a tensor store: finds each tensor the configuration needs, checks its
-/// shape, and wraps it without copying (f32) or in its stored form (16-bit, quantized).
+/// shape, and wraps it without copying (f32) or in its stored form (16-bit, quantized). A tensor the
+/// configuration does not use is an error naming it (a config.json with fewer layers than the
+/// weights would otherwise run another model), except the buffers that checkpoints carry beside the
+/// parameters (`unusedButAccepted`).
 struct WeightLoader {
     let store: TensorStore
     let config: ModelConfig
     private var names: [String: String] = [:]
+    /// Canonical names of the tensors read.
+    private var used: Set<String> = []
 
     init(store: TensorStore, config: ModelConfig) {
         self.store = store
@@ -21,7 +26,36 @@ struct WeightLoader {
             config.rope = rope
         }
         var loader = WeightLoader(store: store, config: config)
-        return try loader.build()
+        let weights = try loader.build()
+        try loader.refuseUnused()
+        return weights
+    }
+
+    /// Tensors of Hugging Face checkpoints that are not parameters of the model: GPT-2's causal
+    /// mask buffers (`h.N.attn.bias`, `h.N.attn.masked_bias`) and older Llama checkpoints' RoPE
+    /// frequencies (`…rotary_emb.inv_freq`), which transformers itself recomputes and ignores.
+    static let unusedButAccepted = [".attn.bias", ".attn.masked_bias", ".rotary_emb.inv_freq"]
+
+    /// Every tensor of the files is one the configuration reads, or an accepted buffer; the output
+    /// head of a Hugging Face checkpoint with tied embeddings (`lm_head.weight`, a copy) is accepted;
+    /// llama.cpp's `rope_freqs.weight` is read when the model has RoPE.
+    private func refuseUnused() throws {
+        var accepted = used
+        if config.tiedEmbeddings { accepted.insert("output.weight") }
+        if config.rope != nil { accepted.insert("rope_freqs.weight") }
+        var unused: [String] = []
+        for file in store.files {
+            for t in file.tensors {
+                let c = TensorNaming.canonicalName(t.name, arch: store.architecture) ?? t.name
+                if accepted.contains(c) || (store.format == .safetensors && Self.unusedButAccepted.contains(where: { t.name.hasSuffix($0) })) {
+                    continue
+                }
+                unused.append(t.name)
+            }
+        }
+        guard !unused.isEmpty else { return }
+        throw RuntimeError.unusedTensors(path: store.displayPath, names: unused, layers: config.layerCount,
+                                         architecture: config.architecture.rawValue)
     }
 
     private mutating func build() throws -> ModelWeights {
@@ -83,20 +117,21 @@ struct WeightLoader {
                             output: output, layers: layers, names: names, store: store)
     }
 
-    private func required(_ canonical: String) throws -> TensorStore.Entry {
+    private mutating func required(_ canonical: String) throws -> TensorStore.Entry {
         guard let e = store.entry(canonical) else {
             throw RuntimeError.missingTensor(path: store.displayPath, name: store.fileName(canonical))
         }
+        used.insert(canonical)
         return e
     }
 
-    private func norm(_ prefix: String, bias: Bool) throws -> NormWeights {
+    private mutating func norm(_ prefix: String, bias: Bool) throws -> NormWeights {
         NormWeights(weight: try vector(prefix + ".weight", config.hiddenSize),
                     bias: bias ? try vector(prefix + ".bias", config.hiddenSize) : nil)
     }
 
     /// A 1-D tensor of `count` values decoded to f32 (GGUF q/k biases un-permuted like their rows).
-    private func vector(_ canonical: String, _ count: Int, heads: Int? = nil) throws -> [Float] {
+    private mutating func vector(_ canonical: String, _ count: Int, heads: Int? = nil) throws -> [Float] {
         let e = try required(canonical)
         var v = try vector(e, canonical: canonical, count: count)
         if store.format == .gguf, let h = heads, config.architecture == .llama {

@@ -40,6 +40,17 @@ enum GGUFTokenizerLoader {
             }
             for i in 0..<n { kinds[i] = TokenKind(rawValue: Int(types[i])) ?? .unused }
         }
+        // A byte token stands for one byte the text may hold (SentencePiece's byte fallback <0xNN>,
+        // a byte-level character for gpt2); empty or not UTF-8 in the file, it would drop that byte.
+        for i in 0..<n where kinds[i] == .byte {
+            let t = tokens[i]
+            let fine = isBPE ? !t.isEmpty && !t.unicodeScalars.contains("\u{FFFD}") : TokenDecoder.bytePieceValue(t) != nil
+            guard fine else {
+                let what = t.isEmpty ? "empty" : t.unicodeScalars.contains("\u{FFFD}") ? "not valid UTF-8" : "\"\(t)\""
+                throw TokenizerError.invalidGGUFTokenizer(path: name, key: "tokenizer.ggml.tokens",
+                                                          message: "byte token \(i) is \(what)\(isBPE ? "" : ", not <0xNN>")")
+            }
+        }
         // llama.cpp treats these texts as control whatever their stored type.
         for t in GGUFVocabularyRules.endOfGenerationNames + GGUFVocabularyRules.fillInTheMiddleNames {
             if let id = idOf[t], kinds[Int(id)] != .unknown { kinds[Int(id)] = .control }

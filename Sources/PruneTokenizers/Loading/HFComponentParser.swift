@@ -6,13 +6,19 @@ enum HFComponentParser {
         if let r = f["Regex"] {
             let p = try r.string()
             if let known = KnownPatterns.splitter(for: p) { return known }
-            do {
-                return try RegexSplitter(pattern: p)
-            } catch {
-                throw TokenizerError.invalidRegex(path: f.file, pattern: p, place: r.place, reason: "\(error)")
-            }
+            return try regex(p, at: r)
         }
         throw f.error("expected {\"String\": …} or {\"Regex\": …}")
+    }
+
+    /// The compiled `pattern` of the field `f`; a pattern ICU refuses is one line naming the file,
+    /// the pattern and its place (not Foundation's error dump).
+    static func regex(_ pattern: String, at f: JSONField) throws -> RegexSplitter {
+        do {
+            return try RegexSplitter(pattern: pattern)
+        } catch {
+            throw TokenizerError.invalidRegex(path: f.file, pattern: pattern, place: f.place, reason: "not a regular expression ICU compiles")
+        }
     }
 
     static func preTokenizer(_ f: JSONField) throws -> PreTokenizer {
@@ -71,12 +77,7 @@ enum HFComponentParser {
             let content = try f.require("content").string()
             if let s = p["String"] { return .replace(Array(try s.string().utf8), with: Array(content.utf8)) }
             if let r = p["Regex"] {
-                let text = try r.string()
-                do {
-                    return .replaceRegex(try RegexSplitter(pattern: text), with: content)
-                } catch {
-                    throw TokenizerError.invalidRegex(path: f.file, pattern: text, place: r.place, reason: "\(error)")
-                }
+                return .replaceRegex(try regex(try r.string(), at: r), with: content)
             }
             throw p.error("expected {\"String\": …} or {\"Regex\": …}")
         case "Strip":

@@ -79,6 +79,10 @@ enum HFTokenizerJSONLoader {
 
         // Merges.
         var merges: [UInt64: UInt64] = [:]
+        // JSONField reads null as absent; tokenizers refuses a null merge list.
+        if case .null? = model.node["merges"] {
+            throw TokenizerError.invalidTokenizerJSON(path: path, place: model.place + ".merges", message: "null; expected an array of merges")
+        }
         let mergeList = try model["merges"]?.array() ?? []
         merges.reserveCapacity(mergeList.count)
         for (rank, f) in mergeList.enumerated() {

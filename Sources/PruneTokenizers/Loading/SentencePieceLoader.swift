@@ -12,16 +12,18 @@ enum SentencePieceLoader {
         } catch {
             throw TokenizerError.cannotRead(path: path, reason: (error as NSError).localizedDescription)
         }
+        guard !bytes.isEmpty else { throw TokenizerError.invalidSentencePiece(path: path, message: "the file is empty, not a SentencePiece model") }
         let m: SentencePieceModelFile
         do {
             m = try SentencePieceModelFile.parse(bytes)
         } catch {
             throw TokenizerError.malformedProtobuf(path: path, offset: error.offset, message: error.message)
         }
+        // Before the model type: a protobuf without pieces reads as the default type (UNIGRAM).
+        guard !m.pieces.isEmpty else { throw TokenizerError.invalidSentencePiece(path: path, message: "no pieces, not a SentencePiece model") }
         guard m.modelType == 2 else {
             throw TokenizerError.unknownModelType(path: path, type: SentencePieceModelFile.modelTypeName(m.modelType), place: "trainer_spec.model_type")
         }
-        guard !m.pieces.isEmpty else { throw TokenizerError.invalidSentencePiece(path: path, message: "no pieces") }
         var seen = Set<[UInt8]>()
         var unknownID: Int32? = nil
         for (i, p) in m.pieces.enumerated() {

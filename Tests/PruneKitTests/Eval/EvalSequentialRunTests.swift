@@ -34,6 +34,40 @@ import Testing
         return o
     }
 
+    @Test("--resume refuses an experiment whose hparams (or another input) changed in place, naming the file")
+    func resumeAfterAnInputChanged() throws {
+        let dir = try ReportTest.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var o = try Self.options(dir)
+        o.checkpoints = [1]
+        o.arms = try ExperimentArm.parseList("none")
+        o.tasks = []
+        o.perplexityDocuments = 4
+        o.keep = nil
+        o.output = nil
+        o.plot = nil
+        let hparams = dir + "/hparams.json"
+        try FileManager.default.copyItem(atPath: o.hparams!, toPath: hparams)
+        o.hparams = hparams
+        _ = try SequentialExperiment(options: o).run()
+        var r = o
+        r.resume = true
+        // Unchanged inputs: the run resumes (every row is there).
+        #expect(try SequentialExperiment(options: r).run().rows.count == 2)
+        // The same path, other contents.
+        let text = try String(contentsOfFile: hparams, encoding: .utf8)
+        let edited = text.replacingOccurrences(of: "\"v_num_grad_steps\": 40", with: "\"v_num_grad_steps\": 4")
+        #expect(edited != text)
+        try edited.write(toFile: hparams, atomically: false, encoding: .utf8)
+        do {
+            _ = try SequentialExperiment(options: r).run()
+            Issue.record("resumed with a changed hparams file")
+        } catch {
+            let m = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            #expect(m == "\(o.rows):1: \(hparams) changed since this experiment began (its SHA-256 differs); remove the rows file or use another --rows", "\(m)")
+        }
+    }
+
     static func withoutSeconds(_ rows: [ExperimentRow]) -> [ExperimentRow] {
         rows.map { var r = $0; r.seconds = 0; return r }
     }

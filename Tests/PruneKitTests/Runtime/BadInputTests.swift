@@ -81,12 +81,77 @@ import Testing
             ("\"hidden_size\": 256,", "\"hidden_size\": -3,", ["hidden_size"]),
             ("\"rope_type\": \"default\"", "\"rope_type\": \"yarn\"", ["'yarn'"]),
             ("{", "{,", ["config.json"]),
+            // Numbers the GGUF reader refuses (PositiveParameter): NaN logits otherwise.
+            ("\"rms_norm_eps\": 1e-05", "\"rms_norm_eps\": -1e-05", ["'rms_norm_eps'", "positive"]),
+            ("\"rms_norm_eps\": 1e-05", "\"rms_norm_eps\": 0", ["'rms_norm_eps'", "positive"]),
+            ("\"rope_theta\": 10000.0", "\"rope_theta\": 0", ["'rope_parameters.rope_theta'", "positive"]),
+            ("\"rope_theta\": 10000.0", "\"rope_theta\": -10000.0", ["'rope_parameters.rope_theta'", "positive"]),
+            ("\"rope_parameters\": {", "\"rope_theta\": -1, \"unused\": {", ["'rope_theta'", "positive"]),
         ]
         for (i, (from, to, mentions)) in cases.enumerated() {
             try copyFolder("llama-tiny", to: dir + "/m\(i)", without: ["config.json"])
             #expect(config.contains(from))
             try config.replacingOccurrences(of: from, with: to).write(toFile: dir + "/m\(i)/config.json", atomically: true, encoding: .utf8)
             expectFailure(dir + "/m\(i)", [dir + "/m\(i)/config.json"] + mentions)
+        }
+    }
+
+    @Test("GPT-2's layer_norm_epsilon ≤ 0 is refused as the GGUF reader refuses its epsilon")
+    func gpt2Epsilon() throws {
+        let dir = try RuntimeTest.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let config = try String(contentsOfFile: try RuntimeTest.fixture("gpt2-tiny", "config.json"), encoding: .utf8)
+        for (i, value) in ["-1e-05", "0"].enumerated() {
+            try copyFolder("gpt2-tiny", to: dir + "/m\(i)", without: ["config.json"])
+            try config.replacingOccurrences(of: "\"layer_norm_epsilon\": 1e-05", with: "\"layer_norm_epsilon\": \(value)")
+                .write(toFile: dir + "/m\(i)/config.json", atomically: true, encoding: .utf8)
+            expectFailure(dir + "/m\(i)", [dir + "/m\(i)/config.json", "'layer_norm_epsilon'", "positive"])
+        }
+        #expect(PositiveParameter.isValid(1e-5) && !PositiveParameter.isValid(-1e-5) && !PositiveParameter.isValid(0)
+                && !PositiveParameter.isValid(1e-50) && !PositiveParameter.isValid(1e300) && !PositiveParameter.isValid(.nan))
+    }
+
+    @Test("tensors the configuration does not use are an error naming them; HF buffers (attn.bias, inv_freq) are accepted")
+    func unusedTensors() throws {
+        let dir = try RuntimeTest.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let gpt2 = try RuntimeTest.fixture("gpt2-tiny"), llama = try RuntimeTest.fixture("llama-tiny")
+        // A config.json with 3 layers for weights of 4.
+        try copyFolder("gpt2-tiny", to: dir + "/short", without: ["config.json"])
+        let config = try String(contentsOfFile: gpt2 + "/config.json", encoding: .utf8)
+        #expect(config.contains("\"n_layer\": 4,"))
+        try config.replacingOccurrences(of: "\"n_layer\": 4,", with: "\"n_layer\": 3,").write(toFile: dir + "/short/config.json", atomically: true, encoding: .utf8)
+        expectFailure(dir + "/short", [dir + "/short/model.safetensors", "12 tensors", "3 layers", "'transformer.h.3."])
+        try copyFolder("llama-tiny", to: dir + "/lshort", without: ["config.json"])
+        let lconfig = try String(contentsOfFile: llama + "/config.json", encoding: .utf8)
+        try lconfig.replacingOccurrences(of: "\"num_hidden_layers\": 4,", with: "\"num_hidden_layers\": 2,")
+            .write(toFile: dir + "/lshort/config.json", atomically: true, encoding: .utf8)
+        expectFailure(dir + "/lshort", [dir + "/lshort/model.safetensors", "'model.layers.2."])
+        // Llama biases that attention_bias: false leaves out, and a stray tensor.
+        try RuntimeTest.runPython("runtime_hf_tools.py", ["add", llama, dir + "/bias", "model.layers.0.self_attn.q_proj.bias", "256"])
+        expectFailure(dir + "/bias", ["1 tensor", "'model.layers.0.self_attn.q_proj.bias'"])
+        try RuntimeTest.runPython("runtime_hf_tools.py", ["add", gpt2, dir + "/stray", "transformer.extra.weight", "2", "2"])
+        expectFailure(dir + "/stray", ["'transformer.extra.weight'"])
+        // Buffers of Hugging Face checkpoints load, with the same logits.
+        try RuntimeTest.runPython("runtime_hf_tools.py", ["add", gpt2, dir + "/mask", "transformer.h.0.attn.bias", "1", "1", "128", "128"])
+        try RuntimeTest.runPython("runtime_hf_tools.py", ["add", dir + "/mask", dir + "/mask2", "transformer.h.0.attn.masked_bias"])
+        try RuntimeTest.runPython("runtime_hf_tools.py", ["add", llama, dir + "/inv", "model.layers.0.self_attn.rotary_emb.inv_freq", "16"])
+        for (folder, fixture) in [(dir + "/mask2", gpt2), (dir + "/inv", llama)] {
+            let a = try LanguageModel.load(folder, options: LoadOptions(threads: 1, tokenizer: .skip))
+            let b = try LanguageModel.load(fixture, options: LoadOptions(threads: 1, tokenizer: .skip))
+            let ids: [[Int32]] = [[1, 5, 9, 200]]
+            #expect(try a.transformer.forward(ids).logits.values == b.transformer.forward(ids).logits.values)
+        }
+    }
+
+    @Test("a GGUF token list that is not one token per embedding row is refused (llama.cpp refuses it)")
+    func ggufTokenCount() throws {
+        let dir = try RuntimeTest.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for model in ["gpt2-tiny", "llama-tiny"] {
+            let out = dir + "/\(model).gguf"
+            try RuntimeTest.runPython("runtime_gguf_tools.py", ["drop-tokens", try RuntimeTest.fixture(model, "model-q8_0.gguf"), out, "3"])
+            expectFailure(out, [out, "tokenizer.ggml.tokens", "4093 tokens", "4096 rows"])
         }
     }
 

@@ -97,6 +97,30 @@ import Testing
         #expect(m.hasPrefix(truncated + ": ") && !m.contains("\n"), "\(m)")
     }
 
+    @Test("GGUF byte tokens that are empty, not UTF-8 or not <0xNN> are refused with their index (they would drop bytes)")
+    func ggufByteTokens() throws {
+        let dir = try TokTest.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let src = try TokTest.fixture("llama-tiny", "model-q8_0.gguf")
+        // Token 13 is <0x0A> (type 6, byte): the newline of "a\nb" is encoded through it.
+        #expect(try TokenizerLoader.load(path: src).piece(for: 13) == "<0x0A>")
+        for (name, hex) in [("empty", ""), ("latin1", "ff"), ("other", "3c30785a5a3e")] {
+            let out = dir + "/\(name).gguf"
+            try TestProcess.python("runtime_gguf_tools.py", ["set-token", src, out, "13", hex, "6"])
+            let m = Self.message { try TokenizerLoader.load(path: out) } ?? ""
+            #expect(m.hasPrefix(out + ": byte token 13 is ") && m.hasSuffix(", not <0xNN> (metadata key tokenizer.ggml.tokens)"), "\(m)")
+        }
+        // An empty token of another type keeps llama.cpp's placeholder.
+        let normal = dir + "/normal.gguf"
+        try TestProcess.python("runtime_gguf_tools.py", ["set-token", src, normal, "300", "", "1"])
+        #expect(try TokenizerLoader.load(path: normal).piece(for: 300) == "[EMPTY_300]")
+        // gpt2 vocabularies: a byte token must be a non-empty UTF-8 text.
+        let gsrc = try TokTest.fixture("gpt2-tiny", "model-q8_0.gguf")
+        let g = dir + "/g.gguf"
+        try TestProcess.python("runtime_gguf_tools.py", ["set-token", gsrc, g, "5", "c3", "6"])
+        #expect(Self.message { try TokenizerLoader.load(path: g) } == "\(g): byte token 5 is not valid UTF-8 (metadata key tokenizer.ggml.tokens)")
+    }
+
     @Test("folders: nothing there, no tokenizer file, malformed JSON, unknown model type, unknown pre-tokenizer, bad merge, bad regex, bad protobuf, unigram model")
     func folderErrors() throws {
         let dir = try TokTest.tempDir()
@@ -130,7 +154,13 @@ import Testing
 
         let badRegex = try folder("badregex", base.replacingOccurrences(of: "\"pre_tokenizer\": {", with: "\"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"Regex\": \"(unclosed\"}, \"behavior\": \"Isolated\", \"invert\": false}, \"unused\": {"))
         let rm = Self.message { try TokenizerLoader.load(path: badRegex) } ?? ""
-        #expect(rm.hasPrefix("\(badRegex)/tokenizer.json: invalid regex \"(unclosed\": ") && rm.hasSuffix("(pre_tokenizer.pattern.Regex)") && !rm.contains("\n"), "\(rm)")
+        #expect(rm == "\(badRegex)/tokenizer.json: invalid regex \"(unclosed\": not a regular expression ICU compiles (pre_tokenizer.pattern.Regex)", "\(rm)")
+        let badReplace = try folder("badreplace", base.replacingOccurrences(of: "\"normalizer\": null", with: "\"normalizer\": {\"type\": \"Replace\", \"pattern\": {\"Regex\": \"[a-\"}, \"content\": \"x\"}"))
+        #expect(Self.message { try TokenizerLoader.load(path: badReplace) } == "\(badReplace)/tokenizer.json: invalid regex \"[a-\": not a regular expression ICU compiles (normalizer.pattern.Regex)")
+
+        // "merges": null, which tokenizers refuses.
+        let nullMerges = try folder("nullmerges", base.replacingOccurrences(of: "\"merges\": [", with: "\"merges\": null, \"unused\": ["))
+        #expect(Self.message { try TokenizerLoader.load(path: nullMerges) } == "\(nullMerges)/tokenizer.json: null; expected an array of merges (model.merges)")
 
         // tokenizer.model: truncated protobuf, and a unigram model.
         let model = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try TokTest.fixture("llama-tiny", "tokenizer.model"))))
@@ -146,6 +176,14 @@ import Testing
         let proto: [UInt8] = [0x0A, 0x09, 0x0A, 0x05] + Array("<unk>".utf8) + [0x18, 0x02, 0x12, 0x02, 0x18, 0x01]
         try Data(proto).write(to: URL(fileURLWithPath: uni + "/tokenizer.model"))
         #expect(Self.message { try TokenizerLoader.load(path: uni) } == "\(uni)/tokenizer.model: unsupported tokenizer model type \"UNIGRAM\"; prune reads BPE (trainer_spec.model_type)")
+
+        // An empty tokenizer.model, and a protobuf without pieces, are not SentencePiece models (not "UNIGRAM").
+        let emptySP = dir + "/emptysp"
+        try FileManager.default.createDirectory(atPath: emptySP, withIntermediateDirectories: true)
+        try Data().write(to: URL(fileURLWithPath: emptySP + "/tokenizer.model"))
+        #expect(Self.message { try TokenizerLoader.load(path: emptySP) } == "\(emptySP)/tokenizer.model: invalid SentencePiece model: the file is empty, not a SentencePiece model")
+        try Data([0x12, 0x00]).write(to: URL(fileURLWithPath: emptySP + "/tokenizer.model"))
+        #expect(Self.message { try TokenizerLoader.load(path: emptySP) } == "\(emptySP)/tokenizer.model: invalid SentencePiece model: no pieces, not a SentencePiece model")
 
         // A file that is neither a folder's file nor GGUF.
         let safetensors = try Self.write(Array("not a model at all".utf8), dir, "weights.bin")
