@@ -139,27 +139,50 @@ public struct KeyStatistics: Sendable, Equatable {
         }
     }
 
-    /// The extreme eigenvalues of the sum and its numerical rank.
+    /// The spectrum of the sum scaled to a unit diagonal (D^-½ Σ D^-½, D its diagonal), and its
+    /// numerical rank.
     public struct Spectrum: Sendable {
         public var smallest: Double
         public var largest: Double
-        /// Eigenvalues above the noise floor `tolerance`.
+        /// Eigenvalues above the noise floor `tolerance` (a zero diagonal entry counts as a lost rank).
         public var rank: Int
         public var tolerance: Double
     }
 
-    /// The spectrum of `sum`, refused (naming `name`) when it is not positive semidefinite. The sum
-    /// of `count` exact f64 products is within about `count`·ε of the true Σ k kᵀ entry by entry, and
-    /// the eigensolver adds about `width`·ε·‖sum‖: an eigenvalue within (count + width)·ε·λ_max of
-    /// zero is zero (it counts against the rank), one below −that is a sum no keys can give.
+    /// The spectrum of `sum` scaled to a unit diagonal, refused (naming `name`) when it is not
+    /// positive semidefinite. Scaling first makes a key coordinate that is tiny but real (a neuron
+    /// that is almost never active: a diagonal entry 1e-13 of the largest) weigh as much as the
+    /// others, while an exact dependency among the keys (fewer tokens than the width) stays one.
+    /// Each product of f32 keys is exact in f64 and the sums of `count` of them round by about
+    /// `count`·ε relative to the entries; the eigensolver adds about `width`·ε·λ_max: an eigenvalue
+    /// within (count + width)·ε·λ_max of zero is zero, one below −that is a sum no keys can give.
     public func spectrum(name: String) throws -> Spectrum {
-        let m = try Matrix(rows: width, cols: width, values: sum)
-        let values = try BLASThreads.deterministic { try m.symmetricEigen() }.0
+        let m = width
+        var scale = [Double](repeating: 0, count: m)
+        for i in 0..<m {
+            let d = sum[i * m + i]
+            if d > 0 { scale[i] = 1 / d.squareRoot() }
+        }
+        var r = [Double](repeating: 0, count: m * m)
+        for i in 0..<m {
+            for j in 0..<m {
+                let v = sum[i * m + j]
+                if scale[i] == 0 || scale[j] == 0 {
+                    guard v == 0 else {
+                        throw FactError.badStatisticsFile(path: name, reason: "the sum is not positive semidefinite (sum[\(i), \(j)] ≠ 0 with a zero diagonal entry): not a sum of k kᵀ")
+                    }
+                    continue
+                }
+                r[i * m + j] = v * scale[i] * scale[j]
+            }
+        }
+        let values = try BLASThreads.deterministic { try Matrix(rows: m, cols: m, values: r).symmetricEigen() }.0
         let largest = values.max() ?? 0, smallest = values.min() ?? 0
         let tol = Double(count + width) * Double.ulpOfOne * max(largest, 0)
         guard smallest >= -tol else {
-            throw FactError.badStatisticsFile(path: name, reason: String(format: "the sum is not positive semidefinite (eigenvalue %.3e, the largest %.3e): not a sum of k kᵀ", smallest, largest))
+            throw FactError.badStatisticsFile(path: name, reason: String(format: "the sum is not positive semidefinite (scaled to a unit diagonal: eigenvalue %.3e, the largest %.3e): not a sum of k kᵀ", smallest, largest))
         }
+        // Zero diagonal entries give zero rows: their eigenvalues are among the zeros counted out.
         return Spectrum(smallest: smallest, largest: largest, rank: values.filter { $0 > tol }.count, tolerance: tol)
     }
 

@@ -323,7 +323,7 @@ import PruneTokenizers
         var block = ""
         for i in 0..<5000 { block += String(repeating: " ", count: i) + "k\(i):\n" }
         let dashes = "layers:\n" + String(repeating: "- ", count: 5000) + "1\n"
-        for (yaml, line) in [(flow, 1), (block, 128), (dashes, 2)] {
+        for (yaml, line) in [(flow, 1), (block, 129), (dashes, 2)] {
             let m = Self.message { _ = try HyperparameterFile.parse(bytes: Array(yaml.utf8), name: "deep.yaml") }
             #expect(m == "deep.yaml: cannot read hyperparameters: YAML nesting deeper than \(JSONNodeParser.maxDepth) levels at line \(line)", "\(m)")
         }
