@@ -14,7 +14,7 @@ public enum FactError: LocalizedError, Equatable, Sendable {
     /// A statistics text or file cannot be read, or holds nothing usable.
     case badStatisticsText(path: String, reason: String)
     case badStatisticsFile(path: String, reason: String)
-    /// Statistics files that cannot be added (different layer, width or model).
+    /// Statistics that do not belong together or to the edit (different layer, width or model).
     case statisticsMismatch(path: String, reason: String)
     /// A request that cannot be placed on this model (subject not in the text, layer out of range, …).
     case unplaceable(manifest: String, line: Int, what: String)
@@ -32,7 +32,7 @@ public enum FactError: LocalizedError, Equatable, Sendable {
             return "\(s): hyperparameter \(k): unknown module template \"\(t)\" for this model (expected \"\(e)\")"
         case .badStatisticsText(let p, let r): return "\(p): statistics text: \(r)"
         case .badStatisticsFile(let p, let r): return "\(p): statistics file: \(r)"
-        case .statisticsMismatch(let p, let r): return "\(p): statistics cannot be merged: \(r)"
+        case .statisticsMismatch(let p, let r): return "\(p): statistics do not match: \(r)"
         case .unplaceable(let m, let l, let w): return "\(m):\(l): \(w)"
         case .numerical(let m, let l, let w): return "\(m):\(l): \(w)"
         case .unsupportedModel(let p, let r): return "\(p): \(r)"

@@ -13,44 +13,108 @@ extension FactSession {
     }
 
     func numerical(_ spec: FactEditSpec, _ error: Error) -> Error {
-        if let f = error as? FactLinearAlgebra.Failure, case .singular(let what, _) = f {
-            return FactError.numerical(manifest: spec.manifest, line: spec.line, what: what)
+        if let f = error as? FactLinearAlgebra.Failure, case .singular(let what, let info) = f {
+            let detail = info != 0 ? "the linear system of the edit is singular (LAPACK \(what), info \(info)): the key statistics or the keys of the requests are degenerate"
+                : "the edit cannot be computed: \(what)"
+            return FactError.numerical(manifest: spec.manifest, line: spec.line, what: detail)
         }
         return error
     }
 
+    /// ROME as its `execute_rome` does it: for each layer of `layers` in order, the rank-1 update of
+    /// the request computed on the model with the request's updates of the earlier layers applied.
     mutating func computeRome(_ spec: FactEditSpec, _ h: FactHyperparameters) throws
         -> (factors: [LayerFactors], results: [RequestResult], record: [JSONNodeMember]) {
-        let layer = h.layers[0]
-        let (c, statRecord) = h.mom2Adjustment ? try moment(layer, hparams: h, line: spec.line)
-            : (nil, JSONNode.object([JSONNodeMember(key: "layer", value: .int(layer)),
-                                     JSONNodeMember(key: "source", value: .string("none (mom2_adjustment: false)"))]))
+        var moments: [Int: Matrix] = [:]
+        var statRecords: [JSONNode] = []
+        for layer in h.layers {
+            if h.mom2Adjustment {
+                let (c, rec) = try moment(layer, hparams: h, line: spec.line)
+                try requireInvertible(layer, spec)
+                moments[layer] = c
+                statRecords.append(rec)
+            } else {
+                statRecords.append(.object([JSONNodeMember(key: "layer", value: .int(layer)),
+                                            JSONNodeMember(key: "source", value: .string("none (mom2_adjustment: false)"))]))
+            }
+        }
         let templates = try self.templates(.rome, h)
+        try checkTemplateLengths(templates, spec, h)
         let flat = templates.flatMap { $0 }
+        let d = network.config.hiddenSize, m = network.config.ffnSize
         var factors: [LayerFactors] = []
         var results: [RequestResult] = []
         for r in spec.requests {
             let before = probability(r, network: network)
-            let rome = Rome(network: network, tokenizer: tokenizer, hparams: h, templates: flat, threads: job.threads)
-            engine.progress?("rome \(r.subject) → \(r.target)")
-            let edit: RomeEdit
-            do {
-                edit = try rome.compute(r, layer: layer) { k in
-                    guard let c else { return k }
-                    return try FactLinearAlgebra.solveSymmetric(c, try Matrix(rows: k.count, cols: 1, values: k)).storage
+            var working = network
+            var edits: [RomeEdit] = []
+            for (i, layer) in h.layers.enumerated() {
+                let rome = Rome(network: working, tokenizer: tokenizer, hparams: h, templates: flat, threads: job.threads)
+                engine.progress?("rome \(r.subject) → \(r.target)" + (h.layers.count > 1 ? " (layer \(layer))" : ""))
+                let edit: RomeEdit
+                do {
+                    edit = try rome.compute(r, layer: layer) { k in
+                        guard let c = moments[layer] else { return k }
+                        return try FactLinearAlgebra.solveSymmetric(c, try Matrix(rows: k.count, cols: 1, values: k)).storage
+                    }
+                } catch { throw numerical(spec, error) }
+                factors.append(LayerFactors(layer: layer, u: edit.lam, v: edit.u, rank: 1))
+                edits.append(edit)
+                if i + 1 < h.layers.count {
+                    var w = working.weights.blocks[layer].down.weight
+                    let term = try LowRankDelta(rows: d, cols: m, rank: 1, a: edit.lam, b: edit.u, tensor: downName(layer))
+                    try term.factored().add(to: &w, threads: job.threads, tensor: downName(layer))
+                    working.weights.blocks[layer].down.weight = w
                 }
-            } catch { throw numerical(spec, error) }
-            factors.append(LayerFactors(layer: layer, u: edit.lam, v: edit.u, rank: 1))
-            results.append(RequestResult(before: before, record: requestRecord(r, targetIDs: edit.targetIDs, trace: edit.trace,
-                                                                                before: before, extra: [
-                JSONNodeMember(key: "k_dot_u", value: .double(edit.kDotU)),
-                JSONNodeMember(key: "t0_norm", value: .double(edit.initialNorm)),
-                JSONNodeMember(key: "lookup_positions", value: .array(edit.lookupPositions.map(JSONNode.int))),
-            ])))
+            }
+            let first = edits[0]
+            var extra: [JSONNodeMember] = [
+                JSONNodeMember(key: "k_dot_u", value: .double(first.kDotU)),
+                JSONNodeMember(key: "t0_norm", value: .double(first.initialNorm)),
+                JSONNodeMember(key: "lookup_positions", value: .array(first.lookupPositions.map(JSONNode.int))),
+            ]
+            if edits.count > 1 {
+                extra.append(JSONNodeMember(key: "per_layer", value: .array(edits.map { e in
+                    .object([JSONNodeMember(key: "layer", value: .int(e.layer)),
+                             JSONNodeMember(key: "k_dot_u", value: .double(e.kDotU)),
+                             JSONNodeMember(key: "t0_norm", value: .double(e.initialNorm)),
+                             JSONNodeMember(key: "steps", value: .int(e.trace.count)),
+                             JSONNodeMember(key: "loss_first", value: .double(e.trace.first?.loss ?? .nan)),
+                             JSONNodeMember(key: "loss_last", value: .double(e.trace.last?.loss ?? .nan))])
+                })))
+            }
+            results.append(RequestResult(before: before, record: requestRecord(r, targetIDs: first.targetIDs, trace: first.trace,
+                                                                                before: before, extra: extra)))
         }
-        var record = commonRecord(spec, h, templates: templates, stats: [statRecord])
-        record.append(JSONNodeMember(key: "layers", value: .array([.int(layer)])))
+        var record = commonRecord(spec, h, templates: templates, stats: statRecords)
+        record.append(JSONNodeMember(key: "layers", value: .array(h.layers.map(JSONNode.int))))
         return (factors, results, record)
+    }
+
+    /// Refuses templates that, filled with a request's prompt, subject and target, do not fit in the
+    /// model's context (the network has no positions past it), naming the key that gave them.
+    func checkTemplateLengths(_ templates: [[String]], _ spec: FactEditSpec, _ h: FactHyperparameters) throws {
+        let context = network.config.contextLength
+        for r in spec.requests {
+            let target = TokenPositions.targetIDs(filledPrompt: r.filledPrompt, target: r.target, tokenizer: tokenizer).count
+            for (i, t) in templates.flatMap({ $0 }).enumerated() {
+                let n = tokenizer.encode(FactRequest.fill(FactRequest.fill(t, with: r.prompt), with: r.subject)).count + target
+                guard n > context else { continue }
+                let key = h.contextTemplates != nil ? "context_templates" : "context_template_length_params"
+                let given = key == "context_templates" ? "template \(i + 1) \(JSONText.quote(t.count > 40 ? String(t.prefix(40)) + "…" : t))"
+                    : "a generated template (lengths " + h.contextTemplateLengthParams.map { "\($0)" }.joined(separator: ", ") + ")"
+                throw FactError.unplaceable(manifest: spec.manifest, line: spec.line,
+                                            what: "\(given) of hyperparameter \(key) (\(hyperparameterOrigin(key, spec))) with the prompt, subject and target is \(n) tokens, longer than the model's context of \(context) tokens")
+            }
+        }
+    }
+
+    /// Where a hyperparameter of a line comes from: the line's `"hparams"`, the `--hparams` file, or
+    /// prune's defaults.
+    func hyperparameterOrigin(_ key: String, _ spec: FactEditSpec) -> String {
+        if let o = spec.hparams, o[key] != nil { return "\(spec.manifest):\(spec.line): hparams" }
+        if let f = engine.hparamsFile, f.values[key] != nil { return f.name }
+        return "the defaults"
     }
 
     func requestRecord(_ r: FactRequest, targetIDs: [Int32], trace: [TargetObjective.Step], before: Double,
@@ -78,12 +142,14 @@ extension FactSession {
         -> (factors: [LayerFactors], results: [RequestResult], record: [JSONNodeMember]) {
         let isAlpha = spec.method == .alphaedit
         let templates = try self.templates(spec.method, h)
+        try checkTemplateLengths(templates, spec, h)
         var moments: [Int: Matrix?] = [:]
         var stats: [JSONNode] = []
         var projections: [JSONNode] = []
         var alpha: MemitBatch.Alpha?
         for layer in h.layers {
             let (c, rec) = try moment(layer, hparams: h, line: spec.line)
+            if !isAlpha { try requireInvertible(layer, spec) }   // AlphaEdit uses C only for its null space
             moments[layer] = c
             stats.append(rec)
         }

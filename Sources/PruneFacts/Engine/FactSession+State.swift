@@ -1,6 +1,8 @@
 import Foundation
 import PruneFormats
 import PruneKit
+import PruneRuntime
+import PruneTokenizers
 
 extension FactSession {
     /// Adds computed factors to the model's state: the raw delta (`end`), or W₀ plus the restraint
@@ -81,7 +83,10 @@ extension FactSession {
         for l in edited.keys.sorted() { try setRestrained(l) }
     }
 
-    /// C at `layer` from `--stats-text` (cached), or nil for C = I (with a warning, recorded).
+    /// C at `layer` from `--stats-text` (cached), or nil for C = I (with a warning, recorded). A
+    /// statistics file must be of this model's layer (as `prune-stats merge` checks) and a sum of
+    /// k kᵀ; statistics from fewer tokens than the key width are warned about (C is then singular,
+    /// which `requireInvertible` refuses for the methods that solve with C).
     mutating func moment(_ layer: Int, hparams h: FactHyperparameters, line: Int) throws -> (Matrix?, JSONNode) {
         if let s = statistics[layer] { return s }
         guard let path = engine.statsText else {
@@ -92,17 +97,17 @@ extension FactSession {
             statistics[layer] = (nil, rec)
             return (nil, rec)
         }
-        if let given = try? KeyStatisticsFile.read(path: path) {
+        let width = network.config.ffnSize
+        // Statistics of the model as it was read (the original repositories compute them once).
+        let hash = StatisticsIdentity.modelHash(base.weights, layer: layer)
+        let stats: KeyStatistics
+        let rec: JSONNode
+        if KeyStatisticsFile.looksLikeStatistics(path: path) {
             // A prune-stats file (e.g. merged shards) instead of a text: used for its own layer.
-            guard given.layer == layer, given.width == network.config.ffnSize else {
-                throw FactError.statisticsMismatch(path: path, reason: "statistics of layer \(given.layer) (width \(given.width)), the edit needs layer \(layer) (width \(network.config.ffnSize))")
-            }
-            let hash = StatisticsIdentity.modelHash(base.weights, layer: layer)
-            if given.modelHash != hash {
-                let w = "\(path): statistics computed on other weights (\(given.modelHash.prefix(16))…) than this model's (\(hash.prefix(16))…)"
-                if !warnings.contains(w) { warnings.append(w) }
-            }
-            let rec: JSONNode = .object([
+            let given = try KeyStatisticsFile.read(path: path)
+            try given.requireMatch(layer: layer, width: width, modelHash: hash, name: path, expected: "this edit needs")
+            stats = given
+            rec = .object([
                 JSONNodeMember(key: "documents", value: .int(given.documents)),
                 JSONNodeMember(key: "layer", value: .int(layer)),
                 JSONNodeMember(key: "model_hash", value: .string(given.modelHash)),
@@ -111,46 +116,70 @@ extension FactSession {
                 JSONNodeMember(key: "text_sha256", value: .string(given.textSHA256)),
                 JSONNodeMember(key: "tokens", value: .int(given.count)),
             ])
-            statistics[layer] = (given.moment, rec)
-            return (given.moment, rec)
-        }
-        if text == nil { text = try StatisticsText.load(path: path) }
-        let t = text!
-        // Statistics of the model as it was read (the original repositories compute them once).
-        let hash = StatisticsIdentity.modelHash(base.weights, layer: layer)
-        let docTokens = h.statsDocTokens, maxTokens = h.statsMaxTokens, maxDocs = h.mom2NSamples
-        let file = engine.cache.path(modelHash: hash, layer: layer, textSHA256: t.sha256, docTokens: docTokens,
-                                     maxTokens: maxTokens, maxDocuments: maxDocs)
-        var stats: KeyStatistics
-        var cached = false
-        if let s = engine.cache.load(file), s.layer == layer, s.width == network.config.ffnSize, s.modelHash == hash {
-            stats = s
-            cached = true
         } else {
-            engine.progress?("key statistics at layer \(layer) over \(path)")
-            stats = StatisticsComputer(network: base, tokenizer: tokenizer, threads: job.threads)
-                .compute(text: t, layer: layer, modelHash: hash, docTokens: docTokens, maxTokens: maxTokens, maxDocuments: maxDocs)
-            engine.cache.store(stats, at: file)
+            if text == nil { text = try StatisticsText.load(path: path) }
+            let t = text!
+            if tokenizerIdentity == nil {
+                tokenizerIdentity = (try? TokenizerLoader.identity(path: job.modelPath)) ?? "unknown"
+            }
+            let docTokens = h.statsDocTokens, maxTokens = h.statsMaxTokens, maxDocs = h.mom2NSamples
+            let key = StatisticsCache.Key(modelHash: hash, network: StatisticsIdentity.networkHash(base.config),
+                                          tokenizer: tokenizerIdentity!, layer: layer, textSHA256: t.sha256,
+                                          docTokens: docTokens, maxTokens: maxTokens, maxDocuments: maxDocs, arithmetic: BLASCore.name)
+            var found: KeyStatistics?
+            switch engine.cache.load(key) {
+            case .hit(let s) where s.width == width: found = s
+            case .hit: warnings.append("\(engine.cache.path(key)): cached statistics of another key width: recomputed")
+            case .rejected(let why): warnings.append("cached statistics not used (\(why)): recomputed")
+            case .miss: break
+            }
+            if found == nil {
+                engine.progress?("key statistics at layer \(layer) over \(path)")
+                let computed = StatisticsComputer(network: base, tokenizer: tokenizer, threads: job.threads)
+                    .compute(text: t, layer: layer, modelHash: hash, docTokens: docTokens, maxTokens: maxTokens, maxDocuments: maxDocs)
+                engine.cache.store(computed, key: key)
+                stats = computed
+            } else {
+                stats = found!
+            }
+            guard stats.count > 0 else {
+                throw FactError.badStatisticsText(path: path, reason: "no tokens to compute statistics from")
+            }
+            rec = .object([
+                JSONNodeMember(key: "cached", value: .bool(found != nil)),
+                JSONNodeMember(key: "doc_tokens", value: .int(docTokens)),
+                JSONNodeMember(key: "documents", value: .int(stats.documents)),
+                JSONNodeMember(key: "layer", value: .int(layer)),
+                JSONNodeMember(key: "max_documents", value: .int(maxDocs)),
+                JSONNodeMember(key: "max_tokens", value: .int(maxTokens)),
+                JSONNodeMember(key: "model_hash", value: .string(hash)),
+                JSONNodeMember(key: "sha256", value: .string(stats.sha256)),
+                JSONNodeMember(key: "source", value: .string("text")),
+                JSONNodeMember(key: "text", value: .string(URL(fileURLWithPath: path).lastPathComponent)),
+                JSONNodeMember(key: "text_sha256", value: .string(t.sha256)),
+                JSONNodeMember(key: "tokens", value: .int(stats.count)),
+            ])
         }
-        guard stats.count > 0 else {
-            throw FactError.badStatisticsText(path: path, reason: "no tokens to compute statistics from")
+        guard stats.count > 0 else { throw FactError.badStatisticsFile(path: path, reason: "no tokens (count 0)") }
+        let spectrum = try stats.spectrum(name: path)
+        if stats.count < width {
+            let w = "\(path): the key statistics at layer \(layer) come from \(stats.count) tokens, fewer than the key width \(width): C is singular"
+            if !warnings.contains(w) { warnings.append(w) }
         }
-        let rec: JSONNode = .object([
-            JSONNodeMember(key: "cached", value: .bool(cached)),
-            JSONNodeMember(key: "doc_tokens", value: .int(docTokens)),
-            JSONNodeMember(key: "documents", value: .int(stats.documents)),
-            JSONNodeMember(key: "layer", value: .int(layer)),
-            JSONNodeMember(key: "max_documents", value: .int(maxDocs)),
-            JSONNodeMember(key: "max_tokens", value: .int(maxTokens)),
-            JSONNodeMember(key: "model_hash", value: .string(hash)),
-            JSONNodeMember(key: "sha256", value: .string(stats.sha256)),
-            JSONNodeMember(key: "source", value: .string("text")),
-            JSONNodeMember(key: "text", value: .string(URL(fileURLWithPath: path).lastPathComponent)),
-            JSONNodeMember(key: "text_sha256", value: .string(t.sha256)),
-            JSONNodeMember(key: "tokens", value: .int(stats.count)),
-        ])
-        statistics[layer] = (stats.moment, rec)
-        return (stats.moment, rec)
+        spectra[layer] = (spectrum, stats.count, path)
+        let c = stats.moment
+        statistics[layer] = (c, rec)
+        return (c, rec)
+    }
+
+    /// Refuses a line whose method solves with C at `layer` when C is singular (numerical rank below
+    /// the key width): the solve would fail, or give an edit dominated by rounding noise.
+    func requireInvertible(_ layer: Int, _ spec: FactEditSpec) throws {
+        guard let s = spectra[layer] else { return }
+        let width = network.config.ffnSize
+        guard s.spectrum.rank < width else { return }
+        throw FactError.numerical(manifest: spec.manifest, line: spec.line,
+                                  what: "the key statistics C at layer \(layer) (\(s.count) tokens, \(s.path)) are singular: numerical rank \(s.spectrum.rank) of the key width \(width); \(spec.method.rawValue) solves with C, give it at least \(width) tokens of varied text")
     }
 
     /// The context templates for a method: explicit, or generated once per run (seeded).

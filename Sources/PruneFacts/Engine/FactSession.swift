@@ -21,6 +21,10 @@ struct FactSession {
     /// Per edited layer: W₀ (logical [d, m]), σ_max(W₀) and the raw terms in edit order.
     var edited: [Int: (w0: [Float], sigmaMax: Double, terms: [LowRankDelta])] = [:]
     var text: StatisticsText?
+    /// `TokenizerLoader.identity` of the model's tokenizer (a key of cached statistics), read once.
+    var tokenizerIdentity: String?
+    /// Per layer with statistics: the spectrum of Σ k kᵀ, its token count and the file it came from.
+    var spectra: [Int: (spectrum: KeyStatistics.Spectrum, count: Int, path: String)] = [:]
     /// AlphaEdit: the null-space projector by layer, and Σ k kᵀ of the keys edited so far.
     var projectors: [Int: (p: Matrix, dimension: Int)] = [:]
     var previousKeys: [Int: (moment: Matrix, count: Int)] = [:]

@@ -23,4 +23,14 @@ public enum StatisticsIdentity {
         }
         return h.finalizeHex()
     }
+
+    /// The rest of what the keys depend on: the network's shape and definition (norm epsilon,
+    /// activation, attention scale, rotary frequencies), which the weights' hash does not cover.
+    public static func networkHash(_ c: NetworkConfig) -> String {
+        var fields = "\(c.architecture.rawValue)|\(c.vocabularySize)|\(c.hiddenSize)|\(c.layerCount)|\(c.headCount)|"
+            + "\(c.kvHeadCount)|\(c.headDim)|\(c.ffnSize)|\(c.contextLength)|\(c.normEpsilon.bitPattern)|"
+            + "\(c.attentionScale.bitPattern)|\(c.scaleAttentionByInverseLayer)|\(c.activation.rawValue)"
+        if let r = c.ropeInverseFrequencies { fields += "|" + r.map { String($0.bitPattern) }.joined(separator: ",") }
+        return SHA256Hasher.hex(Array(fields.utf8))
+    }
 }

@@ -29,6 +29,9 @@ public enum HyperparameterFile {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw FactError.unreadableHyperparameters(path: name, reason: "not UTF-8 text")
         }
+        if let line = tooDeepLine(text) {
+            throw FactError.unreadableHyperparameters(path: name, reason: "YAML nesting deeper than \(JSONNodeParser.maxDepth) levels at line \(line)")
+        }
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
             let line = (error as? YamlError).flatMap(lineOf) ?? ""
@@ -38,6 +41,55 @@ public enum HyperparameterFile {
             throw FactError.unreadableHyperparameters(path: name, reason: "not a YAML mapping of keys to values")
         }
         return HyperparameterSource(name: name, values: convert(n))
+    }
+
+    /// The first line where the YAML may nest deeper than the JSON readers' limit
+    /// (`JSONNodeParser.maxDepth`), or nil: Yams composes recursively, and a deep enough document
+    /// overflows the stack. The bound is an upper estimate read before parsing: open flow brackets
+    /// (outside quotes and comments), plus the stack of block indentations, plus the `- ` and `? `
+    /// entries that open a line; a document it passes nests no deeper.
+    static func tooDeepLine(_ text: String) -> Int? {
+        var flow = 0
+        var indents: [Int] = []
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = Array(raw.utf8)
+            var i = 0
+            while i < line.count, line[i] == UInt8(ascii: " ") { i += 1 }
+            var block = indents.count
+            if flow == 0, i < line.count, line[i] != UInt8(ascii: "#"), line[i] != UInt8(ascii: "\r") {
+                while let last = indents.last, last >= i { indents.removeLast() }
+                indents.append(i)
+                block = indents.count
+                // `- - - x`: each entry marker opens one more level on the same line.
+                var j = i
+                while j + 1 < line.count, line[j] == UInt8(ascii: "-") || line[j] == UInt8(ascii: "?"), line[j + 1] == UInt8(ascii: " ") {
+                    block += 1
+                    j += 2
+                    while j < line.count, line[j] == UInt8(ascii: " ") { j += 1 }
+                }
+            }
+            var quote: UInt8? = nil
+            var deepest = flow
+            var k = i
+            while k < line.count {
+                let c = line[k]
+                if let q = quote {
+                    if c == UInt8(ascii: "\\"), q == UInt8(ascii: "\"") { k += 1 } else if c == q { quote = nil }
+                } else if c == UInt8(ascii: "\"") || c == UInt8(ascii: "'") {
+                    quote = c
+                } else if c == UInt8(ascii: "#"), k == 0 || line[k - 1] == UInt8(ascii: " ") {
+                    break
+                } else if c == UInt8(ascii: "[") || c == UInt8(ascii: "{") {
+                    flow += 1
+                    deepest = max(deepest, flow)
+                } else if c == UInt8(ascii: "]") || c == UInt8(ascii: "}") {
+                    flow = max(0, flow - 1)
+                }
+                k += 1
+            }
+            if block + deepest > JSONNodeParser.maxDepth { return number + 1 }
+        }
+        return nil
     }
 
     static func lineOf(_ e: YamlError) -> String? {

@@ -138,6 +138,9 @@ extension FactHyperparameters {
                     guard case .array(let two) = p, two.count == 2 else { throw bad(k, "must be a list of [length, count] pairs") }
                     let a = try integer(k, two[0]), b = try integer(k, two[1])
                     guard a >= 1, a <= 256, b >= 0, b <= 1000 else { throw bad(k, "lengths must be 1…256 and counts 0…1000") }
+                    guard a <= context.contextLength else {
+                        throw bad(k, "length \(a) is longer than the model's context of \(context.contextLength) tokens")
+                    }
                     return [a, b]
                 }
             case "context_templates":

@@ -1,3 +1,5 @@
+import PruneRuntime
+
 /// One transformer block of the fact engine: the forward that saves its activations and the
 /// backward to its input (weights frozen), for GPT-2 (LayerNorm, gelu) and the Llama family
 /// (RMSNorm, RoPE, GQA, SwiGLU).
@@ -50,11 +52,16 @@ public struct BlockPass: Sendable {
             up = w.up.forward(n2.y, rows: t, threads: th)
             key = [Float](repeating: 0, count: pre.count)
             for i in 0..<key.count { key[i] = Activations.silu(pre[i]) * up[i] }
-        } else {
+        } else if config.activation == .geluTanh {
             pre = w.up.forward(n2.y, rows: t, threads: th)
             up = pre.map(Activations.geluTanh)
             key = [Float](repeating: 0, count: pre.count)
             for i in 0..<key.count { key[i] = Activations.gelu(pre[i], tanh: up[i]) }
+        } else {
+            // Another `activation_function`: the runtime's own function (and derivative, below).
+            pre = w.up.forward(n2.y, rows: t, threads: th)
+            key = pre
+            PruneRuntime.Activations.apply(config.activation, &key)
         }
         if keyOnly {
             return BlockActivations(rows: t, segments: segments, input: x, norm1: (n1.normalized, n1.rstd), q: q, k: k, v: v,
@@ -85,7 +92,11 @@ public struct BlockPass: Sendable {
             w.up.backward(du, rows: t, into: &dn2, accumulate: true, threads: th)
         } else {
             var da = dkey
-            for i in 0..<da.count { da[i] *= Activations.geluDerivative(a.preActivation[i], tanh: a.up[i]) }
+            if config.activation == .geluTanh {
+                for i in 0..<da.count { da[i] *= Activations.geluDerivative(a.preActivation[i], tanh: a.up[i]) }
+            } else {
+                for i in 0..<da.count { da[i] *= PruneRuntime.Activations.derivative(config.activation, at: a.preActivation[i]) }
+            }
             w.up.backward(da, rows: t, into: &dn2, accumulate: false, threads: th)
         }
         let dm = Norms.backward(dn2, normalized: a.norm2.normalized, rstd: a.norm2.rstd, rows: t, width: d, w.mlpNorm)

@@ -1,3 +1,5 @@
+import PruneRuntime
+
 /// The shape of a GPT-2 or Llama-family model as the fact engine needs it.
 public struct NetworkConfig: Sendable, Equatable {
     public enum Architecture: String, Sendable, Equatable { case gpt2, llama }
@@ -16,10 +18,14 @@ public struct NetworkConfig: Sendable, Equatable {
     public var attentionScale: Float
     /// GPT-2's `scale_attn_by_inverse_layer_idx`.
     public var scaleAttentionByInverseLayer: Bool
+    /// The MLP's activation as the runtime reads it from the model (GPT-2's `activation_function`;
+    /// the Llama family's gate is always silu).
+    public var activation: ActivationFunction
 
     public init(architecture: Architecture, vocabularySize: Int, hiddenSize: Int, layerCount: Int, headCount: Int,
                 kvHeadCount: Int, headDim: Int, ffnSize: Int, contextLength: Int, normEpsilon: Float,
-                ropeInverseFrequencies: [Float]?, attentionScale: Float? = nil, scaleAttentionByInverseLayer: Bool = false) {
+                ropeInverseFrequencies: [Float]?, attentionScale: Float? = nil, scaleAttentionByInverseLayer: Bool = false,
+                activation: ActivationFunction? = nil) {
         self.architecture = architecture
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
@@ -33,5 +39,6 @@ public struct NetworkConfig: Sendable, Equatable {
         self.ropeInverseFrequencies = ropeInverseFrequencies
         self.attentionScale = attentionScale ?? 1 / Float(headDim).squareRoot()
         self.scaleAttentionByInverseLayer = scaleAttentionByInverseLayer
+        self.activation = activation ?? (architecture == .gpt2 ? .geluTanh : .silu)
     }
 }

@@ -12,7 +12,7 @@ public enum RuntimeNetwork {
             hiddenSize: c.hiddenSize, layerCount: c.layerCount, headCount: c.headCount, kvHeadCount: c.kvHeadCount,
             headDim: c.headDim, ffnSize: c.ffnSize, contextLength: c.contextLength, normEpsilon: c.normEpsilon,
             ropeInverseFrequencies: c.rope?.inverseFrequencies(), attentionScale: c.attentionScale,
-            scaleAttentionByInverseLayer: c.scaleAttentionByInverseLayer)
+            scaleAttentionByInverseLayer: c.scaleAttentionByInverseLayer, activation: c.activation)
         func lin(_ role: MatrixRole, _ l: Int, bias: [Float]?) throws -> DenseLinear {
             let m = try w.values(role, layer: l)
             return DenseLinear(outputs: m.rows, inputs: m.cols, weight: m.values, bias: bias)

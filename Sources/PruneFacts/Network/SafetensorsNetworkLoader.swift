@@ -1,6 +1,7 @@
 import Foundation
 import PruneFormats
 import PruneKit
+import PruneRuntime
 
 /// Reads a Hugging Face folder (config.json + model.safetensors) of a GPT-2 or Llama-family model
 /// into f32 `NetworkWeights`.
@@ -35,6 +36,12 @@ public enum SafetensorsNetworkLoader {
             for i in 0..<rows { for j in 0..<cols { t[j * rows + i] = a[i * cols + j] } }
             return t
         }
+        /// The MLP activation as the runtime reads config.json (one reading of `activation_function`).
+        func activation() throws -> ActivationFunction {
+            do { return try HFConfigReader.read(path: cfgPath).activation } catch {
+                throw FactError.unsupportedModel(path: cfgPath, reason: (error as? LocalizedError)?.errorDescription ?? "\(error)")
+            }
+        }
         switch type {
         case "gpt2":
             guard let d = int("n_embd"), let n = int("n_layer"), let h = int("n_head"), let v = int("vocab_size") else {
@@ -45,7 +52,8 @@ public enum SafetensorsNetworkLoader {
             let config = NetworkConfig(architecture: .gpt2, vocabularySize: v, hiddenSize: d, layerCount: n, headCount: h,
                                        kvHeadCount: h, headDim: d / h, ffnSize: ffn, contextLength: ctx,
                                        normEpsilon: Float(dbl("layer_norm_epsilon") ?? 1e-5), ropeInverseFrequencies: nil,
-                                       scaleAttentionByInverseLayer: cfg["scale_attn_by_inverse_layer_idx"] == .bool(true))
+                                       scaleAttentionByInverseLayer: cfg["scale_attn_by_inverse_layer_idx"] == .bool(true),
+                                       activation: try activation())
             var blocks: [BlockParameters] = []
             for i in 0..<n {
                 let p = "transformer.h.\(i)."

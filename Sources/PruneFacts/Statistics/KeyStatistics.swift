@@ -114,15 +114,7 @@ public struct KeyStatistics: Sendable, Equatable {
 
     /// The sum of two partial statistics of the same model part and layer.
     public func merged(with other: KeyStatistics, otherName: String) throws -> KeyStatistics {
-        guard other.layer == layer else {
-            throw FactError.statisticsMismatch(path: otherName, reason: "layer \(other.layer), the others are layer \(layer)")
-        }
-        guard other.width == width else {
-            throw FactError.statisticsMismatch(path: otherName, reason: "keys of width \(other.width), the others \(width)")
-        }
-        guard other.modelHash == modelHash else {
-            throw FactError.statisticsMismatch(path: otherName, reason: "computed on another model (\(other.modelHash.prefix(16))… vs \(modelHash.prefix(16))…)")
-        }
+        try other.requireMatch(layer: layer, width: width, modelHash: modelHash, name: otherName, expected: "the others are")
         var out = self
         for i in 0..<sum.count { out.sum[i] += other.sum[i] }
         let (c, o) = count.addingReportingOverflow(other.count)
@@ -131,6 +123,67 @@ public struct KeyStatistics: Sendable, Equatable {
         out.documents += other.documents
         out.sources += other.sources
         return out
+    }
+
+    /// Refuses statistics (read from `name`) of another layer, key width or model part than `expected`
+    /// says: what `prune-stats merge` and a statistics file given to a fact edit both check.
+    public func requireMatch(layer: Int, width: Int, modelHash: String, name: String, expected: String) throws {
+        guard self.layer == layer else {
+            throw FactError.statisticsMismatch(path: name, reason: "layer \(self.layer), \(expected) \(layer)")
+        }
+        guard self.width == width else {
+            throw FactError.statisticsMismatch(path: name, reason: "keys of width \(self.width), \(expected) \(width)")
+        }
+        guard self.modelHash == modelHash else {
+            throw FactError.statisticsMismatch(path: name, reason: "computed on another model (\(self.modelHash.prefix(16))…, \(expected) \(modelHash.prefix(16))…)")
+        }
+    }
+
+    /// The spectrum of the sum scaled to a unit diagonal (D^-½ Σ D^-½, D its diagonal), and its
+    /// numerical rank.
+    public struct Spectrum: Sendable {
+        public var smallest: Double
+        public var largest: Double
+        /// Eigenvalues above the noise floor `tolerance` (a zero diagonal entry counts as a lost rank).
+        public var rank: Int
+        public var tolerance: Double
+    }
+
+    /// The spectrum of `sum` scaled to a unit diagonal, refused (naming `name`) when it is not
+    /// positive semidefinite. Scaling first makes a key coordinate that is tiny but real (a neuron
+    /// that is almost never active: a diagonal entry 1e-13 of the largest) weigh as much as the
+    /// others, while an exact dependency among the keys (fewer tokens than the width) stays one.
+    /// Each product of f32 keys is exact in f64 and the sums of `count` of them round by about
+    /// `count`·ε relative to the entries; the eigensolver adds about `width`·ε·λ_max: an eigenvalue
+    /// within (count + width)·ε·λ_max of zero is zero, one below −that is a sum no keys can give.
+    public func spectrum(name: String) throws -> Spectrum {
+        let m = width
+        var scale = [Double](repeating: 0, count: m)
+        for i in 0..<m {
+            let d = sum[i * m + i]
+            if d > 0 { scale[i] = 1 / d.squareRoot() }
+        }
+        var r = [Double](repeating: 0, count: m * m)
+        for i in 0..<m {
+            for j in 0..<m {
+                let v = sum[i * m + j]
+                if scale[i] == 0 || scale[j] == 0 {
+                    guard v == 0 else {
+                        throw FactError.badStatisticsFile(path: name, reason: "the sum is not positive semidefinite (sum[\(i), \(j)] ≠ 0 with a zero diagonal entry): not a sum of k kᵀ")
+                    }
+                    continue
+                }
+                r[i * m + j] = v * scale[i] * scale[j]
+            }
+        }
+        let values = try BLASThreads.deterministic { try Matrix(rows: m, cols: m, values: r).symmetricEigen() }.0
+        let largest = values.max() ?? 0, smallest = values.min() ?? 0
+        let tol = Double(count + width) * Double.ulpOfOne * max(largest, 0)
+        guard smallest >= -tol else {
+            throw FactError.badStatisticsFile(path: name, reason: String(format: "the sum is not positive semidefinite (scaled to a unit diagonal: eigenvalue %.3e, the largest %.3e): not a sum of k kᵀ", smallest, largest))
+        }
+        // Zero diagonal entries give zero rows: their eigenvalues are among the zeros counted out.
+        return Spectrum(smallest: smallest, largest: largest, rank: values.filter { $0 > tol }.count, tolerance: tol)
     }
 
     /// SHA-256 of the sum's and count's bytes: the statistics' own identity, recorded in sidecars.

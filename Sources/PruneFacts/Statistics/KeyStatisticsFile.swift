@@ -4,9 +4,10 @@ import PruneKit
 
 /// The safetensors form of `KeyStatistics`: tensors `sum` (F64 [m, m]) and `count` (I64 [1]);
 /// `__metadata__` holds `format` = "prune-stats", `format_version`, and `prune_stats`, a JSON
-/// document with the identity (model hash, layer, width, documents, sources).
+/// document with the identity (model hash, layer, width, count, documents, sources) and `sha256`, the
+/// SHA-256 of the sum and count (`KeyStatistics.sha256`), verified on read.
 public enum KeyStatisticsFile {
-    public static func encode(_ s: KeyStatistics) throws -> [UInt8] {
+    public static func encode(_ s: KeyStatistics, metadata extra: [String: String] = [:]) throws -> [UInt8] {
         var b = SafetensorsBuilder()
         try b.add("sum", f64: s.sum, shape: [s.width, s.width])
         var count = Int64(s.count).littleEndian
@@ -25,26 +26,50 @@ public enum KeyStatisticsFile {
             JSONNodeMember(key: "documents", value: .int(s.documents)),
             JSONNodeMember(key: "layer", value: .int(s.layer)),
             JSONNodeMember(key: "model_hash", value: .string(s.modelHash)),
+            JSONNodeMember(key: "sha256", value: .string(s.sha256)),
             JSONNodeMember(key: "sources", value: .array(sources)),
             JSONNodeMember(key: "width", value: .int(s.width)),
         ])
         b.setMetadata("format", KeyStatistics.formatName)
         b.setMetadata("format_version", String(KeyStatistics.formatVersion))
         b.setMetadata("prune_stats", doc.serialized())
+        for (k, v) in extra.sorted(by: { $0.key < $1.key }) { b.setMetadata(k, v) }
         return b.build()
     }
 
     /// Writes atomically (temporary file in the destination folder, then rename).
-    public static func write(_ s: KeyStatistics, to path: String) throws {
-        let staged = try StagedFile(bytes: try encode(s), destination: path)
+    public static func write(_ s: KeyStatistics, to path: String, metadata: [String: String] = [:]) throws {
+        let staged = try StagedFile(bytes: try encode(s, metadata: metadata), destination: path)
         try staged.commit()
     }
 
+    /// Reads and checks a statistics file: its identity, a count that agrees with the metadata and
+    /// the sources, an exactly symmetric sum with a non-negative diagonal, and the content hash when
+    /// the file records one (files of prune before it did not).
     public static func read(path: String) throws -> KeyStatistics {
+        try readWithMetadata(path: path, requireContentHash: false).statistics
+    }
+
+    /// Whether the bytes start like a safetensors file (an 8-byte header length, then `{`): a file
+    /// given where statistics or a text may come is read as statistics then, and its damage reported.
+    public static func looksLikeStatistics(path: String) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        guard let head = try? h.read(upToCount: 9), head.count == 9 else { return false }
+        let b = [UInt8](head)
+        var n: UInt64 = 0
+        for i in (0..<8).reversed() { n = n << 8 | UInt64(b[i]) }
+        return b[8] == UInt8(ascii: "{") && n > 0 && n < 1 << 40
+    }
+
+    /// `read`, with the file's `__metadata__`; `requireContentHash` refuses a file without `sha256`.
+    public static func readWithMetadata(path: String, requireContentHash: Bool) throws
+        -> (statistics: KeyStatistics, metadata: [String: String]) {
         func bad(_ r: String) -> FactError { .badStatisticsFile(path: path, reason: r) }
         let file: SafetensorsFile
         do { file = try SafetensorsFile(path: path) } catch {
-            throw bad((error as? LocalizedError)?.errorDescription ?? "\(error)")
+            let why = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            throw bad("not a prune statistics file, or a damaged one: " + why)
         }
         let meta = Dictionary(file.metadata.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
         guard meta["format"] == KeyStatistics.formatName else { throw bad("not a prune-stats file (no format \"prune-stats\" in its metadata)") }
@@ -74,6 +99,9 @@ public enum KeyStatisticsFile {
         let count = try file.withData(for: "count") { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
         guard count >= 0 else { throw bad("negative count") }
         guard s.sum.allSatisfy(\.isFinite) else { throw bad("sum holds non-finite values") }
+        if let c = doc["count"]?.nonNegativeInt, c != count {
+            throw bad("tensor count is \(count), the metadata says \(c)")
+        }
         s.count = Int(count)
         s.documents = documents
         if case .array(let items)? = doc["sources"] {
@@ -83,7 +111,24 @@ public enum KeyStatisticsFile {
                       let tk = src["tokens"]?.nonNegativeInt else { throw bad("a source lacks its fields") }
                 return KeyStatistics.Source(textSHA256: t, docTokens: d, maxTokens: mt, maxDocuments: md, tokens: tk)
             }
+            let tokens = s.sources.reduce(0) { $0.addingReportingOverflow($1.tokens).partialValue }
+            guard s.sources.isEmpty || tokens == s.count else {
+                throw bad("tensor count is \(s.count), the sources' tokens add up to \(tokens)")
+            }
         }
-        return s
+        guard s.count > 0 || s.sum.allSatisfy({ $0 == 0 }) else { throw bad("count is 0 but the sum is not zero") }
+        let m = width
+        for i in 0..<m {
+            guard s.sum[i * m + i] >= 0 else { throw bad("sum[\(i), \(i)] = \(s.sum[i * m + i]) is negative: not a sum of k kᵀ") }
+            for j in (i + 1)..<m where s.sum[i * m + j] != s.sum[j * m + i] {
+                throw bad("sum is not symmetric (sum[\(i), \(j)] = \(s.sum[i * m + j]), sum[\(j), \(i)] = \(s.sum[j * m + i]))")
+            }
+        }
+        if let recorded = doc["sha256"]?.stringValue {
+            guard recorded == s.sha256 else { throw bad("damaged: the sum and count do not match the recorded sha256 \(recorded.prefix(16))…") }
+        } else if requireContentHash {
+            throw bad("no sha256 of its content in the metadata")
+        }
+        return (s, meta)
     }
 }

@@ -19,9 +19,23 @@ public struct StatisticsText: Sendable {
         return try parse(bytes: [UInt8](data), path: path)
     }
 
+    /// The offset of the first byte that is not part of valid UTF-8.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int {
+        var it = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &it) {
+            case .valid(let s): offset += s.count
+            case .emptyInput: return offset
+            case .error: return offset
+            }
+        }
+    }
+
     public static func parse(bytes: [UInt8], path: String) throws -> StatisticsText {
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw FactError.badStatisticsText(path: path, reason: "not UTF-8 text")
+            throw FactError.badStatisticsText(path: path, reason: "neither UTF-8 text (invalid UTF-8 at byte \(firstInvalidUTF8(bytes))) nor a prune statistics file (no safetensors header)")
         }
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if let last = lines.last, last.isEmpty { lines.removeLast() }

@@ -2,8 +2,8 @@ import Foundation
 import PruneFormats
 
 /// Reads a Hugging Face `config.json` (and `generation_config.json` beside it, for the end tokens).
-enum HFConfigReader {
-    static func read(path: String) throws -> ModelConfig {
+package enum HFConfigReader {
+    package static func read(path: String) throws -> ModelConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RuntimeError.unreadableConfig(path: path, reason: "cannot read the file")
         }

@@ -28,6 +28,35 @@ public enum TokenizerLoader {
         return try GGUFTokenizerLoader.load(path: path, header: header)
     }
 
+    /// The SHA-256 of what `load(path:)` reads: a folder's tokenizer files (tokenizer.json,
+    /// tokenizer.model, tokenizer_config.json, special_tokens_map.json; a missing one counts as
+    /// missing), or a GGUF file's header (its metadata holds the vocabulary). Two tokenizers with the
+    /// same identity encode every text alike (what caches of tokenized results are keyed by).
+    public static func identity(path: String) throws -> String {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw TokenizerError.notFound(path: path) }
+        let lower = path.lowercased()
+        let folderFiles = [".json", ".model", ".safetensors", ".safetensors.zst"]
+        if isDir.boolValue || folderFiles.contains(where: { lower.hasSuffix($0) }) {
+            let folder = isDir.boolValue ? path
+                : ((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+            let h = SHA256Hasher()
+            for name in ["tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"] {
+                if let data = fm.contents(atPath: folder + "/" + name) {
+                    h.update(Array("\(name) \(data.count)\n".utf8))
+                    data.withUnsafeBytes { h.update($0) }
+                } else {
+                    h.update(Array("\(name) absent\n".utf8))
+                }
+            }
+            return h.finalizeHex()
+        }
+        let header = try GGUFParser.parseHeader(try ModelInput.open(path))
+        let bytes = try ModelInput.open(path).read(header.dataStart, what: "the GGUF header")
+        return SHA256Hasher.hex(bytes)
+    }
+
     static func loadFolder(_ folder: String) throws -> Tokenizer {
         let fm = FileManager.default
         let jsonPath = folder + "/tokenizer.json"
