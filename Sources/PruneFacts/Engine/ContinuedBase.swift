@@ -22,13 +22,20 @@ final class ContinuedBase {
         }
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("prune-continue-\(UUID().uuidString)").path
         path = folder + "/" + (format == .gguf ? "model.gguf" : "model.safetensors")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        // Registered before it exists: on SIGINT/SIGTERM it goes with everything in it.
+        try TemporaryFiles.guarded {
+            let r = TemporaryFiles.registerFolder(folder)
+            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false) } catch {
+                r.release()
+                throw error
+            }
+            registrations.append(r)
+        }
         do {
             if format == .safetensors {
                 // The runtime reads config.json and the tokenizer beside a safetensors file.
                 let dir = URL(fileURLWithPath: editedModel).deletingLastPathComponent().path
-                for name in ["config.json", "generation_config.json", "tokenizer.json", "tokenizer.model",
-                             "tokenizer_config.json", "special_tokens_map.json"]
+                for name in ModelInputFiles.companionNames
                 where FileManager.default.fileExists(atPath: dir + "/" + name) {
                     let link = folder + "/" + name
                     try TemporaryFiles.guarded {

@@ -121,8 +121,11 @@ enum CheckpointApply {
                                         destination: sidecarPath)
             clock.timings.compression += compression
             clock.timings.write += clockSeconds() - t1 - compression
-            do { try run.staging.commit() } catch { staged.discard(); throw error }
-            do { try staged.commit() } catch { run.staging.uncommit(); throw error }
+            // Both renames in one guarded section: a signal cannot leave the folder without its sidecar.
+            try TemporaryFiles.guarded {
+                do { try run.staging.commit() } catch { staged.discard(); throw error }
+                do { try staged.commit() } catch { run.staging.uncommit(); throw error }
+            }
             let summaries = results.compactMap(\.summary)
             clock.timings.modelOutput = summaries.reduce(0) { $0 + $1.outputSeconds }
             clock.timings.read += max(0, rewrite - clock.timings.modelOutput - summaries.reduce(0) { $0 + $1.transformSeconds })
