@@ -107,10 +107,10 @@ import Testing
         let r = try Self.interrupt(try SafetyTest.tool("prune-apply"),
                                    [ckpt, "every.jsonl", "-o", out + "/edited", "--sidecar", out + "/every.prune",
                                     "--level", "19", "--threads", "1"], cwd: dir, signal: signal) {
-            // The staging folder exists and holds at least one file.
+            // The staging folder holds a finished shard (and the next one's temporary file).
             let names = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
             return names.contains { $0.hasPrefix(".edited.prune-staging-")
-                && !((try? FileManager.default.contentsOfDirectory(atPath: out + "/" + $0))?.isEmpty ?? true) }
+                && ((try? FileManager.default.contentsOfDirectory(atPath: out + "/" + $0)) ?? []).contains { !$0.hasPrefix(".") } }
         }
         #expect(r.sawTemporary, "no staging folder appeared: the run ended too soon to be interrupted")
         #expect(r.reason == .uncaughtSignal && r.status == signal, "prune-apply ended with \(r.reason) \(r.status)")
