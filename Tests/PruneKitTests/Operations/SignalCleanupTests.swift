@@ -133,13 +133,15 @@ import Testing
         let facts = ["--hparams", samples + "hparams/rome-gpt2-tiny.json", "--stats-text", fixture + "/heldout.txt", "--threads", "2"]
         try FileManager.default.createDirectory(atPath: dir + "/tmp", withIntermediateDirectories: true)
         // Each run computes its statistics (a cache of its own, empty): the second one runs long enough.
-        let first = try TestProcess.run(apply, [fixture + "/model.safetensors", "first.jsonl", "-o", "edited.safetensors",
+        // The edited model sits beside the config and tokenizer (the runtime reads them there).
+        let model = try FactApplyTests.folder("gpt2-tiny", into: dir)
+        let first = try TestProcess.run(apply, [model, "first.jsonl", "-o", "gpt2-tiny/edited.safetensors",
                                                 "--no-compress"] + facts,
                                         environment: ProcessInfo.processInfo.environment.merging(["PRUNE_CACHE": dir + "/cache1"]) { $1 },
                                         directory: URL(fileURLWithPath: dir))
-        #expect(first.status == 0, "\(first.stderr)")
+        try #require(first.status == 0, "\(first.stderr)")
         let temporary = dir + "/tmp"
-        let r = try Self.interrupt(apply, ["edited.safetensors", "second.jsonl", "--continue", "first.prune",
+        let r = try Self.interrupt(apply, ["gpt2-tiny/edited.safetensors", "second.jsonl", "--continue", "first.prune",
                                            "-o", "again.safetensors", "--no-compress"] + facts,
                                    cwd: dir, environment: ["TMPDIR": temporary, "PRUNE_CACHE": dir + "/cache2"], signal: signal) {
             // The base is rebuilt: the fact engine is running on it.
