@@ -152,6 +152,7 @@ public struct EvalArguments: ParsableArguments {
     }
 
     func runSequential(_ requests: String) throws {
+        TemporaryFiles.installSignalHandlers()
         try CLIOutput.running("prune-eval") {
             var experiment = SequentialExperiment(options: try sequentialOptions(requests))
             let progress = EvalProgress(tool: "prune-eval")

@@ -47,10 +47,12 @@ public struct StatsComputeCommand: ParsableCommand {
 
     public func run() throws {
         if model != "-", text != "-" { BLASReexec.restartIfUseful() }
+        TemporaryFiles.installSignalHandlers()
         try CLIOutput.running("prune-stats") {
-            for (input, what) in [(model, "the model"), (text, "the text")] where output == input || FileIdentity.same(output, input) {
-                throw ApplyError.outputIsInput(path: output, option: "-o", input: input, what: what)
-            }
+            var paths = RunPaths()
+            paths.inputs(ofModel: model)
+            paths.input(text, "the text")
+            try paths.check(outputs: [RunPaths.Output(output, option: "-o", what: "the statistics (-o)")])
             let n = ThreadCount.resolved(threads)
             let start = Date()
             let s = try StatisticsJob.compute(model: model, text: text, layer: layer,
@@ -80,10 +82,11 @@ public struct StatsMergeCommand: ParsableCommand {
     }
 
     public func run() throws {
+        TemporaryFiles.installSignalHandlers()
         try CLIOutput.running("prune-stats") {
-            for i in inputs where i == output || FileIdentity.same(i, output) {
-                throw ApplyError.outputIsInput(path: output, option: "-o", input: i, what: "a statistics file to merge")
-            }
+            var paths = RunPaths()
+            for i in inputs { paths.input(i, "a statistics file to merge") }
+            try paths.check(outputs: [RunPaths.Output(output, option: "-o", what: "the statistics (-o)")])
             let s = try StatisticsJob.merge(inputs)
             try KeyStatisticsFile.write(s, to: output)
             CLIOutput.err("prune-stats: merged \(inputs.count) files: layer \(s.layer), \(s.count) tokens of \(s.documents) documents; wrote \(output)")

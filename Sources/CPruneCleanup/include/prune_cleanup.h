@@ -8,6 +8,10 @@
 
 /// Registers a path (copied) for removal on a signal; returns a slot >= 0, or -1 when full.
 int prune_cleanup_register(const char *path);
+/// Registers a folder (copied) to be removed with everything in it on a signal (after the
+/// registered files); returns a slot >= 0, or -1 when full. Symbolic links inside are removed, never
+/// followed.
+int prune_cleanup_register_folder(const char *path);
 /// Forgets a registered path (without removing it); -1 is ignored.
 void prune_cleanup_unregister(int slot);
 /// Installs the handlers (once; later calls do nothing). Until then, registering has no effect

@@ -76,6 +76,32 @@ package struct SequentialExperiment {
         }
     }
 
+    /// Checks every output before any work (`RunPaths`): none replaces a file the run reads (the
+    /// base model and the files read with it, the requests, the perplexity text, the task files, the
+    /// hyperparameters, the statistics text), no two are one file, and each folder accepts a new file.
+    func checkPaths() throws {
+        let o = options
+        var paths = RunPaths()
+        paths.inputs(ofModel: o.base)
+        paths.input(o.requests, "the requests (--sequential)")
+        if let p = o.perplexity { paths.input(p, "the perplexity text (--perplexity)") }
+        for t in o.tasks { paths.input(t, "a task file (--tasks)") }
+        if let h = o.hparams { paths.input(h, "the --hparams file") }
+        if let s = o.statsText { paths.input(s, "the --stats-text file") }
+        var outputs = [RunPaths.Output(o.rows, option: "--rows", what: "the rows (--rows)")]
+        if let plot = o.plot { outputs.append(RunPaths.Output(plot, option: "--plot", what: "the plot (--plot)")) }
+        if o.keep != nil, let out = o.output {
+            let manifest = o.manifest ?? Self.manifestPath(forOutput: out)
+            let manifestOption = o.manifest == nil ? "the manifest (next to -o)" : "--manifest"
+            let sidecarOption = o.sidecar == nil ? "the sidecar (next to the manifest)" : "--sidecar"
+            outputs += [RunPaths.Output(out, option: "-o", what: "the kept model (-o)"),
+                        RunPaths.Output(manifest, option: manifestOption, what: "the kept manifest (\(manifestOption))"),
+                        RunPaths.Output(o.sidecar ?? Apply.defaultSidecarPath(forManifest: manifest), option: sidecarOption,
+                                        what: "the kept sidecar (\(sidecarOption))")]
+        }
+        try paths.check(outputs: outputs)
+    }
+
     /// The files besides the base model whose contents determine the measurements: the requests,
     /// the perplexity text, the tasks, the hyperparameters and the statistics text.
     var inputFiles: [String] {
@@ -107,6 +133,7 @@ package struct SequentialExperiment {
         let o = options
         let records = try CounterFactReader.read(o.requests)
         try validate(recordCount: records.count)
+        try checkPaths()
         let total = o.checkpoints.last!
         let used = Array(records.prefix(total))
         let baseFile = try Self.modelFile(o.base)
@@ -131,6 +158,16 @@ package struct SequentialExperiment {
 
         // The manifest every chain runs: the user's (kept) one, or the state folder's.
         let manifestPath = o.keep == nil ? o.stateFolder + "/manifest.jsonl" : (o.manifest ?? Self.manifestPath(forOutput: o.output!))
+        // A kept manifest this run creates goes with the kept model and sidecar: until they are in
+        // place, an error or a signal removes it.
+        var pendingManifest = o.keep != nil && !FileManager.default.fileExists(atPath: manifestPath)
+            ? TemporaryFiles.register(manifestPath) : nil
+        defer {
+            if let r = pendingManifest {
+                unlink(manifestPath)
+                r.release()
+            }
+        }
         try AtomicText.write(ExperimentManifest.text(used, method: o.method, batch: o.batch), to: manifestPath)
         let keptSidecar = o.keep.map { _ in o.sidecar ?? Apply.defaultSidecarPath(forManifest: manifestPath) }
 
@@ -170,6 +207,10 @@ package struct SequentialExperiment {
                                            output: output, sidecarPath: sidecarPath, engine: engine, threads: o.threads ?? 0,
                                            reuse: o.resume && (!keptHere || FileManager.default.fileExists(atPath: o.output!)),
                                            baseSHA256: baseSHA256)
+            if keptHere {
+                pendingManifest?.release()
+                pendingManifest = nil
+            }
             timings.append(ChainTiming(chain: key, edits: total, seconds: chain.seconds, reused: chain.reused))
             log(chain.reused ? "chain \(key): \(total) edits reused from \(sidecarPath)"
                 : "chain \(key): \(total) edits computed in \(String(format: "%.1f", chain.seconds)) s")

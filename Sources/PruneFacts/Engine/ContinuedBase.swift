@@ -13,6 +13,9 @@ final class ContinuedBase {
     /// files linked beside it.
     let path: String
     private let folder: String
+    /// The user's model and its folder, which messages name instead of the scratch folder.
+    private let editedModel: String
+    private let modelFolder: String
     private var registrations: [TemporaryFiles.Registration] = []
     private var created: [String] = []
 
@@ -20,15 +23,31 @@ final class ContinuedBase {
         guard !CheckpointFolder.isFolder(editedModel) else {
             throw FactError.unsupportedModel(path: editedModel, reason: "--continue with fact lines takes a model file, not a sharded checkpoint folder (the fact engine rebuilds W₀ from \(sidecar))")
         }
+        self.editedModel = editedModel
+        let slash = editedModel.lastIndex(of: "/")
+        modelFolder = slash.map { $0 == editedModel.startIndex ? "/" : String(editedModel[..<$0]) } ?? "."
+        let temporary = FileManager.default.temporaryDirectory.path
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("prune-continue-\(UUID().uuidString)").path
         path = folder + "/" + (format == .gguf ? "model.gguf" : "model.safetensors")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        // Registered before it exists: on SIGINT/SIGTERM it goes with everything in it.
+        let err: Int32 = TemporaryFiles.guarded {
+            let r = TemporaryFiles.registerFolder(folder)
+            guard mkdir(folder, 0o700) == 0 else {
+                let e = errno
+                r.release()
+                return e
+            }
+            registrations.append(r)
+            return 0
+        }
+        guard err == 0 else {
+            throw FactError.unsupportedModel(path: editedModel, reason: "cannot rebuild W₀ from \(sidecar) for the fact lines: cannot create a folder in the temporary directory \(temporary): \(String(cString: strerror(err)))")
+        }
         do {
             if format == .safetensors {
                 // The runtime reads config.json and the tokenizer beside a safetensors file.
-                let dir = URL(fileURLWithPath: editedModel).deletingLastPathComponent().path
-                for name in ["config.json", "generation_config.json", "tokenizer.json", "tokenizer.model",
-                             "tokenizer_config.json", "special_tokens_map.json"]
+                let dir = modelFolder
+                for name in ModelInputFiles.companionNames
                 where FileManager.default.fileExists(atPath: dir + "/" + name) {
                     let link = folder + "/" + name
                     try TemporaryFiles.guarded {
@@ -43,8 +62,18 @@ final class ContinuedBase {
             _ = try Revert.run(model: editedModel, sidecar: sidecar, output: .file(path), options: .uncompressed, threads: threads)
         } catch {
             remove()
-            throw error
+            let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            // Errors about the edited model and the sidecar name them already; an error about the
+            // scratch folder (writing the rebuilt base) says where it was.
+            guard message.contains(folder) else { throw error }
+            throw FactError.unsupportedModel(path: editedModel, reason: "cannot rebuild W₀ from \(sidecar) for the fact lines in the temporary directory \(temporary): " + message.replacingOccurrences(of: path + ": ", with: ""))
         }
+    }
+
+    /// `message` (about the rebuilt base or the files linked beside it) naming the user's files: the
+    /// edited model instead of the rebuilt base, the model's folder instead of the scratch folder.
+    func naming(_ message: String) -> String {
+        message.replacingOccurrences(of: path, with: editedModel).replacingOccurrences(of: folder + "/", with: modelFolder + "/")
     }
 
     private func remove() {

@@ -25,6 +25,11 @@ public struct FactEngine: FactEditProvider {
         self.progress = progress
     }
 
+    /// `--hparams` and `--stats-text`: inputs of the run.
+    public var inputFiles: [(path: String, what: String)] {
+        (hparamsFile.map { [($0.name, "the --hparams file")] } ?? []) + (statsText.map { [($0, "the --stats-text file")] } ?? [])
+    }
+
     public func compute(_ job: FactJob) throws -> FactOutcome {
         var session = try FactSession(engine: self, job: job)
         return try session.run()

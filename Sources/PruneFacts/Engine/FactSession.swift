@@ -45,7 +45,8 @@ struct FactSession {
         do {
             model = try LanguageModel.load(continuedBase?.path ?? path, options: LoadOptions(threads: job.threads))
         } catch {
-            throw FactError.unsupportedModel(path: path, reason: "cannot run the model for the fact lines (\(job.manifest.path):\(firstLine)): " + ((error as? LocalizedError)?.errorDescription ?? "\(error)"))
+            let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            throw FactError.unsupportedModel(path: path, reason: "cannot run the model for the fact lines (\(job.manifest.path):\(firstLine)): " + (continuedBase?.naming(message) ?? message))
         }
         do {
             tokenizer = RuntimeTokenizer(try TokenizerLoader.load(path: path))

@@ -7,6 +7,7 @@ package final class FolderStaging {
     package let destination: String
     package let path: String
     private var done = false
+    private var registration: TemporaryFiles.Registration?
 
     package init(destination: String) throws {
         self.destination = destination
@@ -19,10 +20,21 @@ package final class FolderStaging {
         let url = URL(fileURLWithPath: destination)
         let parent = url.deletingLastPathComponent().path
         let name = url.lastPathComponent
-        path = (parent.isEmpty ? "." : parent) + "/.\(name).prune-staging-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        guard mkdir(path, 0o755) == 0 else {
-            throw ContainerError.writeFailed(path: destination, reason: "cannot create a folder next to it: " + errnoText(errno))
+        let path = (parent.isEmpty ? "." : parent) + "/.\(name).prune-staging-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        self.path = path
+        // Registered before it exists: on SIGINT/SIGTERM it goes with everything in it.
+        let (registration, err) = TemporaryFiles.guarded { () -> (TemporaryFiles.Registration, Int32) in
+            let r = TemporaryFiles.registerFolder(path)
+            if mkdir(path, 0o755) == 0 { return (r, 0) }
+            let e = errno
+            r.release()
+            return (r, e)
         }
+        guard err == 0 else {
+            done = true
+            throw ContainerError.writeFailed(path: destination, reason: "cannot create a folder next to it: " + errnoText(err))
+        }
+        self.registration = registration
     }
 
     deinit { discard() }
@@ -92,8 +104,12 @@ package final class FolderStaging {
         guard !done else { return }
         var st = stat()
         if stat(destination, &st) == 0 { rmdir(destination) }    // an empty folder (checked at init)
-        guard rename(path, destination) == 0 else {
-            let e = errno
+        let e: Int32 = TemporaryFiles.guarded {
+            guard rename(path, destination) == 0 else { return errno }
+            registration?.release()
+            return 0
+        }
+        guard e == 0 else {
             discard()
             throw ContainerError.writeFailed(path: destination, reason: "cannot rename the folder into place: " + errnoText(e))
         }
@@ -105,6 +121,7 @@ package final class FolderStaging {
         guard !done else { return }
         done = true
         try? FileManager.default.removeItem(atPath: path)
+        registration?.release()
     }
 
     /// Removes the committed folder (when a later step of the same run fails).

@@ -30,6 +30,12 @@ package enum TemporaryFiles {
         Registration(slot: prune_cleanup_register(path))
     }
 
+    /// Registers a folder: on a signal it is removed with everything in it (after the registered
+    /// files), symbolic links inside removed, never followed. Register it before creating it.
+    package static func registerFolder(_ path: String) -> Registration {
+        Registration(slot: prune_cleanup_register_folder(path))
+    }
+
     /// Runs `body` (creating a temporary file and registering it, or renaming files into place) with
     /// signals held back until it returns.
     package static func guarded<T>(_ body: () throws -> T) rethrows -> T {

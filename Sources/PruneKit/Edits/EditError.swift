@@ -85,7 +85,8 @@ public enum EditError: LocalizedError, Equatable, Sendable {
         case .notAnObject:
             return "an edit must be a JSON object"
         case .unknownKind(_, _, let kind):
-            return "unknown kind \(quoted(kind)) (expected \"lowrank\", \"dense\" or \"lora\")"
+            let kinds = EditManifest.kinds.map(quoted)
+            return "unknown kind \(quoted(kind)) (expected \(kinds.dropLast().joined(separator: ", ")) or \(kinds.last!))"
         case .missingField(_, _, let field, let kind):
             return "missing field \(quoted(field)) for kind \(quoted(kind))"
         case .unknownField(_, _, let field, let kind):

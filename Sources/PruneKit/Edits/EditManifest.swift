@@ -16,11 +16,15 @@ public struct EditManifest: Sendable {
     /// Every file the manifest refers to (value files, adapter files), resolved: inputs of the run.
     public var referencedFiles: [ReferencedFile] = []
 
-    static let fields: [String: (required: [String], optional: [String])] = [
-        "lowrank": (["tensor", "u", "v"], ["scale"]),
-        "dense": (["tensor", "delta"], ["scale"]),
-        "lora": (["adapter"], ["scale"]),
+    /// The kinds whose deltas the manifest gives, with their fields.
+    static let fields: [(kind: String, required: [String], optional: [String])] = [
+        ("lowrank", ["tensor", "u", "v"], ["scale"]),
+        ("dense", ["tensor", "delta"], ["scale"]),
+        ("lora", ["adapter"], ["scale"]),
     ]
+
+    /// Every kind a manifest line may have, in the order messages list them.
+    public static let kinds: [String] = fields.map(\.kind) + ManifestEdit.factKindNames
 
     /// Reads a manifest file (a regular file or a pipe). Relative paths inside it are resolved
     /// against its folder (the folder of the path as given, also when it is a symbolic link).
@@ -113,7 +117,7 @@ public struct EditManifest: Sendable {
         }
         guard let kindValue = json["kind"] else { throw EditError.missingField(manifest: manifest, line: line, field: "kind", kind: "any") }
         guard case .string(let kind) = kindValue else { throw EditError.wrongType(manifest: manifest, line: line, field: "kind", expected: "a string") }
-        guard let spec = fields[kind] else { throw EditError.unknownKind(manifest: manifest, line: line, kind: kind) }
+        guard let spec = fields.first(where: { $0.kind == kind }) else { throw EditError.unknownKind(manifest: manifest, line: line, kind: kind) }
         let allowed = Set(spec.required + spec.optional + ["kind", "id"])
         for m in members where !allowed.contains(m.key) {
             throw EditError.unknownField(manifest: manifest, line: line, field: m.key, kind: kind)

@@ -19,8 +19,9 @@ public struct ManifestEdit: Sendable {
         case fact(method: String, json: JSONNode)
     }
 
-    /// The manifest kinds whose deltas are computed from the model.
-    public static let factKinds: Set<String> = ["rome", "memit", "alphaedit"]
+    /// The manifest kinds whose deltas are computed from the model, in the order messages list them.
+    public static let factKindNames = ["rome", "memit", "alphaedit"]
+    public static let factKinds = Set(factKindNames)
 
     /// "lowrank", "dense", "lora", or the fact method, as the manifest spells it.
     public var kindName: String {

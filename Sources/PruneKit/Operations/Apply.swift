@@ -82,12 +82,14 @@ public enum Apply {
         }
     }
 
-    /// Checks every destination before any work: no output replaces an input (the model, the
-    /// manifest or sidecar, every file the manifest refers to, the sidecar continued), -o and the
-    /// sidecar differ, and both folders accept a new file.
+    /// Checks every destination before any work: no output replaces an input (the model and the
+    /// files read with it, the manifest or sidecar, every file the manifest refers to, the sidecar
+    /// continued, the fact engine's hyperparameters and text), -o and the sidecar differ, and both
+    /// folders accept a new file.
     static func checkPaths(_ request: ApplyRequest, sidecarPath: String?, manifest: EditManifest? = nil) throws {
         var paths = RunPaths()
-        paths.input(request.model, "the model")
+        paths.inputs(ofModel: request.model, wholeFolder: true)
+        for f in request.facts?.inputFiles ?? [] { paths.input(f.path, f.what) }
         paths.input(request.manifest, manifest == nil ? "the sidecar replayed" : "the manifest")
         if let c = request.continueFrom { paths.input(c, "the sidecar given to --continue") }
         if let manifest { paths.inputs(of: manifest) }

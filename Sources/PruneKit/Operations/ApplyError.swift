@@ -19,8 +19,8 @@ public enum ApplyError: LocalizedError, Equatable {
     case factsNeedModelFile(path: String)
     /// An output (`option`: -o or --sidecar) would replace an input (`input`, described by `what`).
     case outputIsInput(path: String, option: String, input: String, what: String)
-    /// --sidecar names the same file as -o.
-    case sidecarIsOutput(path: String)
+    /// Two outputs (`option` and `other`) name the same file.
+    case sameOutput(path: String, option: String, other: String)
     /// A destination that cannot be written (checked before any work).
     case cannotWrite(path: String, what: String, reason: String)
     /// The restrained delta's factors overflow f32: it can be neither stored nor reverted.
@@ -55,8 +55,8 @@ public enum ApplyError: LocalizedError, Equatable {
         case .outputIsInput(let p, let o, let i, let w):
             _ = i
             return "\(p): \(o) would overwrite an input: \(w)"
-        case .sidecarIsOutput(let p):
-            return "\(p): --sidecar and -o name the same file; the sidecar needs a file of its own"
+        case .sameOutput(let p, let o, let other):
+            return "\(p): \(o) and \(other) name the same file; each output needs a file of its own"
         case .cannotWrite(let p, let w, let r):
             return "\(p): cannot write \(w) here: \(r) (checked before reading the model)"
         case .deltaOverflow(let p, let t):

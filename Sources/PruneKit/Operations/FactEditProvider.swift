@@ -5,6 +5,13 @@ import PruneFormats
 /// it to `Apply` (`ApplyRequest.facts`), so that dependencies point one way.
 public protocol FactEditProvider: Sendable {
     func compute(_ job: FactJob) throws -> FactOutcome
+    /// The files the provider reads besides the model (hyperparameters, texts), with how messages
+    /// describe them: inputs of the run that no output may replace (`RunPaths`).
+    var inputFiles: [(path: String, what: String)] { get }
+}
+
+extension FactEditProvider {
+    public var inputFiles: [(path: String, what: String)] { [] }
 }
 
 /// What the fact engine is given: the model file, the manifest and how the run restrains.

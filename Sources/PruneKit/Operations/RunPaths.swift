@@ -2,20 +2,46 @@ import Foundation
 import PruneFormats
 
 /// The files a run reads and writes, checked before any work: no output may replace an input (the
-/// model, the manifest, every file the manifest refers to, a sidecar read), the two outputs must
-/// differ, and every destination folder must accept a new file.
-struct RunPaths {
-    struct Input {
+/// model and every file read with it, the manifest, every file the manifest refers to, a sidecar
+/// read, hyperparameters, texts, request and task files), no two outputs are one file, and every
+/// destination folder must accept a new file. Every command that writes files declares its inputs
+/// and outputs here.
+package struct RunPaths {
+    package struct Input {
         var path: String
         /// How messages describe it ("the model", "the manifest", "a value file of the manifest, line 3").
         var what: String
     }
 
+    /// An output and the option that names it ("-o", "--sidecar", "--plot", …).
+    package struct Output {
+        package var path: String
+        package var option: String
+        /// How messages about its destination describe it ("the model (-o)").
+        package var what: String
+
+        package init(_ path: String, option: String, what: String? = nil) {
+            self.path = path
+            self.option = option
+            self.what = what ?? "\(option)"
+        }
+    }
+
     private(set) var inputs: [Input] = []
 
-    mutating func input(_ path: String, _ what: String) {
+    package init() {}
+
+    package mutating func input(_ path: String, _ what: String) {
         guard path != "-" else { return }
         inputs.append(Input(path: path, what: what))
+    }
+
+    /// A model path and every file read with it (`ModelInputFiles`): its folder's weights, config and
+    /// tokenizer, or the config and tokenizer beside a safetensors file. `wholeFolder`: every file of
+    /// a model folder (prune-apply copies them all).
+    package mutating func inputs(ofModel path: String, wholeFolder: Bool = false) {
+        input(path, "the model")
+        for f in ModelInputFiles.files(of: path, wholeFolder: wholeFolder) where f.path != path { input(f.path, f.what) }
     }
 
     mutating func inputs(of manifest: EditManifest) {
@@ -26,7 +52,7 @@ struct RunPaths {
 
     /// Whether two paths are one file: the same path once made absolute and standardized (also when
     /// neither exists yet), or the same existing file (device and inode, symbolic links followed).
-    static func same(_ a: String, _ b: String) -> Bool {
+    package static func same(_ a: String, _ b: String) -> Bool {
         guard a != "-", b != "-" else { return false }
         if absolute(a) == absolute(b) { return true }
         return FileIdentity.same(a, b)
@@ -42,27 +68,34 @@ struct RunPaths {
         return url.path
     }
 
-    /// Checks the outputs of a run; `sidecarWhat` describes the sidecar's place for messages.
+    /// Checks the outputs of a run; `sidecarOption` names the sidecar's place in messages.
     func check(output: OutputTarget, sidecar: String?, sidecarOption: String = "--sidecar") throws {
-        var outputs: [(path: String, option: String)] = []
-        if case .file(let p) = output { outputs.append((p, "-o")) }
-        if let s = sidecar { outputs.append((s, sidecarOption)) }
+        var outputs: [Output] = []
+        if case .file(let p) = output { outputs.append(Output(p, option: "-o", what: "the model (-o)")) }
+        if let s = sidecar { outputs.append(Output(s, option: sidecarOption, what: "the sidecar (\(sidecarOption))")) }
+        try check(outputs: outputs)
+    }
+
+    /// Checks every output: none replaces an input, no two are one file, each can be created.
+    package func check(outputs: [Output]) throws {
         for o in outputs {
             for i in inputs where RunPaths.same(o.path, i.path) {
                 throw ApplyError.outputIsInput(path: o.path, option: o.option, input: i.path, what: i.what)
             }
         }
-        if outputs.count == 2, RunPaths.same(outputs[0].path, outputs[1].path) {
-            throw ApplyError.sidecarIsOutput(path: outputs[1].path)
+        for (k, o) in outputs.enumerated() {
+            if let other = outputs[..<k].first(where: { RunPaths.same($0.path, o.path) }) {
+                throw ApplyError.sameOutput(path: o.path, option: o.option, other: other.option)
+            }
         }
         for o in outputs {
-            try RunPaths.checkWritable(o.path, what: o.option == "-o" ? "the model (-o)" : "the sidecar (\(o.option))")
+            try RunPaths.checkWritable(o.path, what: o.what)
         }
     }
 
     /// The destination is not a folder, its folder exists, and a new file can be created in it
     /// (a probe file is created and removed at once).
-    static func checkWritable(_ path: String, what: String) throws {
+    package static func checkWritable(_ path: String, what: String) throws {
         var st = stat()
         if stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR {
             throw ApplyError.cannotWrite(path: path, what: what, reason: "it is a folder")

@@ -61,7 +61,8 @@ import Testing
     /// Every bad-input case names the manifest line (and nothing is returned).
     @Test(arguments: [
         // (lines, expected line, message fragment)
-        (["{\"kind\": \"lowrank\", \"tensor\": \"w\", \"u\": [1,2,3], \"v\": [1,2]}", "", "{\"kind\": \"shrink\"}"], 3, "unknown kind \"shrink\""),
+        (["{\"kind\": \"lowrank\", \"tensor\": \"w\", \"u\": [1,2,3], \"v\": [1,2]}", "", "{\"kind\": \"shrink\"}"], 3,
+         "unknown kind \"shrink\" (expected \"lowrank\", \"dense\", \"lora\", \"rome\", \"memit\" or \"alphaedit\")"),
         (["{\"kind\": \"dense\", \"tensor\": \"b\", \"delta\": [1,2,3], \"scael\": 2}"], 1, "unknown field \"scael\""),
         (["", "{\"kind\": \"lowrank\", \"tensor\": \"w\", \"u\": [1,2,3]}"], 2, "missing field \"v\""),
         (["{\"tensor\": \"w\"}"], 1, "missing field \"kind\""),

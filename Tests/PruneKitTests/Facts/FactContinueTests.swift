@@ -88,4 +88,33 @@ import Testing
             #expect(Self.normalized(rx, dropAfter: i < 2) == Self.normalized(ry, dropAfter: i < 2), "fact record of line \(i + 1) differs")
         }
     }
+
+    /// Issue 18: an error about the model found while running --continue's rebuilt base names the
+    /// user's files (the config beside the edited model), never the scratch folder of the base.
+    @Test func continueErrorsNameTheModelsFiles() throws {
+        let dir = try FactTest.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = try FactApplyTests.folder("gpt2-tiny", into: dir)
+        let lines = try Self.lines("gpt2-tiny")
+        try Self.write([lines[0]], dir + "/first.jsonl")
+        try Self.write([lines[1]], dir + "/next.jsonl")
+        let heldout = try FactTest.fixture("gpt2-tiny", "heldout.txt")
+        let folder = dir + "/gpt2-tiny", first = folder + "/first.safetensors"
+        _ = try Self.apply(path, dir + "/first.jsonl", out: first, schedule: .end, stats: heldout, cache: dir + "/cache")
+        // A config the runtime refuses (3 heads do not divide the width 256), written after the first run.
+        let config = folder + "/config.json"
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as! [String: Any]
+        json["n_head"] = 3
+        try FileManager.default.removeItem(atPath: config)
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: config))
+        do {
+            _ = try Self.apply(first, dir + "/next.jsonl", out: folder + "/continued.safetensors", continueFrom: first + ".prune",
+                               schedule: .end, stats: heldout, cache: dir + "/cache")
+            Issue.record("a config with 3 heads of a width of 256 was accepted")
+        } catch {
+            let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+            #expect(message.hasPrefix(first + ": cannot run the model for the fact lines (\(dir)/next.jsonl:1): \(config): "), "\(message)")
+            #expect(message.contains("n_head") && !message.contains("prune-continue"), "\(message)")
+        }
+    }
 }

@@ -20,7 +20,7 @@ import Testing
             ([m, "edits.jsonl", "-o", "x.zst", "--sidecar", "./deltas.safetensors"],
              "./deltas.safetensors: --sidecar would overwrite an input: the file \"deltas.safetensors\" of manifest line 1"),
             ([m, "edits.jsonl", "-o", "x.zst", "--sidecar", "x.zst"],
-             "x.zst: --sidecar and -o name the same file; the sidecar needs a file of its own"),
+             "x.zst: --sidecar and -o name the same file; each output needs a file of its own"),
             ([m, "edits.jsonl", "-o", m], "\(m): -o would overwrite an input: the model"),
             ([m, "edits.jsonl", "-o", "edits.jsonl"], "edits.jsonl: -o would overwrite an input: the manifest"),
             ([SafetyTest.sampleGGUF, "lora.jsonl", "-o", "lora/adapter_model.safetensors"],
