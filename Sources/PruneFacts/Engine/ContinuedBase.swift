@@ -9,8 +9,8 @@ import PruneKit
 /// run of the whole chain would (FactSession.seedChain). Removed when the session ends (and on a
 /// signal, as every temporary file).
 final class ContinuedBase {
-    /// The rebuilt base: a GGUF file, or a safetensors file with the model's config and tokenizer
-    /// files linked beside it.
+    /// The rebuilt base: a GGUF file, a safetensors file with the model's config and tokenizer
+    /// files linked beside it, or a Hugging Face folder.
     let path: String
     private let folder: String
     /// The user's model and its folder, which messages name instead of the scratch folder.
@@ -20,15 +20,14 @@ final class ContinuedBase {
     private var created: [String] = []
 
     init(editedModel: String, sidecar: String, format: ModelFormat, threads: Int) throws {
-        guard !CheckpointFolder.isFolder(editedModel) else {
-            throw FactError.unsupportedModel(path: editedModel, reason: "--continue with fact lines takes a model file, not a sharded checkpoint folder (the fact engine rebuilds W₀ from \(sidecar))")
-        }
         self.editedModel = editedModel
+        // A Hugging Face folder is rebuilt as a folder (prune-revert copies its config and tokenizer).
+        let isFolder = CheckpointFolder.isFolder(editedModel)
         let slash = editedModel.lastIndex(of: "/")
-        modelFolder = slash.map { $0 == editedModel.startIndex ? "/" : String(editedModel[..<$0]) } ?? "."
+        modelFolder = isFolder ? editedModel : slash.map { $0 == editedModel.startIndex ? "/" : String(editedModel[..<$0]) } ?? "."
         let temporary = FileManager.default.temporaryDirectory.path
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("prune-continue-\(UUID().uuidString)").path
-        path = folder + "/" + (format == .gguf ? "model.gguf" : "model.safetensors")
+        path = folder + "/" + (isFolder ? "model" : format == .gguf ? "model.gguf" : "model.safetensors")
         // Registered before it exists: on SIGINT/SIGTERM it goes with everything in it.
         let err: Int32 = TemporaryFiles.guarded {
             let r = TemporaryFiles.registerFolder(folder)
@@ -44,9 +43,10 @@ final class ContinuedBase {
             throw FactError.unsupportedModel(path: editedModel, reason: "cannot rebuild W₀ from \(sidecar) for the fact lines: cannot create a folder in the temporary directory \(temporary): \(String(cString: strerror(err)))")
         }
         do {
-            if format == .safetensors {
+            if format == .safetensors && !isFolder {
                 // The runtime reads config.json and the tokenizer beside a safetensors file.
-                let dir = modelFolder
+                // Links to absolute paths: a relative one would resolve inside the scratch folder.
+                let dir = URL(fileURLWithPath: modelFolder).standardizedFileURL.path
                 for name in ModelInputFiles.companionNames
                 where FileManager.default.fileExists(atPath: dir + "/" + name) {
                     let link = folder + "/" + name

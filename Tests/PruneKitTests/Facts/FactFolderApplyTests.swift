@@ -20,7 +20,11 @@ import Testing
         try Data((Self.line + "\n").utf8).write(to: URL(fileURLWithPath: manifest))
         let heldout = try FactTest.fixture("gpt2-tiny", "heldout.txt")
 
-        let file = try FactApplyTests.run(single, manifest: manifest, dir: dir, tag: "file", threads: 2, stats: heldout)
+        // The single file's edit is written beside its own config and tokenizer (a copy of the folder),
+        // where --continue finds them.
+        let fileCopy = try FactApplyTests.folder("gpt2-tiny", into: dir + "/file")
+        let file = try FactApplyTests.run(fileCopy, manifest: manifest, dir: (fileCopy as NSString).deletingLastPathComponent,
+                                          tag: "file", threads: 2, stats: heldout)
         let sharded = try FactApplyTests.run(ckpt, manifest: manifest, dir: dir, tag: "sharded", threads: 2, stats: heldout)
         let folder = try FactApplyTests.run(modelFolder, manifest: manifest, dir: dir, tag: "folder", threads: 2, stats: heldout)
         let edited = ["transformer.h.1.mlp.c_proj.weight"]
@@ -40,6 +44,24 @@ import Testing
         #expect(a.tensors == b.tensors && a.tensors == c.tensors)
         #expect(a.edits == b.edits && a.edits == c.edits)
         #expect(b.model.checkpoint?.shards.count == 5 && c.model.checkpoint?.index == "")
+
+        // --continue with another fact: W₀ is rebuilt from the folder as from the file, and the chains
+        // agree again.
+        let more = dir + "/more.jsonl"
+        try Data((#"{"kind": "rome", "prompt": "{} lives in the city of", "subject": "Zul Wimli", "target_new": {"str": "Morvath"}}"# + "\n").utf8)
+            .write(to: URL(fileURLWithPath: more))
+        func continued(_ run: (out: String, sidecar: String, result: ApplyResult), _ tag: String) throws -> (String, String) {
+            let h = try HyperparameterFile.parse(bytes: Array(FactApplyTests.hparams.utf8), name: "h.json")
+            let engine = FactEngine(hparamsFile: h, statsText: heldout, cache: StatisticsCache(folder: dir + "/cache-\(tag)"))
+            let out = dir + "/chain-\(tag)", side = dir + "/chain-\(tag).prune"
+            _ = try Apply.run(ApplyRequest(model: run.out, manifest: more, output: .file(out), sidecar: side,
+                                           continueFrom: run.sidecar, options: CheckpointApplyTests.plain(), facts: engine))
+            return (out, side)
+        }
+        let chainFile = try continued(file, "file"), chainSharded = try continued(sharded, "sharded")
+        let check2 = try ApplyTestSupport.python("shard_check_equal.py", [chainSharded.0, chainFile.0])
+        #expect(check2.status == 0, "\(check2.stderr)")
+        #expect(try Sidecar.read(path: chainFile.1).tensors == Sidecar.read(path: chainSharded.1).tensors)
 
         // Replay on the folders gives them again; revert gives the base folder back, file for file.
         for (base, run, tag) in [(ckpt, sharded, "sharded"), (modelFolder, folder, "folder")] {

@@ -48,41 +48,47 @@ extension Matrix {
 }
 
 /// Control over OpenBLAS's thread pool (process-global).
+///
+/// prune never lets OpenBLAS partition a product by itself: the runtime and the fact engine run
+/// single-threaded OpenBLAS calls on their own fixed work items (`BLASPin`), and the restraint's
+/// linear algebra runs inside `deterministic`. So the count stays 1 unless a caller asks for more
+/// with `set`; a scope never puts back OpenBLAS's start-up default (one thread per core), which
+/// would race with a runtime pass running on another thread of the same process (a restraint and a
+/// forward pass at once, as in the test suite) and make its bits depend on the timing.
 public enum BLASThreads {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var depth = 0
-    nonisolated(unsafe) private static var saved: Int32 = 1
+    /// The count outside `deterministic` scopes: 1 unless `set` asked for another.
+    nonisolated(unsafe) private static var requested: Int32 = 1
 
-    /// Runs `body` with OpenBLAS pinned to one thread, then restores the previous count.
+    /// Runs `body` with OpenBLAS pinned to one thread, then restores the requested count.
     ///
     /// OpenBLAS's threaded kernels partition some reductions by thread count, so the same inputs
     /// can give different last bits with 1 and 2 threads (measured: σ_max differed at 1e-14).
     /// Everything the restraint engine returns (σ_max, factors, reports) is computed inside this
     /// scope, so outputs are byte-identical whatever the machine's or the caller's thread count.
-    /// Nested and concurrent calls are counted; the previous count is restored by the last one out.
+    /// Nested and concurrent calls are counted; the requested count is restored by the last one out.
     public static func deterministic<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
-        if depth == 0 {
-            saved = openblas_get_num_threads()
-            openblas_set_num_threads(1)
-        }
+        if depth == 0 { openblas_set_num_threads(1) }
         depth += 1
         lock.unlock()
         defer {
             lock.lock()
             depth -= 1
-            if depth == 0 { openblas_set_num_threads(saved) }
+            if depth == 0, requested != 1 { openblas_set_num_threads(requested) }
             lock.unlock()
         }
         return try body()
     }
 
-    /// Sets the number of OpenBLAS threads for subsequent calls.
-    /// (Inside a `deterministic` scope the count stays 1 until the scope ends.)
+    /// Sets the number of OpenBLAS threads for subsequent calls outside `deterministic` scopes.
+    /// (Inside a scope the count stays 1 until the scope ends.)
     public static func set(_ count: Int) {
         lock.lock()
         defer { lock.unlock() }
-        if depth > 0 { saved = Int32(max(1, count)) } else { openblas_set_num_threads(Int32(max(1, count))) }
+        requested = Int32(max(1, count))
+        if depth == 0 { openblas_set_num_threads(requested) }
     }
     /// The current number of OpenBLAS threads.
     public static var current: Int { Int(openblas_get_num_threads()) }
