@@ -28,16 +28,16 @@ public struct AdapterBase: Sendable {
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
             throw AdapterError.badBase(base: path, reason: "a folder without model.safetensors or model.safetensors.index.json")
         }
-        let file = try ModelFile(path: path)
-        let model = ModelDescription(file: file)
-        var folder: String?
-        if model.format == .safetensors {
-            let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) {
-                let given = (path as NSString).deletingLastPathComponent
-                folder = given.isEmpty ? "." : given
-            }
-        }
-        return AdapterBase(path: path, model: model, folder: folder)
+        let model = ModelDescription(file: try ModelFile(path: path))
+        return AdapterBase(path: path, model: model, folder: huggingFaceFolder(of: path, format: model.format))
+    }
+
+    /// The folder of a safetensors file with config.json beside it, as the path gives it.
+    static func huggingFaceFolder(of path: String, format: ModelFormat) -> String? {
+        guard format == .safetensors, path != "-" else { return nil }
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
+        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) else { return nil }
+        let given = (path as NSString).deletingLastPathComponent
+        return given.isEmpty ? "." : given
     }
 }

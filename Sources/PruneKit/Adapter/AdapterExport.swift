@@ -29,27 +29,14 @@ public enum AdapterExport {
         let sidecar = try Sidecar.read(path: request.sidecar)
         let base = try request.base.map { try AdapterBase.open($0) }
         let adapter = try build(sidecar: sidecar, sidecarPath: request.sidecar, format: format, base: base, rank: request.rank)
-        switch format {
-        case .gguf:
-            let staged = try StagedFile(bytes: GGUFAdapterWriter.bytes(adapter), destination: request.output)
-            try staged.commit()
-        case .peft:
-            let staging = try FolderStaging(destination: request.output)
-            do {
-                try staging.write(PEFTAdapterWriter.config(adapter), as: PEFTAdapterWriter.configName)
-                try staging.write(try PEFTAdapterWriter.weights(adapter), as: PEFTAdapterWriter.weightsName)
-                try TemporaryFiles.guarded { try staging.commit() }
-            } catch {
-                staging.discard()
-                throw error
-            }
-        }
+        let staged = try stage(adapter, at: request.output)
+        try TemporaryFiles.guarded { try staged.commit() }
         return adapter
     }
 
     /// The output is neither the sidecar nor the base, and its place can take it (before any work).
-    static func checkOutput(_ request: AdapterRequest, format: AdapterFormat) throws {
-        let inputs = [(request.sidecar, "the sidecar")] + (request.base.map { [($0, "the base model")] } ?? [])
+    static func checkOutput(_ request: AdapterRequest, format: AdapterFormat, otherInputs: [(String, String)] = []) throws {
+        let inputs = [(request.sidecar, "the sidecar")] + (request.base.map { [($0, "the base model")] } ?? []) + otherInputs
         for (path, what) in inputs where RunPaths.same(request.output, path) {
             throw ApplyError.outputIsInput(path: request.output, option: "-o", input: path, what: what)
         }
@@ -67,6 +54,31 @@ public enum AdapterExport {
             } else {
                 try RunPaths.checkWritable(request.output, what: "the adapter folder (-o)")
             }
+        }
+    }
+
+    /// An adapter written under a hidden name next to `output`: `commit` renames it into place (call
+    /// it inside `TemporaryFiles.guarded`), `discard` removes it.
+    struct Staged {
+        var commit: () throws -> Void
+        var discard: () -> Void
+    }
+
+    static func stage(_ adapter: ExportedAdapter, at output: String) throws -> Staged {
+        switch adapter.format {
+        case .gguf:
+            let file = try StagedFile(bytes: GGUFAdapterWriter.bytes(adapter), destination: output)
+            return Staged(commit: file.commit, discard: file.discard)
+        case .peft:
+            let folder = try FolderStaging(destination: output)
+            do {
+                try folder.write(PEFTAdapterWriter.config(adapter), as: PEFTAdapterWriter.configName)
+                try folder.write(try PEFTAdapterWriter.weights(adapter), as: PEFTAdapterWriter.weightsName)
+            } catch {
+                folder.discard()
+                throw error
+            }
+            return Staged(commit: folder.commit, discard: folder.discard)
         }
     }
 
