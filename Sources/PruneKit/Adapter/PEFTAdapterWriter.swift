@@ -19,7 +19,7 @@ enum PEFTAdapterWriter {
         let node = JSONNode.object([
             JSONNodeMember(key: "peft_type", value: .string("LORA")),
             JSONNodeMember(key: "task_type", value: .string("CAUSAL_LM")),
-            JSONNodeMember(key: "base_model_name_or_path", value: adapter.baseModel.map { .string($0) } ?? .null),
+            JSONNodeMember(key: "base_model_name_or_path", value: adapter.baseModel.map { JSONNode.string($0) } ?? JSONNode.null),
             JSONNodeMember(key: "r", value: .int(r)),
             JSONNodeMember(key: "lora_alpha", value: .int(r)),
             JSONNodeMember(key: "rank_pattern", value: patternNode),

@@ -214,4 +214,29 @@ import Testing
         let sub = try TestProcess.run(try TestEnvironment.executable("prune"), ["adapter", sidecarPath, "-o", dir + "/x.gguf"])
         #expect(sub.status == 0 && FileManager.default.fileExists(atPath: dir + "/x.gguf"), "\(sub.stderr)")
     }
+
+    /// `prune-apply MODEL edits.jsonl --adapter OUT`: the sidecar and the adapter, no model; the adapter is the
+    /// one prune-adapter writes from that sidecar with the model as --base, and the sidecar replays.
+    @Test(arguments: ["peft", "a.gguf"]) func applyWritesOnlyTheAdapterAndTheSidecar(_ out: String) throws {
+        let model = try TestEnvironment.fixture("llama-tiny/model.safetensors")
+        let dir = try TestEnvironment.tempDir("adapter-apply")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TestProcess.python("apply_make_manifest.py", [model, dir + "/edits.jsonl", "9",
+                                                          "model.layers.0.self_attn.q_proj.weight,model.layers.1.mlp.up_proj.weight"])
+        let apply = try TestEnvironment.executable("prune-apply")
+        let r = try TestProcess.run(apply, [model, dir + "/edits.jsonl", "--adapter", dir + "/" + out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.isEmpty, "a model went to standard output")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ([out, "edits.jsonl", "edits.prune"]).sorted())
+        let again = try TestProcess.run(try TestEnvironment.executable("prune-adapter"),
+                                        [dir + "/edits.prune", "-o", dir + "/again-" + out, "--base", model])
+        #expect(again.status == 0, "\(again.stderr)")
+        let files = out.hasSuffix(".gguf") ? [""] : ["/adapter_config.json", "/adapter_model.safetensors"]
+        for f in files {
+            let a = FileManager.default.contents(atPath: dir + "/" + out + f), b = FileManager.default.contents(atPath: dir + "/again-" + out + f)
+            #expect(a != nil && a == b, "\(out)\(f) differs")
+        }
+        let replay = try TestProcess.run(apply, [model, dir + "/edits.prune", "-o", dir + "/replayed.safetensors"])
+        #expect(replay.status == 0, "\(replay.stderr)")
+    }
 }
