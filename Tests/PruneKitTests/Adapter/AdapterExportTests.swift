@@ -67,9 +67,16 @@ import Testing
         #expect(config["r"] as? Int == adapter.maxRank && config["lora_alpha"] as? Int == adapter.maxRank)
         #expect(config["fan_in_fan_out"] as? Bool == true)
 
-        FileManager.default.createFile(atPath: dir + "/back.jsonl", contents: Data("{\"kind\": \"lora\", \"adapter\": \"peft\"}\n".utf8))
+        try Self.expectReadBack(dir + "/peft", in: dir, model: model, sidecar: sidecar, count: 2)
+    }
+
+    /// The PEFT adapter at `adapter` as a `lora` manifest line, resolved on `model` (the sidecar's): the
+    /// sidecar's restrained deltas, tensor by tensor.
+    static func expectReadBack(_ adapter: String, in dir: String, model: String, sidecar: Sidecar, count: Int) throws {
+        let name = URL(fileURLWithPath: adapter).lastPathComponent
+        FileManager.default.createFile(atPath: dir + "/back.jsonl", contents: Data("{\"kind\": \"lora\", \"adapter\": \"\(name)\"}\n".utf8))
         let resolved = try EditManifest.load(path: dir + "/back.jsonl").resolve(against: ModelDescription(file: ModelFile(path: model)))
-        #expect(resolved.count == 1 && resolved[0].targets.count == 2)
+        #expect(resolved.count == 1 && resolved[0].targets.count == count)
         for t in resolved[0].targets {
             let record = try #require(sidecar.tensors.first { $0.name == t.tensor }, "\(t.tensor) not in the sidecar")
             guard case .lowRank(let u, let v, let k) = t.delta else { Issue.record("not low-rank"); continue }
@@ -77,6 +84,23 @@ import Testing
             try Self.expectSameDelta((u, v, k), (record.restrained.u, record.restrained.v, record.restrained.rank),
                                      rows: t.rows, cols: t.cols, tensor: t.tensor)
         }
+    }
+
+    /// Llama: the q/k rows llama.cpp permutes go back to the Hugging Face order in a PEFT adapter of a
+    /// GGUF sidecar (the head count from --base), and prune's reader permutes them again on the GGUF model.
+    @Test(arguments: [("llama-tiny/model-f32.gguf", "blk.0.attn_q.weight,blk.1.attn_k.weight,blk.1.ffn_gate.weight"),
+                      ("llama-tiny/model.safetensors", "model.layers.1.self_attn.q_proj.weight,model.layers.0.self_attn.k_proj.weight")])
+    func peftRoundTripOfLlama(_ c: (String, String)) throws {
+        let model = try TestEnvironment.fixture(c.0)
+        let dir = try TestEnvironment.tempDir("adapter-peft-llama")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TestProcess.python("apply_make_manifest.py", [model, dir + "/edits.jsonl", "13", c.1])
+        _ = try Apply.run(ApplyRequest(model: model, manifest: dir + "/edits.jsonl", output: .file(dir + "/out"),
+                                       sidecar: dir + "/edits.prune", options: Self.options()))
+        let adapter = try AdapterExport.run(AdapterRequest(sidecar: dir + "/edits.prune", output: dir + "/peft", base: model))
+        #expect(adapter.pairs.allSatisfy { $0.target.hasPrefix("model.layers.") } && !adapter.fanInFanOut)
+        try Self.expectReadBack(dir + "/peft", in: dir, model: model, sidecar: try Sidecar.read(path: dir + "/edits.prune"),
+                                count: c.1.split(separator: ",").count)
     }
 
     /// The adapter's tensors in the safetensors file: names, [r, in] / [out, r] shapes, F32, metadata.
