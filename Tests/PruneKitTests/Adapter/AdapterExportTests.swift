@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import PruneFormats
 @testable import PruneKit
+import PruneFacts
 
 /// prune-adapter: a sidecar's restrained deltas as LoRA adapters. PEFT folders are read back by
 /// prune's own PEFT reader (the `lora` manifest line) and must give the restrained deltas again;
@@ -178,6 +179,12 @@ import Testing
         // The PEFT adapter of the same sidecar needs no base (same vocabulary, no permutation).
         let peft = try AdapterExport.run(AdapterRequest(sidecar: dir + "/edits.prune", output: dir + "/peft"))
         #expect(peft.pairs.map(\.target) == ["model.layers.0.self_attn.q_proj"] && !peft.fanInFanOut)
+        // The Hugging Face folder as --base gives the head count (config.json) and names the base in PEFT's config.
+        let folder = try TestEnvironment.fixture("llama-tiny", "")
+        let gguf = try AdapterExport.run(AdapterRequest(sidecar: dir + "/edits.prune", output: dir + "/a.gguf", base: folder))
+        #expect(gguf.pairs.map(\.target) == ["blk.0.attn_q.weight"] && gguf.architecture == "llama")
+        let named = try AdapterExport.run(AdapterRequest(sidecar: dir + "/edits.prune", output: dir + "/peft2", base: folder))
+        #expect(named.baseModel == folder)
     }
 
     /// A dense edit is refused (naming the edit and the tensor) unless --rank truncates it; then the
@@ -233,6 +240,8 @@ import Testing
         #expect(again.status == 1 && again.stderr.hasPrefix("prune-adapter: \(dir)/peft: exists"), "\(again.stderr)")
         let onInput = try TestProcess.run(tool, [sidecarPath, "-o", sidecarPath])
         #expect(onInput.status == 1 && onInput.stderr.contains("would overwrite an input"), "\(onInput.stderr)")
+        let replay = try TestProcess.run(try TestEnvironment.executable("prune-apply"), [model, sidecarPath, "--adapter", dir + "/r.gguf"])
+        #expect(replay.status == 1 && replay.stderr.contains("--adapter takes a manifest"), "\(replay.stderr)")
         let usage = try TestProcess.run(tool, [sidecarPath, "-o", dir + "/x.gguf", "--rank", "0"])
         #expect(usage.status == 64)
         let sub = try TestProcess.run(try TestEnvironment.executable("prune"), ["adapter", sidecarPath, "-o", dir + "/x.gguf"])
@@ -262,5 +271,24 @@ import Testing
         }
         let replay = try TestProcess.run(apply, [model, dir + "/edits.prune", "-o", dir + "/replayed.safetensors"])
         #expect(replay.status == 0, "\(replay.stderr)")
+    }
+
+    /// A fact edit (samples/fact.jsonl: ROME on gpt2-tiny) through prune-apply's --adapter, with the model
+    /// written too: the llama.cpp adapter's B·A is what the run added to the F32 GGUF model.
+    @Test func romeEditAsAnAdapter() throws {
+        let model = try TestEnvironment.fixture("gpt2-tiny/model-f32.gguf")
+        let dir = try TestEnvironment.tempDir("adapter-rome")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let hparams = try HyperparameterFile.load(path: Self.samples + "/hparams/rome-gpt2-tiny.json")
+        let engine = FactEngine(hparamsFile: hparams, statsText: try TestEnvironment.fixture("gpt2-tiny", "heldout.txt"),
+                                cache: StatisticsCache(folder: dir + "/cache"))
+        var request = ApplyRequest(model: model, manifest: Self.samples + "/fact.jsonl", output: .file(dir + "/edited.gguf"),
+                                   sidecar: dir + "/fact.prune", options: Self.options(), facts: engine)
+        request.adapter = dir + "/rome.gguf"
+        _ = try Apply.run(request)
+        let sidecar = try Sidecar.read(path: dir + "/fact.prune")
+        #expect(sidecar.edits.first?.kind == "rome" && sidecar.tensors.count == 1)
+        let check = try TestProcess.python("adapter_check_gguf.py", [dir + "/rome.gguf", model, dir + "/edited.gguf"])
+        #expect(check.stdoutText.hasPrefix("ok 1 pairs \(sidecar.tensors[0].restrained.rank)"), "\(check.stdoutText)")
     }
 }
