@@ -40,6 +40,9 @@ public struct AdapterArguments: ParsableArguments {
                 let relative = p.deltaNorm > 0 ? p.residualNorm / p.deltaNorm : 0
                 CLIOutput.err("prune-adapter: \(p.sidecarTensor): rank \(p.fullRank) truncated to \(p.rank); residual ‖ΔW̄ − B·A‖_F = \(f(p.residualNorm)) (\(f(relative)) of ‖ΔW̄‖_F)")
             }
+            for p in adapter.pairs where p.leavesForwardResidual {
+                CLIOutput.err("prune-adapter: \(p.sidecarTensor): the residual the sidecar records beyond the factors (prune-diff) is not in the adapter")
+            }
             for s in adapter.skipped { CLIOutput.err("prune-adapter: \(s): restrained delta is zero, not in the adapter") }
             let kind = adapter.format == .gguf ? "llama.cpp adapter" : "PEFT adapter"
             let n = adapter.pairs.count == 1 ? "1 weight" : "\(adapter.pairs.count) weights"

@@ -116,6 +116,9 @@ public enum AdapterExport {
                 let id = term.edit < sidecar.edits.count ? sidecar.edits[term.edit].id : "#\(term.edit)"
                 throw AdapterError.denseTerm(sidecar: sidecarPath, tensor: record.name, edit: id)
             }
+            if cap == nil, record.forwardResidual != nil {
+                throw AdapterError.forwardResidual(sidecar: sidecarPath, tensor: record.name, rank: record.restrained.rank)
+            }
             let placement = try AdapterPlacement.place(record.name, shape: record.shape, rows: record.rows, model: model,
                                                        format: format, sidecar: sidecarPath)
             let f = try AdapterFactorization.factor(record, cap: cap)
@@ -134,7 +137,8 @@ public enum AdapterExport {
             let total = (f.singularValues.reduce(0) { $0 + $1 * $1 } + f.residualNorm * f.residualNorm).squareRoot()
             pairs.append(AdapterPair(sidecarTensor: record.name, target: placement.target, outFeatures: bSide.rows,
                                      inFeatures: aSide.rows, a: a, b: b, singularValues: f.singularValues,
-                                     fullRank: f.fullRank, residualNorm: f.residualNorm, deltaNorm: total))
+                                     fullRank: f.fullRank, residualNorm: f.residualNorm, deltaNorm: total,
+                                     leavesForwardResidual: record.forwardResidual != nil))
         }
         guard !pairs.isEmpty else { throw AdapterError.empty(sidecar: sidecarPath) }
         if let base { try check(pairs, against: base, format: format, arch: model.arch) }

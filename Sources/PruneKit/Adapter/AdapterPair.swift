@@ -21,6 +21,9 @@ public struct AdapterPair: Sendable, Equatable {
     public var residualNorm: Double
     /// ‖ΔW̄‖_F, the whole restrained delta.
     public var deltaNorm: Double
+    /// The sidecar also records a forward residual for this tensor (a `prune-diff` sidecar): what the
+    /// edited model holds beyond ΔW̄, which the adapter leaves out (and `residualNorm` does not count).
+    public var leavesForwardResidual: Bool
 
     public var rank: Int { singularValues.count }
     public var truncated: Bool { rank < fullRank }

@@ -291,4 +291,24 @@ import PruneFacts
         let check = try TestProcess.python("adapter_check_gguf.py", [dir + "/rome.gguf", model, dir + "/edited.gguf"])
         #expect(check.stdoutText.hasPrefix("ok 1 pairs \(sidecar.tensors[0].restrained.rank)"), "\(check.stdoutText)")
     }
+
+    /// A prune-diff sidecar of a quantized model records factors plus a forward residual: refused without
+    /// --rank (naming the tensor), exported with it and marked as leaving the residual out.
+    @Test func diffSidecarWithAForwardResidual() throws {
+        let model = try TestEnvironment.fixture("gpt2-tiny/model-q8_0.gguf")
+        let dir = try TestEnvironment.tempDir("adapter-diff")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try Apply.run(ApplyRequest(model: model, manifest: Self.samples + "/edits.jsonl", output: .file(dir + "/edited.gguf"),
+                                       sidecar: dir + "/edits.prune", options: Self.options()))
+        let diff = try TestProcess.run(try TestEnvironment.executable("prune-diff"), [model, dir + "/edited.gguf", "--sidecar", dir + "/diff.prune"])
+        #expect(diff.status == 0, "\(diff.stderr)")
+        let record = try #require(try Sidecar.read(path: dir + "/diff.prune").tensors.first)
+        #expect(record.forwardResidual != nil, "the Q8_0 diff replays exactly without a residual: the test needs another case")
+        #expect(throws: AdapterError.forwardResidual(sidecar: dir + "/diff.prune", tensor: record.name, rank: record.restrained.rank)) {
+            try AdapterExport.run(AdapterRequest(sidecar: dir + "/diff.prune", output: dir + "/a.gguf", base: model))
+        }
+        // (ffn_down alone does not tell gpt2 from llama: the base gives general.architecture.)
+        let capped = try AdapterExport.run(AdapterRequest(sidecar: dir + "/diff.prune", output: dir + "/a.gguf", base: model, rank: 64))
+        #expect(capped.pairs.count == 1 && capped.pairs[0].leavesForwardResidual && !capped.pairs[0].truncated)
+    }
 }
