@@ -3,7 +3,7 @@ import PackageDescription
 
 // Executables are thin: argument parsing and process I/O live in PruneCLI,
 // every piece of logic lives in PruneKit.
-let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect", "prune-tokenize", "prune-generate", "prune-stats", "prune-eval"]
+let commands = ["prune", "prune-apply", "prune-revert", "prune-diff", "prune-audit", "prune-inspect", "prune-tokenize", "prune-generate", "prune-stats", "prune-eval", "prune-adapter"]
 
 let package = Package(
     name: "prune",

@@ -45,6 +45,8 @@ public struct ApplyArguments: ParsableArguments {
     var allowNonfinite = false
     @Flag(help: "Let the manifest read value files and adapters outside its own folder.")
     var allowOutsidePaths = false
+    @Option(help: "Also write the restrained deltas as a LoRA adapter here (.gguf: llama.cpp; else a PEFT folder); without -o, no model is written.")
+    var adapter: String?
 
     public init() {}
 
@@ -77,18 +79,20 @@ public struct ApplyArguments: ParsableArguments {
         options.allowNonFinite = allowNonfinite
         options.manifest = ManifestOptions(allowOutsidePaths: allowOutsidePaths)
         options.output = OutputOptions(compress: !noCompress, level: level, threads: threads)
-        let target: OutputTarget = output.map { .file($0) } ?? .stdout
+        let target: OutputTarget = output.map { .file($0) } ?? (adapter == nil ? .stdout : .discard)
         try CLIOutput.running("prune-apply") {
             if target == .stdout, let refusal = CLIOutput.refuseModelToTerminal() { throw refusal }
-            let request = ApplyRequest(model: model, manifest: manifest, output: target, sidecar: sidecar,
+            var request = ApplyRequest(model: model, manifest: manifest, output: target, sidecar: sidecar,
                                        continueFrom: continueFrom, options: options,
                                        facts: try FactCLISupport.engine(hparams: hparams, statsText: statsText, tool: "prune-apply"))
+            request.adapter = adapter
             let progress = CLIOutput.progress(tool: "prune-apply")
             let r = try Apply.run(request, progress: progress.report)
             progress.finish()
             for w in r.factWarnings { CLIOutput.err("prune-apply: warning: " + w) }
             for f in r.factSummaries { CLIOutput.err("prune-apply: " + f) }
             CLIOutput.err("prune-apply: " + Self.summary(r))
+            if let adapter { CLIOutput.err("prune-apply: adapter \(adapter)\(output == nil ? " (no model written)" : "")") }
         }
     }
 

@@ -9,7 +9,7 @@ public struct PruneCommand: ParsableCommand {
         commandName: "prune",
         abstract: "Make knowledge edits to LLM weights into reproducible, restrained artifacts.",
         version: PruneVersion.string,
-        subcommands: [ApplyCommand.self, RevertCommand.self, DiffCommand.self, AuditCommand.self, InspectCommand.self,
+        subcommands: [ApplyCommand.self, RevertCommand.self, DiffCommand.self, AuditCommand.self, AdapterCommand.self, InspectCommand.self,
                       TokenizeCommand.self, GenerateCommand.self, StatsCommand.self, EvalCommand.self, CPUCommand.self]
     )
     public init() {}

@@ -23,6 +23,9 @@ public enum Apply {
         if Sidecar.looksLikeSidecar(path: request.manifest) || isBinary(request.manifest) {
             // A sidecar, or a binary file that is no manifest (a damaged sidecar): replay reads it
             // with `Sidecar.read`, whose error says what is wrong in the words audit and revert use.
+            if let adapter = request.adapter {
+                throw AdapterError.badOutput(path: adapter, reason: "--adapter takes a manifest, not a sidecar to replay; run prune-adapter on the sidecar")
+            }
             return try folder ? CheckpointApply.replay(request, progress: progress) : Replay.run(request, progress: progress)
         }
         return try applyManifest(request, progress: progress)
@@ -97,6 +100,19 @@ public enum Apply {
                         sidecarOption: request.sidecar == nil ? "the sidecar (next to the manifest)" : "--sidecar")
     }
 
+    /// `--adapter`: a model file (a folder's shards are not read without writing them), and a
+    /// destination that is no input of the run and can take the adapter.
+    static func checkAdapterPath(_ adapter: String, request: ApplyRequest, sidecarPath: String) throws {
+        if CheckpointFolder.isFolder(request.model) {
+            throw AdapterError.badOutput(path: adapter, reason: "--adapter takes a model file, not a Hugging Face folder; apply to the folder with -o, then run prune-adapter on the sidecar")
+        }
+        var others = [(request.manifest, "the manifest"), (sidecarPath, "the sidecar")]
+        if let c = request.continueFrom { others.append((c, "the sidecar given to --continue")) }
+        if case .file(let o) = request.output { others.append((o, "the model (-o)")) }
+        try AdapterExport.checkOutput(AdapterRequest(sidecar: sidecarPath, output: adapter, base: request.model == "-" ? nil : request.model),
+                                      format: AdapterFormat(output: adapter), otherInputs: others)
+    }
+
     /// A raw term must have the tensor's matrix shape.
     static func checkTermShape(_ term: Sidecar.Term, rows: Int, cols: Int, info: TensorInfo, path: String) throws {
         let (r, c): (Int, Int)
@@ -119,6 +135,7 @@ public enum Apply {
         let start = clockSeconds()
         let manifest = try clock.measure(\.read) { try EditManifest.load(path: request.manifest, options: request.options.manifest) }
         try checkPaths(request, sidecarPath: sidecarPath, manifest: manifest)
+        if let adapter = request.adapter { try checkAdapterPath(adapter, request: request, sidecarPath: sidecarPath) }
         let old = try request.continueFrom.map { try Sidecar.read(path: $0) }
         let oldName = request.continueFrom ?? ""
         let options = request.options
@@ -139,11 +156,13 @@ public enum Apply {
         var records: [String: Sidecar.Tensor] = [:]
         var done = 0
         var dataBytes = 0
+        var described: ModelDescription?
 
         /// Resolves the manifest on the model's tensors, computes its fact lines, and returns the
         /// tensors to edit.
         func prepare(_ tensors: [TensorInfo], _ model: ModelDescription, bytesTotal: Int) throws -> Set<String> {
             dataBytes = bytesTotal
+            described = model
             var resolved = try manifest.resolve(against: model)
             var factRecords: [Int: [UInt8]] = [:]
             if manifest.hasFactEdits, let engine = request.facts {
@@ -200,6 +219,19 @@ public enum Apply {
         if let old { model.baseSHA256 = old.model.baseSHA256 }
         let sidecar = Sidecar(model: model, parameters: options.parameters, manifests: plan.manifests, edits: plan.edits,
                               tensors: ordered)
+        var adapter: AdapterExport.Staged?
+        if let path = request.adapter, let model = described {
+            do {
+                let base = AdapterBase(path: modelName, model: model,
+                                       folder: AdapterBase.huggingFaceFolder(of: request.model, format: model.format))
+                let built = try AdapterExport.build(sidecar: sidecar, sidecarPath: sidecarPath, format: AdapterFormat(output: path),
+                                                    base: base, rank: nil)
+                adapter = try AdapterExport.stage(built, at: path)
+            } catch {
+                written.discard()
+                throw error
+            }
+        }
         let staged: StagedFile
         do {
             var compression = 0.0
@@ -210,12 +242,14 @@ public enum Apply {
             clock.timings.write += clockSeconds() - t0 - compression
         } catch {
             written.discard()
+            adapter?.discard()
             throw error
         }
-        // Both renames in one guarded section: a signal cannot leave the model without its sidecar.
+        // The renames in one guarded section: a signal cannot leave the model without its sidecar.
         try TemporaryFiles.guarded {
-            do { try written.commit() } catch { staged.discard(); throw error }
-            do { try staged.commit() } catch { written.uncommit(); throw error }
+            do { try written.commit() } catch { staged.discard(); adapter?.discard(); throw error }
+            do { try staged.commit() } catch { written.uncommit(); adapter?.discard(); throw error }
+            do { try adapter?.commit() } catch { written.uncommit(); unlink(sidecarPath); throw error }
         }
         var r = ApplyResult(
             mode: old == nil ? .apply : .continuation, sidecarPath: sidecarPath, sidecar: sidecar, edits: sidecar.edits.count,

@@ -66,6 +66,9 @@ public struct ApplyRequest: Sendable {
     /// Computes the deltas of fact lines (`rome`, `memit`, `alphaedit`); a manifest with fact lines
     /// and no provider is an error.
     public var facts: FactEditProvider?
+    /// Also write the restrained deltas as a LoRA adapter here (`prune-adapter`: a `.gguf` file or a
+    /// PEFT folder), committed with the sidecar; with `output` `.discard`, no model is written.
+    public var adapter: String?
 
     public init(model: String, manifest: String, output: OutputTarget, sidecar: String? = nil,
                 continueFrom: String? = nil, options: ApplyOptions = ApplyOptions(), facts: FactEditProvider? = nil) {

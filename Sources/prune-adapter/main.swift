@@ -1,0 +1,2 @@
+import PruneCLI
+AdapterTool.main()
