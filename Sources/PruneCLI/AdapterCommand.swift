@@ -46,7 +46,9 @@ public struct AdapterArguments: ParsableArguments {
             for s in adapter.skipped { CLIOutput.err("prune-adapter: \(s): restrained delta is zero, not in the adapter") }
             let kind = adapter.format == .gguf ? "llama.cpp adapter" : "PEFT adapter"
             let n = adapter.pairs.count == 1 ? "1 weight" : "\(adapter.pairs.count) weights"
-            CLIOutput.err("prune-adapter: wrote \(kind) \(output): \(n), rank \(adapter.pairs.map(\.rank).min() ?? 0)-\(adapter.maxRank), scale 1")
+            let low = adapter.pairs.map(\.rank).min() ?? 0
+            let ranks = low == adapter.maxRank ? "rank \(low)" : "ranks \(low) to \(adapter.maxRank)"
+            CLIOutput.err("prune-adapter: wrote \(kind) \(output): \(n), \(ranks), scale 1")
         }
     }
 }
