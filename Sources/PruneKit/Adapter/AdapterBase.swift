@@ -35,6 +35,7 @@ public struct AdapterBase: Sendable {
     /// The folder of a safetensors file with config.json beside it, as the path gives it.
     static func huggingFaceFolder(of path: String, format: ModelFormat) -> String? {
         guard format == .safetensors, path != "-" else { return nil }
+        if CheckpointFolder.isFolder(path) { return path }
         let dir = URL(fileURLWithPath: path).deletingLastPathComponent()
         guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path) else { return nil }
         let given = (path as NSString).deletingLastPathComponent

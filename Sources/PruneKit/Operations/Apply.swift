@@ -100,11 +100,14 @@ public enum Apply {
                         sidecarOption: request.sidecar == nil ? "the sidecar (next to the manifest)" : "--sidecar")
     }
 
-    /// `--adapter`: a model file (a folder's shards are not read without writing them), and a
-    /// destination that is no input of the run and can take the adapter.
+    /// `--adapter`: a model file, or a Hugging Face folder written with -o (a folder's shards are
+    /// read as they are rewritten), and a destination that is no input of the run and can take the
+    /// adapter.
     static func checkAdapterPath(_ adapter: String, request: ApplyRequest, sidecarPath: String) throws {
         if CheckpointFolder.isFolder(request.model) {
-            throw AdapterError.badOutput(path: adapter, reason: "--adapter takes a model file, not a Hugging Face folder; apply to the folder with -o, then run prune-adapter on the sidecar")
+            guard case .file = request.output else {
+                throw AdapterError.badOutput(path: adapter, reason: "--adapter with a Hugging Face folder needs -o for the edited folder (or run prune-adapter on the sidecar)")
+            }
         }
         var others = [(request.manifest, "the manifest"), (sidecarPath, "the sidecar")]
         if let c = request.continueFrom { others.append((c, "the sidecar given to --continue")) }

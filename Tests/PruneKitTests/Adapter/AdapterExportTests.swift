@@ -273,6 +273,34 @@ import PruneFacts
         #expect(replay.status == 0, "\(replay.stderr)")
     }
 
+    /// A Hugging Face folder with -o: the edited folder, the sidecar and the adapter, which is what
+    /// prune-adapter writes from that sidecar with the folder as the base; without -o, a clear refusal.
+    @Test func applyOnAFolderWritesTheAdapterWithTheFolder() throws {
+        let dir = try TestEnvironment.tempDir("adapter-folder")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = dir + "/llama-tiny"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for f in ["model.safetensors", "config.json", "tokenizer.json", "tokenizer.model"] {
+            try FileManager.default.copyItem(atPath: try TestEnvironment.fixture("llama-tiny/" + f), toPath: folder + "/" + f)
+        }
+        try TestProcess.python("apply_make_manifest.py", [folder + "/model.safetensors", dir + "/edits.jsonl", "9",
+                                                          "model.layers.0.self_attn.q_proj.weight,model.layers.1.mlp.up_proj.weight"])
+        let apply = try TestEnvironment.executable("prune-apply")
+        let refused = try TestProcess.run(apply, [folder, dir + "/edits.jsonl", "--adapter", dir + "/peft"])
+        #expect(refused.status == 1 && refused.stderr.contains("needs -o"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/peft") && !FileManager.default.fileExists(atPath: dir + "/edits.prune"))
+        let r = try TestProcess.run(apply, [folder, dir + "/edits.jsonl", "-o", dir + "/edited", "--adapter", dir + "/peft"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/edited/model.safetensors.zst"))
+        let again = try TestProcess.run(try TestEnvironment.executable("prune-adapter"),
+                                        [dir + "/edits.prune", "-o", dir + "/again", "--base", folder])
+        #expect(again.status == 0, "\(again.stderr)")
+        for f in ["/adapter_config.json", "/adapter_model.safetensors"] {
+            let a = FileManager.default.contents(atPath: dir + "/peft" + f), b = FileManager.default.contents(atPath: dir + "/again" + f)
+            #expect(a != nil && a == b, "peft\(f) differs")
+        }
+    }
+
     /// A fact edit (samples/fact.jsonl: ROME on gpt2-tiny) through prune-apply's --adapter, with the model
     /// written too: the llama.cpp adapter's B·A is what the run added to the F32 GGUF model.
     @Test func romeEditAsAnAdapter() throws {
