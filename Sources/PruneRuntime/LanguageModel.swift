@@ -67,8 +67,7 @@ public final class LanguageModel: @unchecked Sendable {
         switch try ModelFiles.open(path) {
         case .huggingFace(let dir, let configPath, let files):
             var c = try HFConfigReader.read(path: configPath)
-            let known = KnownArchitecture(name: c.architecture.rawValue)!
-            weights = try WeightLoader.load(store: TensorStore(files: files, architecture: known), config: &c)
+            weights = try WeightLoader.load(store: TensorStore(files: files, architecture: c.architecture), config: &c)
             config = c
             format = .safetensors
             folder = dir
@@ -77,8 +76,7 @@ public final class LanguageModel: @unchecked Sendable {
         case .gguf(let file):
             guard case .gguf(let header) = file.header else { throw RuntimeError.badArgument("\(path): not a GGUF file (at byte 0)") }
             var c = try GGUFConfigReader.read(header: header, path: path, tensorShape: { file.info(named: $0)?.shape })
-            let known = KnownArchitecture(name: c.architecture.rawValue)!
-            weights = try WeightLoader.load(store: TensorStore(files: [file], architecture: known), config: &c)
+            weights = try WeightLoader.load(store: TensorStore(files: [file], architecture: c.architecture), config: &c)
             config = c
             format = .gguf
             if header["tokenizer.ggml.model"] != nil { tokenizerSource = path }

@@ -145,7 +145,7 @@ public enum AdapterExport {
         let p = sidecar.parameters
         let restraint = p.restraint == "log" ? "log α=\(p.alpha) schedule \(p.schedule)" : "\(p.restraint) schedule \(p.schedule)"
         return ExportedAdapter(format: format, pairs: pairs, skipped: skipped, architecture: architecture,
-                               fanInFanOut: model.arch == .gpt2 && format == .peft, baseModel: base?.folder, rankCap: cap,
+                               fanInFanOut: !(model.arch?.spec.transposedInHF.isEmpty ?? true) && format == .peft, baseModel: base?.folder, rankCap: cap,
                                baseSHA256: sidecar.model.baseSHA256, restraint: restraint)
     }
 

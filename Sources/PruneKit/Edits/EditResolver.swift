@@ -87,7 +87,7 @@ extension EditManifest {
                 // Linear → false), so for known architectures the module type decides.
                 var transposedDelta = m.isEmbedding || m.fanInFanOut
                 if !m.isEmbedding, let arch = locator.arch, let c = TensorNaming.canonicalName(p.info.name, arch: arch) {
-                    transposedDelta = arch == .gpt2 && TensorNaming.ggufOrientation(canonical: c, arch: arch, heads: nil, headsKV: nil) == .transposed
+                    transposedDelta = TensorNaming.ggufOrientation(canonical: c, arch: arch, heads: nil, headsKV: nil) == .transposed
                 }
                 let at = m.a.transposed()          // in × r
                 let (uHF, vHF) = transposedDelta ? (at, m.b) : (m.b, at)

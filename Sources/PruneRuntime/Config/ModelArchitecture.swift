@@ -1,11 +1,8 @@
-/// The model families the runtime runs.
-public enum ModelArchitecture: String, Sendable, CaseIterable {
-    /// GPT-2: learned positions, LayerNorm, gelu MLP, fused q/k/v (Conv1D weights in Hugging Face files).
-    case gpt2
-    /// Llama family (Llama 2/3/3.x, SmolLM, TinyLlama, Mistral without a sliding window): RMSNorm,
-    /// RoPE, grouped-query attention, SwiGLU MLP.
-    case llama
-}
+import PruneFormats
+
+/// The model families the runtime runs: PruneFormats' `KnownArchitecture`, whose spec gives the
+/// tensor tables and the block recipe (`Architectures/<Family>.swift`).
+public typealias ModelArchitecture = KnownArchitecture
 
 /// The MLP activation.
 public enum ActivationFunction: String, Sendable, Equatable {

@@ -1,3 +1,5 @@
+import PruneFormats
+
 /// The hyperparameters of a model, from config.json or from GGUF metadata.
 public struct ModelConfig: Sendable, Equatable {
     public var architecture: ModelArchitecture
@@ -24,9 +26,24 @@ public struct ModelConfig: Sendable, Equatable {
     public var attentionScale: Float
     /// GPT-2's `scale_attn_by_inverse_layer_idx`: scores of block l are further divided by l + 1.
     public var scaleAttentionByInverseLayer: Bool
-    /// The Llama family's `attention_bias` / `mlp_bias`: the projections have biases.
-    public var attentionBias: Bool
+    /// q, k and v have biases (Llama's `attention_bias`, always in Qwen 2).
+    public var qkvBias: Bool
+    /// The attention output projection has a bias (Llama's `attention_bias`).
+    public var outputBias: Bool
+    /// The MLP projections have biases (Llama's `mlp_bias`).
     public var mlpBias: Bool
+    /// Sliding-window attention: the window (a query at position i sees keys i − window < j ≤ i) and
+    /// the layers that use it (one flag per layer; empty: none).
+    public var slidingWindow: Int?
+    public var slidingLayers: [Bool]
+    /// The RoPE of the sliding-window layers where it differs from `rope` (Gemma 3's local base).
+    public var localRope: RopeConfig?
+    /// Attention scores become cap·tanh(score/cap) before the softmax (Gemma 2).
+    public var attentionSoftcap: Float?
+    /// Logits become cap·tanh(logit/cap) (Gemma 2).
+    public var finalLogitSoftcap: Float?
+    /// The embedding is multiplied by this (Gemma: √hidden, rounded to f32).
+    public var embeddingScale: Float?
     public var bosTokenID: Int32?
     /// Tokens that end a generation (config.json and generation_config.json, or GGUF metadata).
     public var eosTokenIDs: [Int32]
@@ -35,7 +52,9 @@ public struct ModelConfig: Sendable, Equatable {
                 headCount: Int, kvHeadCount: Int, headDim: Int, ffnSize: Int, contextLength: Int,
                 normEpsilon: Float, activation: ActivationFunction, rope: RopeConfig?, tiedEmbeddings: Bool,
                 attentionScale: Float? = nil, scaleAttentionByInverseLayer: Bool = false,
-                attentionBias: Bool = false, mlpBias: Bool = false,
+                qkvBias: Bool = false, outputBias: Bool = false, mlpBias: Bool = false,
+                slidingWindow: Int? = nil, slidingLayers: [Bool] = [], localRope: RopeConfig? = nil,
+                attentionSoftcap: Float? = nil, finalLogitSoftcap: Float? = nil, embeddingScale: Float? = nil,
                 bosTokenID: Int32? = nil, eosTokenIDs: [Int32] = []) {
         self.architecture = architecture
         self.vocabularySize = vocabularySize
@@ -52,10 +71,42 @@ public struct ModelConfig: Sendable, Equatable {
         self.tiedEmbeddings = tiedEmbeddings
         self.attentionScale = attentionScale ?? 1 / Float(headDim).squareRoot()
         self.scaleAttentionByInverseLayer = scaleAttentionByInverseLayer
-        self.attentionBias = attentionBias
+        self.qkvBias = qkvBias
+        self.outputBias = outputBias
         self.mlpBias = mlpBias
+        self.slidingWindow = slidingWindow
+        self.slidingLayers = slidingLayers
+        self.localRope = localRope
+        self.attentionSoftcap = attentionSoftcap
+        self.finalLogitSoftcap = finalLogitSoftcap
+        self.embeddingScale = embeddingScale
         self.bosTokenID = bosTokenID
         self.eosTokenIDs = eosTokenIDs
+    }
+
+    /// The block recipe of the family.
+    public var recipe: BlockRecipe { architecture.spec.recipe }
+
+    /// The window of layer `l`'s attention, nil for full attention.
+    public func window(layer l: Int) -> Int? {
+        guard let w = slidingWindow, l < slidingLayers.count, slidingLayers[l] else { return nil }
+        return w
+    }
+
+    /// The RoPE of layer `l` (the local one on sliding-window layers where the family has one).
+    public func rope(layer l: Int) -> RopeConfig? {
+        if let local = localRope, window(layer: l) != nil { return local }
+        return rope
+    }
+
+    /// Which layers use the window when the file does not list them, by the family's layout.
+    public static func slidingLayers(_ layout: BlockRecipe.WindowLayout, layers: Int) -> [Bool] {
+        switch layout {
+        case .none: return []
+        case .all: return [Bool](repeating: true, count: layers)
+        case .alternating: return (0..<layers).map { $0 % 2 == 0 }
+        case .everyNthGlobal(let n): return (0..<layers).map { ($0 + 1) % n != 0 }
+        }
     }
 
     /// Width of the concatenated query heads.

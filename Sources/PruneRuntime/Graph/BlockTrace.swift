@@ -15,21 +15,33 @@ public struct BlockTrace: Sendable {
     public var attentionProbabilities: [[Float]]
     /// The weighted values, the input of the output projection [rows × heads·headDim].
     public var attentionContext: FloatMatrix
-    /// The output projection (+ bias) [rows × d].
+    /// The output projection (+ bias) [rows × d], after hooks at `.attentionOutput`, before a sandwich norm.
     public var attentionOutput: FloatMatrix
-    /// input + attentionOutput [rows × d].
+    /// input + attentionOutput (or its sandwich norm) [rows × d].
     public var middle: FloatMatrix
     public var mlpNormStatistics: NormStatistics
     /// norm₂(middle) [rows × d].
     public var mlpNormed: FloatMatrix
-    /// Before the activation: GPT-2's c_fc output, the Llama family's gate projection [rows × ffn].
+    /// Before the activation: the up projection of a plain MLP (GPT-2), the gate of a gated one [rows × ffn].
     public var preActivation: FloatMatrix
-    /// The Llama family's up projection [rows × ffn]; nil for GPT-2.
+    /// The up projection of a gated MLP [rows × ffn]; nil for a plain one.
     public var up: FloatMatrix?
     /// The input of the down projection [rows × ffn] (after hooks at `.mlpKey`).
     public var mlpKey: FloatMatrix
     /// The MLP's output (after hooks at `.mlpOutput`) [rows × d].
     public var mlpOutput: FloatMatrix
-    /// middle + mlpOutput [rows × d] (before hooks at `.blockOutput`).
+    /// middle + mlpOutput (or its sandwich norm) [rows × d] (before hooks at `.blockOutput`).
     public var output: FloatMatrix
+    /// QK-norm (Qwen 3, Gemma 3): q and k as projected, before their per-head norm, and the norms'
+    /// statistics (one row per (batch row, head)); nil without QK-norm.
+    public var queryProjected: FloatMatrix? = nil
+    public var queryNormStatistics: NormStatistics? = nil
+    public var keyProjected: FloatMatrix? = nil
+    public var keyNormStatistics: NormStatistics? = nil
+    /// Sandwich norms (Gemma): the attention output and the MLP output after their norms (what joins
+    /// the residual), and the norms' statistics; nil without.
+    public var attentionPostNormed: FloatMatrix? = nil
+    public var attentionPostNormStatistics: NormStatistics? = nil
+    public var mlpPostNormed: FloatMatrix? = nil
+    public var mlpPostNormStatistics: NormStatistics? = nil
 }

@@ -21,7 +21,8 @@ extension Transformer {
         let probabilities = trace ? UnsafeMutableSendableArray<[Float]>(count: layout.sequences.count * config.headCount) : nil
         context.withUnsafeMutableBufferPointer { out in
             AttentionKernel.forward(q: q, ldq: ldq, layout: layout, kv: kv, heads: config.headCount, kvHeads: config.kvHeadCount,
-                                    headDim: config.headDim, scale: scale, out: out.baseAddress!, ldo: width,
+                                    headDim: config.headDim, scale: scale, window: config.window(layer: l), softcap: config.attentionSoftcap,
+                                    out: out.baseAddress!, ldo: width,
                                     probabilities: probabilities, workspace: workspace)
         }
         withExtendedLifetime(caches) {}

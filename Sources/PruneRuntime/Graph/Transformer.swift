@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which positions get logits.
 public enum LogitSelection: Sendable, Equatable {
     /// No logits (hidden states only).
@@ -31,7 +33,7 @@ public struct ForwardResult: Sendable {
 
 /// The numeric model: configuration and weights, and the forward pass over packed batches.
 ///
-/// Blocks are written out one by one (`Transformer+GPT2`, `Transformer+Llama`) from the kernels in
+/// One block follows every family's recipe (`Transformer+Block`), written from the kernels in
 /// Kernels/; each can save its activations (`BlockTrace`) for a backward pass beside it.
 /// Deterministic: every kernel splits its work into items fixed by the shapes, so the logits are
 /// the same bits for any `threads`.
@@ -130,6 +132,7 @@ public final class Transformer: @unchecked Sendable {
                                 wpe.logicalRowValues(seq.past + i, into: pp.baseAddress!, spare: sp.baseAddress!)
                                 for j in 0..<d { row[j] += pp[j] }
                             }
+                            if let scale = config.embeddingScale { for j in 0..<d { row[j] *= scale } }
                         }
                     }
                 }
@@ -187,22 +190,23 @@ public final class Transformer: @unchecked Sendable {
 
     /// Vocabulary logits of rows of the normed residual stream [rows × vocab].
     public func logits(normed: FloatMatrix) -> FloatMatrix {
-        let out = Linear.forward(normed.values, rows: normed.rows, weight: weights.output, bias: nil, workspace: Workspace(threads: threads))
-        return FloatMatrix(rows: normed.rows, cols: config.vocabularySize, values: out)
+        FloatMatrix(rows: normed.rows, cols: config.vocabularySize,
+                    values: head(normed.values, rows: normed.rows, workspace: Workspace(threads: threads)))
+    }
+
+    /// The output head on normed rows, then the final-logit softcap where the model has one.
+    func head(_ normed: [Float], rows: Int, workspace: Workspace) -> [Float] {
+        var out = Linear.forward(normed, rows: rows, weight: weights.output, bias: nil, workspace: workspace)
+        if let cap = config.finalLogitSoftcap {
+            out.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = cap * tanhf(p[i] / cap) } }
+        }
+        return out
     }
 
     func norm(_ x: [Float], rows: Int, _ w: NormWeights, into y: inout [Float]) -> NormStatistics {
-        switch config.architecture {
-        case .gpt2: return Norms.layerNorm(x, rows: rows, width: config.hiddenSize, weights: w, epsilon: config.normEpsilon, into: &y)
-        case .llama: return Norms.rmsNorm(x, rows: rows, width: config.hiddenSize, weights: w, epsilon: config.normEpsilon, into: &y)
-        }
-    }
-
-    func block(_ l: Int, _ x: [Float], layout: BatchLayout, rope: RopeTable?, caches: [KVCache]?, hooks: ForwardHooks?,
-               trace: Bool, workspace: Workspace) throws -> ([Float], BlockTrace?) {
-        switch config.architecture {
-        case .gpt2: return try gpt2Block(l, x, layout: layout, caches: caches, hooks: hooks, trace: trace, workspace: workspace)
-        case .llama: return try llamaBlock(l, x, layout: layout, rope: rope!, caches: caches, hooks: hooks, trace: trace, workspace: workspace)
+        switch config.recipe.norm {
+        case .layerNorm: return Norms.layerNorm(x, rows: rows, width: config.hiddenSize, weights: w, epsilon: config.normEpsilon, into: &y)
+        case .rmsNorm: return Norms.rmsNorm(x, rows: rows, width: config.hiddenSize, weights: w, epsilon: config.normEpsilon, into: &y)
         }
     }
 
@@ -247,7 +251,7 @@ public final class Transformer: @unchecked Sendable {
             var selected = [Float]()
             selected.reserveCapacity(rows.count * d)
             for r in rows { selected.append(contentsOf: normed[r * d ..< (r + 1) * d]) }
-            let out = Linear.forward(selected, rows: rows.count, weight: weights.output, bias: nil, workspace: workspace)
+            let out = head(selected, rows: rows.count, workspace: workspace)
             logits = FloatMatrix(rows: rows.count, cols: config.vocabularySize, values: out)
         }
         return ForwardResult(layout: layout, logits: logits, logitPositions: positions,

@@ -20,10 +20,10 @@ package enum Activations {
         }
     }
 
-    /// SwiGLU: key = silu(gate) · up, element-wise.
-    package static func swiGLU(gate: [Float], up: [Float]) -> [Float] {
+    /// A gated MLP's key = f(gate) · up, element-wise (SwiGLU with silu, GeGLU with gelu).
+    package static func gated(_ f: ActivationFunction, gate: [Float], up: [Float]) -> [Float] {
         var out = gate
-        apply(.silu, &out)
+        apply(f, &out)
         out.withUnsafeMutableBufferPointer { o in
             up.withUnsafeBufferPointer { u in for i in o.indices { o[i] *= u[i] } }
         }

@@ -15,9 +15,11 @@ package enum AttentionKernel {
     }
 
     /// `out` (rows × ldo, heads·headDim from column 0) = softmax(scale·q·kᵀ + causal mask)·v.
+    /// `window`: a query at position i sees keys i − window < j ≤ i only. `softcap`: the scaled
+    /// scores become cap·tanh(score/cap) first (Gemma 2).
     /// When `probabilities` is given, item s·heads + h receives its [T × count] weights.
     package static func forward(q: UnsafePointer<Float>, ldq: Int, layout: BatchLayout, kv: [KeyValues],
-                                heads: Int, kvHeads: Int, headDim hd: Int, scale: Float,
+                                heads: Int, kvHeads: Int, headDim hd: Int, scale: Float, window: Int? = nil, softcap: Float? = nil,
                                 out: UnsafeMutablePointer<Float>, ldo: Int,
                                 probabilities: UnsafeMutableSendableArray<[Float]>?, workspace: Workspace) {
         BLASPin.single()
@@ -43,12 +45,15 @@ package enum AttentionKernel {
             for i in 0..<t {
                 let row = scores + i * n
                 let limit = min(n, seq.past + i + 1)
+                let first = window.map { max(0, seq.past + i + 1 - $0) } ?? 0
+                if let cap = softcap { for j in first..<limit { row[j] = cap * tanhf(row[j] / cap) } }
                 var m = -Float.infinity
-                for j in 0..<limit where row[j] > m { m = row[j] }
+                for j in first..<limit where row[j] > m { m = row[j] }
                 var sum = 0.0
-                for j in 0..<limit { let e = expf(row[j] - m); row[j] = e; sum += Double(e) }
+                for j in first..<limit { let e = expf(row[j] - m); row[j] = e; sum += Double(e) }
                 let inv = Float(1 / sum)
-                for j in 0..<limit { row[j] *= inv }
+                for j in 0..<first { row[j] = 0 }
+                for j in first..<limit { row[j] *= inv }
                 for j in limit..<n { row[j] = 0 }
             }
             if let probabilities { probabilities[item] = Array(UnsafeBufferPointer(start: scores, count: t * n)) }

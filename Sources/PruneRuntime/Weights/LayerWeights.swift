@@ -13,20 +13,26 @@ public struct NormWeights: Sendable {
 /// The weights of one transformer block.
 public struct LayerWeights: Sendable {
     public var attentionNorm: NormWeights
-    /// GPT-2's fused q/k/v projection [3d, d] (rows: q, then k, then v).
+    /// A fused q/k/v projection [q width + 2·kv width, d] (rows: q, then k, then v): GPT-2, Phi-3.
     public var qkv: WeightMatrix?
     public var qkvBias: [Float]?
-    /// Llama's separate projections [heads·headDim, d], [kvHeads·headDim, d] ×2.
+    /// Separate projections [heads·headDim, d], [kvHeads·headDim, d] ×2.
     public var query: WeightMatrix?
     public var key: WeightMatrix?
     public var value: WeightMatrix?
     public var queryBias: [Float]?
     public var keyBias: [Float]?
     public var valueBias: [Float]?
+    /// Per-head RMSNorm scales of q and k [headDim] (Qwen 3, Gemma 3).
+    public var queryNorm: NormWeights?
+    public var keyNorm: NormWeights?
     public var attentionOutput: WeightMatrix
     public var attentionOutputBias: [Float]?
+    /// The norm of the attention output before the residual (Gemma's sandwich).
+    public var attentionPostNorm: NormWeights?
     public var mlpNorm: NormWeights
-    /// SwiGLU's gate [ffn, d] (Llama family); nil for GPT-2.
+    /// The gate [ffn, d] of a gated MLP; nil for GPT-2, and for a fused gate/up projection (Phi-3),
+    /// whose `up` is [2·ffn, d] with the gate's rows first.
     public var gate: WeightMatrix?
     public var gateBias: [Float]?
     public var up: WeightMatrix
@@ -34,6 +40,8 @@ public struct LayerWeights: Sendable {
     /// The down projection [d, ffn]: its input is ROME's key.
     public var down: WeightMatrix
     public var downBias: [Float]?
+    /// The norm of the MLP output before the residual (Gemma's sandwich).
+    public var mlpPostNorm: NormWeights?
 }
 
 /// The weight matrices the editors can read and replace.

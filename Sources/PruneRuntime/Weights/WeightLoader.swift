@@ -90,27 +90,53 @@ struct WeightLoader {
                     up: try matrix(b + "ffn_up.weight", rows: c.ffnSize, cols: d), upBias: try vector(b + "ffn_up.bias", c.ffnSize),
                     down: try matrix(b + "ffn_down.weight", rows: d, cols: c.ffnSize), downBias: try vector(b + "ffn_down.bias", d)))
             }
-        case .llama:
+        default:
             outputNorm = try norm("output_norm", bias: false)
-            let q = c.queryWidth, kv = c.kvWidth, f = c.ffnSize
-            let ab = c.attentionBias, mb = c.mlpBias
+            let q = c.queryWidth, kv = c.kvWidth, f = c.ffnSize, hd = c.headDim
+            let qb = c.qkvBias, ob = c.outputBias, mb = c.mlpBias
+            let recipe = c.recipe
             for l in 0..<c.layerCount {
                 let b = "blk.\(l)."
-                layers.append(LayerWeights(
+                var w = LayerWeights(
                     attentionNorm: try norm(b + "attn_norm", bias: false),
-                    qkv: nil, qkvBias: nil,
-                    query: try matrix(b + "attn_q.weight", rows: q, cols: d, heads: c.headCount),
-                    key: try matrix(b + "attn_k.weight", rows: kv, cols: d, heads: c.kvHeadCount),
-                    value: try matrix(b + "attn_v.weight", rows: kv, cols: d),
-                    queryBias: ab ? try vector(b + "attn_q.bias", q, heads: c.headCount) : nil,
-                    keyBias: ab ? try vector(b + "attn_k.bias", kv, heads: c.kvHeadCount) : nil,
-                    valueBias: ab ? try vector(b + "attn_v.bias", kv) : nil,
+                    qkv: nil, qkvBias: nil, query: nil, key: nil, value: nil, queryBias: nil, keyBias: nil, valueBias: nil,
                     attentionOutput: try matrix(b + "attn_output.weight", rows: d, cols: q),
-                    attentionOutputBias: ab ? try vector(b + "attn_output.bias", d) : nil,
+                    attentionOutputBias: ob ? try vector(b + "attn_output.bias", d) : nil,
                     mlpNorm: try norm(b + "ffn_norm", bias: false),
-                    gate: try matrix(b + "ffn_gate.weight", rows: f, cols: d), gateBias: mb ? try vector(b + "ffn_gate.bias", f) : nil,
-                    up: try matrix(b + "ffn_up.weight", rows: f, cols: d), upBias: mb ? try vector(b + "ffn_up.bias", f) : nil,
-                    down: try matrix(b + "ffn_down.weight", rows: d, cols: f), downBias: mb ? try vector(b + "ffn_down.bias", d) : nil))
+                    gate: nil, gateBias: nil,
+                    up: try matrix(b + "ffn_up.weight", rows: store.entry(b + "ffn_gate.weight") == nil ? 2 * f : f, cols: d),
+                    upBias: nil,
+                    down: try matrix(b + "ffn_down.weight", rows: d, cols: f), downBias: mb ? try vector(b + "ffn_down.bias", d) : nil)
+                if store.entry(b + "attn_qkv.weight") != nil {
+                    w.qkv = try matrix(b + "attn_qkv.weight", rows: q + 2 * kv, cols: d)
+                    w.qkvBias = qb ? try vector(b + "attn_qkv.bias", q + 2 * kv) : nil
+                } else {
+                    w.query = try matrix(b + "attn_q.weight", rows: q, cols: d, heads: c.headCount)
+                    w.key = try matrix(b + "attn_k.weight", rows: kv, cols: d, heads: c.kvHeadCount)
+                    w.value = try matrix(b + "attn_v.weight", rows: kv, cols: d)
+                    w.queryBias = qb ? try vector(b + "attn_q.bias", q, heads: c.headCount) : nil
+                    w.keyBias = qb ? try vector(b + "attn_k.bias", kv, heads: c.kvHeadCount) : nil
+                    w.valueBias = qb ? try vector(b + "attn_v.bias", kv) : nil
+                }
+                if recipe.qkNorm {
+                    w.queryNorm = NormWeights(weight: try normScale(b + "attn_q_norm.weight", hd))
+                    w.keyNorm = NormWeights(weight: try normScale(b + "attn_k_norm.weight", hd))
+                }
+                if recipe.sandwichNorms {
+                    w.attentionPostNorm = try norm(b + "post_attention_norm", bias: false)
+                    w.mlpPostNorm = try norm(b + "post_ffw_norm", bias: false)
+                }
+                if store.entry(b + "ffn_gate.weight") != nil {
+                    w.gate = try matrix(b + "ffn_gate.weight", rows: f, cols: d)
+                    w.gateBias = mb ? try vector(b + "ffn_gate.bias", f) : nil
+                    w.upBias = mb ? try vector(b + "ffn_up.bias", f) : nil
+                } else {
+                    guard recipe.feedForward == .gated else {
+                        throw RuntimeError.missingTensor(path: store.displayPath, name: store.fileName(b + "ffn_gate.weight"))
+                    }
+                    w.upBias = mb ? try vector(b + "ffn_up.bias", 2 * f) : nil
+                }
+                layers.append(w)
             }
         }
         return ModelWeights(config: c, tokenEmbedding: embedding, positionEmbedding: position, outputNorm: outputNorm,
@@ -126,15 +152,23 @@ struct WeightLoader {
     }
 
     private mutating func norm(_ prefix: String, bias: Bool) throws -> NormWeights {
-        NormWeights(weight: try vector(prefix + ".weight", config.hiddenSize),
+        NormWeights(weight: try normScale(prefix + ".weight", config.hiddenSize),
                     bias: bias ? try vector(prefix + ".bias", config.hiddenSize) : nil)
+    }
+
+    /// A norm's scale. Gemma's Hugging Face files store w of a norm that scales by 1 + w (computed in
+    /// f32, as here); GGUF files already hold 1 + w.
+    private mutating func normScale(_ canonical: String, _ count: Int) throws -> [Float] {
+        var w = try vector(canonical, count)
+        if store.format == .safetensors, config.architecture.spec.hfNormAddsOne { w = w.map { 1 + $0 } }
+        return w
     }
 
     /// A 1-D tensor of `count` values decoded to f32 (GGUF q/k biases un-permuted like their rows).
     private mutating func vector(_ canonical: String, _ count: Int, heads: Int? = nil) throws -> [Float] {
         let e = try required(canonical)
         var v = try vector(e, canonical: canonical, count: count)
-        if store.format == .gguf, let h = heads, config.architecture == .llama {
+        if store.format == .gguf, let h = heads, config.architecture.spec.permutesQK {
             let source = TensorNaming.permutationSource(count: count, heads: h)
             var logical = v
             for s in 0..<count { logical[source[s]] = v[s] }
@@ -174,7 +208,7 @@ struct WeightLoader {
             throw RuntimeError.shapeMismatch(path: path, tensor: info.name, expected: expectedShape(rows, cols, transposed: transposed), found: info.shape)
         }
         var logicalRow: [Int]?
-        if store.format == .gguf, let h = heads, config.architecture == .llama {
+        if store.format == .gguf, let h = heads, config.architecture.spec.permutesQK {
             guard rows % (2 * h) == 0 else {
                 throw RuntimeError.shapeMismatch(path: path, tensor: info.name, expected: expectedShape(rows, cols, transposed: false), found: info.shape)
             }

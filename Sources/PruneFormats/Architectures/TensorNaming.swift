@@ -1,20 +1,3 @@
-/// The architectures whose Hugging Face ↔ GGUF tensor names and layouts prune knows
-/// (as llama.cpp's convert_hf_to_gguf.py and gguf-py's tensor_mapping define them).
-public enum KnownArchitecture: String, Sendable, CaseIterable {
-    case gpt2
-    case llama
-
-    /// Maps an architecture name (GGUF `general.architecture`, or config.json `model_type`) to a
-    /// known architecture. Mistral checkpoints are converted as `llama` (same names and permutation).
-    public init?(name: String) {
-        switch name.lowercased() {
-        case "gpt2": self = .gpt2
-        case "llama", "mistral": self = .llama
-        default: return nil
-        }
-    }
-}
-
 /// Tensor names of the known architectures, brought to one canonical form: the GGUF name.
 /// Pure naming and layout knowledge shared by the edit resolver (PruneKit) and the runtime.
 package enum TensorNaming {
@@ -24,23 +7,6 @@ package enum TensorNaming {
         if isGGUFName(name, arch: arch) { return name }
         return ggufName(forHF: name, arch: arch)
     }
-
-    private static let gpt2Blocks: [String: String] = [
-        "ln_1": "attn_norm", "attn.c_attn": "attn_qkv", "attn.c_proj": "attn_output",
-        "ln_2": "ffn_norm", "mlp.c_fc": "ffn_up", "mlp.c_proj": "ffn_down",
-    ]
-    private static let gpt2Globals: [String: String] = [
-        "wte": "token_embd", "wpe": "position_embd", "ln_f": "output_norm",
-    ]
-    private static let llamaBlocks: [String: String] = [
-        "input_layernorm": "attn_norm",
-        "self_attn.q_proj": "attn_q", "self_attn.k_proj": "attn_k", "self_attn.v_proj": "attn_v",
-        "self_attn.o_proj": "attn_output", "post_attention_layernorm": "ffn_norm",
-        "mlp.gate_proj": "ffn_gate", "mlp.up_proj": "ffn_up", "mlp.down_proj": "ffn_down",
-    ]
-    private static let llamaGlobals: [String: String] = [
-        "embed_tokens": "token_embd", "norm": "output_norm",
-    ]
 
     /// Splits "a.b.weight" into ("a.b", "weight") for the parameter suffixes weight/bias.
     private static func splitParameter(_ name: String) -> (module: Substring, parameter: Substring)? {
@@ -62,10 +28,9 @@ package enum TensorNaming {
     package static func ggufName(forHF name: String, arch: KnownArchitecture) -> String? {
         guard let (module, parameter) = splitParameter(name) else { return nil }
         if module == "lm_head" { return "output.\(parameter)" }
-        let prefix = arch == .gpt2 ? "transformer." : "model."
-        let blockWord = arch == .gpt2 ? "h." : "layers."
-        let globals = arch == .gpt2 ? gpt2Globals : llamaGlobals
-        let blocks = arch == .gpt2 ? gpt2Blocks : llamaBlocks
+        let spec = arch.spec
+        let prefix = spec.hfPrefix, blockWord = spec.hfBlockWord + "."
+        let globals = spec.globals, blocks = spec.blocks
         let body = module.hasPrefix(prefix) ? module.dropFirst(prefix.count) : module
         if let g = globals[String(body)] { return "\(g).\(parameter)" }
         guard body.hasPrefix(blockWord), let (block, rest) = splitBlock(body.dropFirst(blockWord.count)),
@@ -75,23 +40,22 @@ package enum TensorNaming {
 
     package static func isGGUFName(_ name: String, arch: KnownArchitecture) -> Bool {
         guard let (module, _) = splitParameter(name) else { return false }
-        let globals = (arch == .gpt2 ? gpt2Globals : llamaGlobals).values
-        if module == "output" || globals.contains(String(module)) { return true }
+        let spec = arch.spec
+        if module == "output" || spec.globals.values.contains(String(module)) { return true }
         guard module.hasPrefix("blk."), let (_, rest) = splitBlock(module.dropFirst(4)) else { return false }
-        return (arch == .gpt2 ? gpt2Blocks : llamaBlocks).values.contains(String(rest))
+        return spec.blocks.values.contains(String(rest))
     }
 
     /// The Hugging Face name of a canonical (GGUF) tensor name, with the prefix save_pretrained
-    /// writes (`transformer.` for GPT-2, `model.` for Llama); nil for names outside the tables.
+    /// writes (the family's `hfPrefix`); nil for names outside the tables.
     package static func hfName(forGGUF name: String, arch: KnownArchitecture) -> String? {
         guard let (module, parameter) = splitParameter(name) else { return nil }
         if module == "output" { return "lm_head.\(parameter)" }
-        let prefix = arch == .gpt2 ? "transformer." : "model."
-        let globals = arch == .gpt2 ? gpt2Globals : llamaGlobals
-        if let g = globals.first(where: { $0.value == String(module) }) { return "\(prefix)\(g.key).\(parameter)" }
+        let spec = arch.spec
+        if let g = spec.globals.first(where: { $0.value == String(module) }) { return "\(spec.hfPrefix)\(g.key).\(parameter)" }
         guard module.hasPrefix("blk."), let (block, rest) = splitBlock(module.dropFirst(4)),
-              let b = (arch == .gpt2 ? gpt2Blocks : llamaBlocks).first(where: { $0.value == String(rest) }) else { return nil }
-        return "\(prefix)\(arch == .gpt2 ? "h" : "layers").\(block).\(b.key).\(parameter)"
+              let hf = spec.hfModule(role: String(rest), layer: String(block)) else { return nil }
+        return "\(hf).\(parameter)"
     }
 
     /// The stored row for each Hugging Face row under llama.cpp's q/k permutation
@@ -112,18 +76,14 @@ package enum TensorNaming {
         -> GGUFLayout {
         guard let (module, parameter) = splitParameter(canonical) else { return .same }
         let role = module.split(separator: ".").last.map(String.init) ?? ""
-        switch arch {
-        case .gpt2:
-            // convert_hf_to_gguf transposes the Conv1D weights ([in, out] → stored out × in).
-            if parameter == "weight", ["attn_qkv", "attn_output", "ffn_up", "ffn_down"].contains(role) { return .transposed }
-            return .same
-        case .llama:
-            // q_proj/k_proj rows are permuted for GGML's RoPE layout: permute(w, n_head, n_head)
-            // for q, permute(w, n_head, n_head_kv) for k.
-            if role == "attn_q" { return .permutedRows(heads: heads, kv: false) }
-            if role == "attn_k" { return .permutedRows(heads: headsKV ?? heads, kv: true) }
-            return .same
-        }
+        let spec = arch.spec
+        // convert_hf_to_gguf transposes GPT-2's Conv1D weights ([in, out] → stored out × in).
+        if parameter == "weight", spec.transposedInHF.contains(role) { return .transposed }
+        // Llama/Mistral q_proj/k_proj rows are permuted for GGML's RoPE layout:
+        // permute(w, n_head, n_head) for q, permute(w, n_head, n_head_kv) for k.
+        if spec.permutesQK, role == "attn_q" { return .permutedRows(heads: heads, kv: false) }
+        if spec.permutesQK, role == "attn_k" { return .permutedRows(heads: headsKV ?? heads, kv: true) }
+        return .same
     }
 
     package enum GGUFLayout: Equatable {
