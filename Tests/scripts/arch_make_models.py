@@ -237,13 +237,13 @@ def llama_like(w, c, q_bias=False, qk_norm=False, tied=False, fused=False):
         w.normal(p + "mlp.down_proj.weight", (d, f), 0.15)
     w.norm("model.norm.weight", d)
     if not tied:
-        w.normal("lm_head.weight", (VOCAB, d), 0.2)
+        w.normal("lm_head.weight", (VOCAB, d), 0.4)
 
 
 def gemma_like(w, c, qk_norm):
     d, h, kv, hd, f = c["hidden_size"], c["num_attention_heads"], c["num_key_value_heads"], c["head_dim"], c["intermediate_size"]
     # embeddings are multiplied by sqrt(d): keep the scaled rows of order 1
-    w.normal("model.embed_tokens.weight", (VOCAB, d), 0.15)
+    w.normal("model.embed_tokens.weight", (VOCAB, d), 0.25)
     for i in range(c["num_hidden_layers"]):
         p = f"model.layers.{i}."
         for n in ("input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm"):
@@ -263,7 +263,7 @@ def gemma_like(w, c, qk_norm):
 
 def gpt2_weights(w, c):
     d, f, P = c["n_embd"], c["n_inner"], c["n_positions"]
-    w.normal("transformer.wte.weight", (VOCAB, d), 0.3)
+    w.normal("transformer.wte.weight", (VOCAB, d), 0.5)
     w.normal("transformer.wpe.weight", (P, d), 0.1)
     for i in range(c["n_layer"]):
         p = f"transformer.h.{i}."
