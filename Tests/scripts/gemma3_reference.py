@@ -14,7 +14,8 @@ with llama.cpp's converter to an f32 GGUF outside the repository:
       --outtype f32 --outfile WORK/gemma3-270m-dequant-f32.gguf
 `llamacpp`: greedy 20 tokens by llama.cpp on F32_GGUF (`llama_cpp.f32_greedy`) and on the original
 Q4_K_M file (`llama_cpp.q4_k_m_greedy`) for the same ids, and the largest |llama.cpp - transformers|
-over the top-20 log-probabilities at the last position on the f32 file; written into OUT.
+over the top-20 log-probabilities at the last position on the f32 file (KV cache in f32); written
+into OUT.
 """
 import hashlib
 import json
@@ -110,7 +111,9 @@ def llamacpp(out, f32_path, q4_path):
         ref = json.load(f)
 
     def run(path, want_lp):
-        llm = llama_cpp.Llama(model_path=path, n_ctx=128, n_batch=128, logits_all=True, n_threads=2, verbose=False)
+        # type_k/type_v 0 = GGML_TYPE_F32: the KV cache in f32, as transformers keeps it
+        llm = llama_cpp.Llama(model_path=path, n_ctx=128, n_batch=128, logits_all=True, n_threads=2,
+                              type_k=0, type_v=0, verbose=False)
         greedy, diffs = [], []
         for p in ref["prompts"]:
             llm.reset()
