@@ -83,7 +83,12 @@ package enum HFConfigReader {
         let activation = try Self.activation(c.root[actKey]?.stringValue ?? spec.defaultActivation, key: actKey, path: c.path)
         let context = try c.int("max_position_embeddings")
         var rotated = headDim
-        if let f = try c.optionalPositive("partial_rotary_factor") {
+        // transformers 5 keeps the factor in rope_parameters, older files at the top.
+        let inRope = c.root["rope_parameters"].flatMap { n -> ConfigKeys? in
+            if case .object = n { return ConfigKeys(root: n, path: c.path, prefix: "rope_parameters.") }
+            return nil
+        }
+        if let f = try inRope?.optionalPositive("partial_rotary_factor") ?? c.optionalPositive("partial_rotary_factor") {
             let r = Int((Double(headDim) * f).rounded(.down))
             guard f <= 1, r >= 2, r % 2 == 0 else {
                 throw RuntimeError.badConfigValue(path: c.path, key: "partial_rotary_factor", reason: "\(f) of heads of \(headDim) is not an even number of dimensions")
