@@ -1,9 +1,13 @@
+import PruneFormats
+
 /// The published hyperparameters of the ROME, MEMIT and AlphaEdit repositories, scaled to a model's
-/// depth: GPT-2 models take those of gpt2-xl (48 layers), Llama-family models those of Llama-3-8B
-/// (32 layers), with every layer index scaled by n/48 or n/32 and rounded.
+/// depth: each family names its reference (`ArchitectureSpec.editingReference`): GPT-2 models take
+/// those of gpt2-xl (48 layers), every other family those of Llama-3-8B (32 layers; EasyEdit's
+/// Mistral-7B and Qwen2.5-7B configurations use the same layers), with every layer index scaled by
+/// n/48 or n/32 and rounded.
 public enum HyperparameterDefaults {
     /// The reference depth of the published configuration for an architecture.
-    static func referenceDepth(_ a: HyperparameterContext.Architecture) -> Int { a == .gpt2 ? 48 : 32 }
+    static func referenceDepth(_ a: HyperparameterContext.Architecture) -> Int { a.spec.editingReference.depth }
 
     /// A published layer index scaled to `n` layers.
     static func scaled(_ layer: Int, _ a: HyperparameterContext.Architecture, _ n: Int) -> Int {
@@ -13,7 +17,7 @@ public enum HyperparameterDefaults {
 
     public static func defaults(_ method: FactMethod, context: HyperparameterContext) -> FactHyperparameters {
         let a = context.architecture, n = context.layerCount
-        let gpt2 = a == .gpt2
+        let gpt2 = a.spec.editingReference == .gpt2XL
         let layers: [Int]
         switch method {
         case .rome:

@@ -26,7 +26,7 @@ public struct HyperparameterSource: Sendable, Equatable {
 /// What a model offers the hyperparameters: its architecture and depth (for module templates and
 /// layer ranges).
 public struct HyperparameterContext: Sendable, Equatable {
-    public enum Architecture: String, Sendable, Equatable { case gpt2, llama }
+    public typealias Architecture = KnownArchitecture
     public var architecture: Architecture
     public var layerCount: Int
     public var contextLength: Int
@@ -38,21 +38,23 @@ public struct HyperparameterContext: Sendable, Equatable {
     }
 
     /// The module names a template may spell for this architecture (Hugging Face names, and the
-    /// GGUF names for the same modules).
+    /// GGUF names for the same modules), from the family's tensor table.
     func acceptedTemplates(_ key: String) -> [String] {
-        switch (architecture, key) {
-        case (.gpt2, "rewrite_module_tmp"): return ["transformer.h.{}.mlp.c_proj", "blk.{}.ffn_down"]
-        case (.gpt2, "layer_module_tmp"): return ["transformer.h.{}", "blk.{}"]
-        case (.gpt2, "mlp_module_tmp"): return ["transformer.h.{}.mlp"]
-        case (.gpt2, "attn_module_tmp"): return ["transformer.h.{}.attn"]
-        case (.gpt2, "ln_f_module"): return ["transformer.ln_f", "output_norm"]
-        case (.gpt2, "lm_head_module"): return ["transformer.wte", "lm_head", "token_embd", "output"]
-        case (.llama, "rewrite_module_tmp"): return ["model.layers.{}.mlp.down_proj", "blk.{}.ffn_down"]
-        case (.llama, "layer_module_tmp"): return ["model.layers.{}", "blk.{}"]
-        case (.llama, "mlp_module_tmp"): return ["model.layers.{}.mlp"]
-        case (.llama, "attn_module_tmp"): return ["model.layers.{}.self_attn"]
-        case (.llama, "ln_f_module"): return ["model.norm", "output_norm"]
-        case (.llama, "lm_head_module"): return ["lm_head", "output", "model.embed_tokens", "token_embd"]
+        let spec = architecture.spec
+        let block = "\(spec.hfPrefix)\(spec.hfBlockWord).{}"
+        /// The HF module of a GGUF role in block "{}", and its parent (`…self_attn`, `…mlp`).
+        func module(_ role: String) -> String? { spec.hfModule(role: role, layer: "{}") }
+        func parent(_ role: String) -> String? {
+            module(role).map { m in String(m[..<(m.lastIndex(of: ".") ?? m.endIndex)]) }
+        }
+        func global(_ gguf: String) -> String? { spec.globals.first(where: { $0.value == gguf }).map { spec.hfPrefix + $0.key } }
+        switch key {
+        case "rewrite_module_tmp": return [module(spec.editedRole), "blk.{}.\(spec.editedRole)"].compactMap { $0 }
+        case "layer_module_tmp": return [block, "blk.{}"]
+        case "mlp_module_tmp": return [parent(spec.editedRole)].compactMap { $0 }
+        case "attn_module_tmp": return [parent("attn_output")].compactMap { $0 }
+        case "ln_f_module": return [global("output_norm"), "output_norm"].compactMap { $0 }
+        case "lm_head_module": return ["lm_head", "output", global("token_embd"), "token_embd"].compactMap { $0 }
         default: return []
         }
     }

@@ -35,6 +35,8 @@ public struct ArchitectureSpec: Sendable {
     /// The module whose matrix ROME, MEMIT and AlphaEdit rewrite: the MLP's down projection
     /// (its input is the key), by GGUF role.
     public var editedRole = "ffn_down"
+    /// Whose published editing hyperparameters the family starts from (scaled to its depth).
+    public var editingReference: EditingReference = .llama3_8B
     /// The block recipe.
     public var recipe: BlockRecipe
 
@@ -42,6 +44,17 @@ public struct ArchitectureSpec: Sendable {
     public func hfModule(role: String, layer: String) -> String? {
         blocks.first(where: { $0.value == role }).map { "\(hfPrefix)\(hfBlockWord).\(layer).\($0.key)" }
     }
+}
+
+/// The published configurations of the editing repositories a family's defaults scale from.
+public enum EditingReference: String, Sendable {
+    /// kmeng01/rome and kmeng01/memit on gpt2-xl (48 layers): ROME layer 17, MEMIT 13…17.
+    case gpt2XL
+    /// AlphaEdit's and EasyEdit's Llama-3-8B (32 layers): ROME layer 5, MEMIT/AlphaEdit 4…8 (EasyEdit's
+    /// Mistral-7B and Qwen2.5-7B configurations use the same layers).
+    case llama3_8B
+
+    public var depth: Int { self == .gpt2XL ? 48 : 32 }
 }
 
 /// How a block computes, by steps (the runtime has one block that follows any recipe).

@@ -8,6 +8,6 @@ extension ArchitectureSpec {
         blocks: ["ln_1": "attn_norm", "attn.c_attn": "attn_qkv", "attn.c_proj": "attn_output",
                  "ln_2": "ffn_norm", "mlp.c_fc": "ffn_up", "mlp.c_proj": "ffn_down"],
         transposedInHF: ["attn_qkv", "attn_output", "ffn_up", "ffn_down"], tiesEmbeddingsByDefault: true,
-        defaultActivation: "gelu_new",
+        defaultActivation: "gelu_new", editingReference: .gpt2XL,
         recipe: BlockRecipe(norm: .layerNorm, positions: .learned, feedForward: .plain))
 }
