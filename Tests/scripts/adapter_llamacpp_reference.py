@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""NEEDS llama-cpp-python (built from source; not installed by .ci/install; CI never runs this script: the
+"""NEEDS llama-cpp-python (built from source) and gguf (neither installed by .ci/install; CI never runs this script: the
 Swift test Adapter/AdapterRuntimeReferenceTests reads what it recorded). Made with llama-cpp-python 0.3.36
 (/work/llama/venv):
 
@@ -11,7 +11,8 @@ Two edit sets of one ROME fact each (facts-a.jsonl, facts-b.jsonl, with samples/
 and the fixture's heldout.txt) on llama-tiny's model-f32.gguf, each exported by prune-apply --adapter as a
 llama.cpp adapter (no model written). llama.cpp then runs the base with no adapter, with adapter a and with
 adapter b (one at a time), and records at the last position of each fact's prompt the log-probabilities of
-the 20 most likely tokens, the target's token and its rank. Also recorded: the SHA-256 of each adapter's
+the 20 most likely tokens, and the target's first token (where the tokens of prompt + " " + target part
+from the prompt's), its log-probability and its rank. Also recorded: the SHA-256 of each adapter's
 tensors (name, then bytes, in name order; the metadata holds the prune version) and llama.cpp's token ids."""
 import hashlib, json, os, subprocess, sys, tempfile
 import numpy as np
@@ -60,13 +61,15 @@ with tempfile.TemporaryDirectory() as tmp:
         for fact in facts:
             text = fact["prompt"].replace("{}", fact["subject"])
             ids = llm.tokenize(text.encode(), add_bos=True)
-            target = llm.tokenize((" " + fact["target"]).encode(), add_bos=False)[0]
+            whole = llm.tokenize((text + " " + fact["target"]).encode(), add_bos=True)
+            assert whole[:len(ids)] == ids, (text, ids, whole)
+            target = whole[len(ids)]
             llm.reset()
             llm.eval(ids)
             lp = log_softmax(np.array(llm.scores[len(ids) - 1]))
             order = np.argsort(-lp, kind="stable")
             rows.append({"id": fact["id"], "text": text, "ids": [int(i) for i in ids], "target": int(target),
-                         "target_rank": int(np.where(order == target)[0][0]),
+                         "target_rank": int(np.where(order == target)[0][0]), "target_logprob": float(lp[target]),
                          "top": {"ids": [int(i) for i in order[:20]], "logprobs": [float(lp[i]) for i in order[:20]]}})
         runs[label] = rows
         del llm
