@@ -365,6 +365,8 @@ import PruneFacts
         // PEFTHelper's required fields: r, lora_alpha, target_modules.
         let r = try #require(config["r"] as? Int), alpha = try #require(config["lora_alpha"] as? Int)
         let targets = try #require(config["target_modules"] as? [String])
+        // validate_legal: r ≤ the server's --max-lora-rank, at most 512 (LoRAConfig's largest allowed value).
+        #expect(r >= 1 && r <= 512)
         // validate_legal / _validate_features: no modules_to_save, no DoRA, bias "none" (else bias_enabled).
         #expect(config["modules_to_save"] is NSNull && config["use_dora"] as? Bool == false && config["bias"] as? String == "none")
         // vLLM's one scaling for every module, lora_alpha / r (or / √r with use_rslora); it does not read
