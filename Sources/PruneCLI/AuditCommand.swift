@@ -12,7 +12,11 @@ private let auditDiscussion = """
     MODEL, hashes it (decompressed) and each edited tensor; a sharded checkpoint folder (MODEL or --base) \
     is hashed shard by shard against the shard hashes the sidecar records. The restrained delta itself is recomputed \
     from the recorded raw terms and σ_max(W₀) and compared with the stored factors; with --base, the \
-    sidecar is replayed on the base and must give the recorded output. Exit status: 0 when the sidecar \
+    sidecar is replayed on the base and must give the recorded output. MODEL may instead be a LoRA \
+    adapter (a PEFT folder or a llama.cpp .gguf adapter, as prune-adapter writes them): each pair, scaled \
+    as the engine scales it, must be the sidecar's restrained delta within f32 rounding, and a missing, \
+    extra or misshapen pair, or an adapter recorded for another base, fails the audit; --base then names \
+    and orients the tensors as prune-adapter's --base does. Exit status: 0 when the sidecar \
     is sound (and MODEL is its base or its output), 2 when MODEL is neither, 1 on any error or failed check.
     """
 
@@ -20,11 +24,11 @@ private let auditDiscussion = """
 public struct AuditArguments: ParsableArguments {
     @Argument(help: "The sidecar written by prune-apply.")
     var sidecar: String
-    @Argument(help: "A model file or checkpoint folder to identify: the base, the edited output, or neither ('-' reads standard input).")
+    @Argument(help: "A model file or checkpoint folder to identify: the base, the edited output, or neither ('-' reads standard input); or a LoRA adapter (PEFT folder, llama.cpp .gguf adapter) to check against the restrained deltas.")
     var model: String?
     @Flag(help: "Print the report as JSON.")
     var json = false
-    @Option(help: "The base model: replay the sidecar on it (nothing is written) and check that it gives the recorded output, tensor by tensor.")
+    @Option(help: "The base model: replay the sidecar on it (nothing is written) and check that it gives the recorded output, tensor by tensor; with an adapter, the base its tensors are named for.")
     var base: String?
 
     public init() {}

@@ -5,7 +5,8 @@ apply_make_manifest.py MODEL OUT.jsonl SEED TENSOR[,TENSOR...] [--dense NAME] [-
 Each listed tensor gets one low-rank edit (rank 1 or 2) whose largest singular value is S × σ_max(W₀)
 (so S > 1 makes the restraint act), given as nested JSON arrays; every other edit uses the b64 form.
 --prefix P names the edits that carry an id P-<n> (default "edit").
---dense adds a dense edit (b64) on NAME at 0.5 × σ_max."""
+--dense adds a dense edit (b64) on NAME at 0.5 × σ_max.
+--b64 gives every low-rank edit in the b64 form (smaller files, for checked-in manifests)."""
 import base64, json, sys
 import numpy as np
 from apply_common import Model
@@ -15,6 +16,7 @@ model, out, seed, names = args[0], args[1], int(args[2]), args[3].split(",")
 dense = args[args.index("--dense") + 1] if "--dense" in args else None
 strength = float(args[args.index("--strength") + 1]) if "--strength" in args else 3.0
 prefix = args[args.index("--prefix") + 1] if "--prefix" in args else "edit"
+all_b64 = "--b64" in args
 m = Model(model)
 rng = np.random.default_rng(seed)
 lines = []
@@ -32,7 +34,7 @@ for i, name in enumerate(names):
         u[:, 1] *= 0.5 * smax
     u = u.astype(np.float32)
     v = v.astype(np.float32)
-    if i % 2 == 0:
+    if i % 2 == 0 and not all_b64:
         e = {"kind": "lowrank", "tensor": name, "u": u.tolist(), "v": v.tolist()}
     else:
         e = {"id": f"{prefix}-{i}", "kind": "lowrank", "tensor": name, "scale": 0.75,

@@ -108,7 +108,7 @@ public enum AdapterExport {
             throw AdapterError.needsBase(sidecar: sidecarPath, tensor: first, reason: "the architecture (general.architecture) is not recognised from the tensor names")
         }
 
-        var pairs: [AdapterPair] = []
+        var factored: [(record: Sidecar.Tensor, placement: AdapterPlacement, f: AdapterFactorization.Result)] = []
         var skipped: [String] = []
         var targets = Set<String>()
         for record in sidecar.tensors {
@@ -129,16 +129,27 @@ public enum AdapterExport {
             guard targets.insert(placement.target).inserted else {
                 throw AdapterError.untargetable(sidecar: sidecarPath, tensor: record.name, reason: "another tensor of the sidecar has the same adapter name \(quoted(placement.target))")
             }
+            factored.append((record, placement, f))
+        }
+        // llama.cpp has one alpha per adapter and scales each pair by alpha/rank (GGUFAdapterWriter): with
+        // alpha the largest rank R, a pair of rank r < R stores (r/R)·ΔW̄, √(r/R) folded into each factor in
+        // float64 before the one f32 rounding, so that (R/r)·B·A is ΔW̄ for every tensor. PEFT has a
+        // per-module alpha (alpha_pattern): nothing to fold.
+        let largest = factored.map { $0.f.singularValues.count }.max() ?? 0
+        var pairs: [AdapterPair] = []
+        for (record, placement, f) in factored {
             let r = f.singularValues.count
+            let folded = format == .gguf ? Double(r) / Double(largest) : 1
+            let c = folded.squareRoot()
             // [out, in] orientation: B = the output-side factor, Aᵀ = the input-side one.
             let (bSide, aSide) = placement.transposed ? (f.q, f.p) : (f.p, f.q)
-            let b = placement.reorder(bSide.storage.map { Float($0) }, rank: r)
-            let a = aSide.transposed().storage.map { Float($0) }
+            let b = placement.reorder(bSide.storage.map { Float($0 * c) }, rank: r)
+            let a = aSide.transposed().storage.map { Float($0 * c) }
             let total = (f.singularValues.reduce(0) { $0 + $1 * $1 } + f.residualNorm * f.residualNorm).squareRoot()
             pairs.append(AdapterPair(sidecarTensor: record.name, target: placement.target, outFeatures: bSide.rows,
                                      inFeatures: aSide.rows, a: a, b: b, singularValues: f.singularValues,
                                      fullRank: f.fullRank, residualNorm: f.residualNorm, deltaNorm: total,
-                                     leavesForwardResidual: record.forwardResidual != nil))
+                                     leavesForwardResidual: record.forwardResidual != nil, folded: folded))
         }
         guard !pairs.isEmpty else { throw AdapterError.empty(sidecar: sidecarPath) }
         if let base { try check(pairs, against: base, format: format, arch: model.arch) }

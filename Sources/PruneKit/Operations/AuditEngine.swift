@@ -15,6 +15,9 @@ import PruneFormats
 ///   output tensors are checked for non-finite values.
 /// - With the base (`base`): the sidecar is replayed on it without writing, and every materialised
 ///   tensor must be the recorded output tensor.
+/// - With an adapter in place of the model (a PEFT folder or a llama.cpp .gguf adapter): every pair,
+///   as the engine applies it, must be the sidecar's restrained delta within f32 rounding
+///   (`AdapterAudit`); `base` then names and orients the tensors, as prune-adapter's --base.
 public enum SidecarAudit {
     /// - Parameters:
     ///   - model: a model to identify (base, output or neither); a base gives σ_max(W₀) from its
@@ -36,7 +39,11 @@ public enum SidecarAudit {
             tensors.append(try AuditChecks.check(t, parameters: sidecar.parameters, edits: sidecar.edits, path: path))
         }
         var match: AuditModelMatch?
-        if let model {
+        var adapter: AdapterAudit?
+        if let model, let format = AdapterAudit.format(of: model) {
+            // An adapter in place of the model: --base names and orients its tensors (no replay).
+            adapter = try AdapterAudit.run(adapter: model, format: format, sidecar: sidecar, sidecarPath: path, base: base)
+        } else if let model {
             let (m, findings) = try AuditModelMatcher.match(model: model, sidecar: sidecar)
             match = m
             for i in tensors.indices {
@@ -46,7 +53,7 @@ public enum SidecarAudit {
             }
         }
         var replay: AuditBaseReplay?
-        if let base {
+        if let base, adapter == nil {
             let threadCount = ThreadCount.resolved(threads)
             let r = try AuditBaseReplay.run(base: base, sidecar: sidecar, sidecarPath: path, threads: threadCount)
             replay = r
@@ -60,7 +67,7 @@ public enum SidecarAudit {
         }
         return AuditReport(sidecarPath: path, sidecar: sidecar,
                            integrity: AuditIntegrity(partsVerified: parts, manifestsVerified: manifests),
-                           tensors: tensors, model: match, base: replay)
+                           tensors: tensors, model: match, base: replay, adapter: adapter)
     }
 }
 

@@ -41,6 +41,23 @@ extension AuditReport {
             m("tensors", .array(tensors.map { tensorJSON($0) })),
             m("model", model.map { modelJSON($0) } ?? .null),
             m("base_replay", base.map { baseJSON($0) } ?? .null),
+            m("adapter", adapter.map { adapterJSON($0) } ?? .null),
+        ])
+    }
+
+    private func adapterJSON(_ a: AdapterAudit) -> JSONNode {
+        .object([
+            m("path", .string(a.path)),
+            m("format", .string(a.format == .gguf ? "llama.cpp" : "peft")),
+            m("recorded_base_sha256", a.recordedBase.map { .string($0) } ?? .null),
+            m("pairs", .array(a.pairs.map { p in
+                .object([m("target", .string(p.target)), m("tensor", p.sidecarTensor.map { .string($0) } ?? .null),
+                         m("state", .string(p.state.rawValue)),
+                         m("rank", p.rank.map { .int($0) } ?? .null), m("expected_rank", p.expectedRank.map { .int($0) } ?? .null),
+                         m("scale", DiffText.number(p.scale)), m("largest", DiffText.number(p.largest)),
+                         m("worst_difference", DiffText.number(p.worstDifference)), m("bound_there", DiffText.number(p.worstBound))])
+            })),
+            m("problems", .array(a.problems.map { .string($0) })),
         ])
     }
 
@@ -151,6 +168,17 @@ extension AuditReport {
                 ? (b.matchesRecordedOutput ? "the recorded base; replayed on it, the sidecar gives the recorded output\n"
                                            : "the recorded base, but replayed on it the sidecar does not give the recorded output\n")
                 : "NOT the recorded base (sha256 \(b.sha256))\n")
+        }
+        if let a = adapter {
+            let kind = a.format == .gguf ? "llama.cpp adapter" : "PEFT adapter"
+            out += "adapter: \(a.path) (\(kind)): \(a.pairs.count) pair\(a.pairs.count == 1 ? "" : "s"), each compared as the engine applies it (scale·B·A) with the restrained delta\n"
+            var arows = [["weight", "tensor", "rank", "scale", "max |ΔW̄|", "worst |diff|", "f32 bound there", "check"]]
+            for p in a.pairs {
+                arows.append([p.target, p.sidecarTensor ?? "-", p.rank.map { "\($0)" } ?? "-", DiffText.optional(p.scale),
+                              DiffText.optional(p.largest), DiffText.optional(p.worstDifference), DiffText.optional(p.worstBound),
+                              p.state == .ok ? "ok" : p.state.rawValue.uppercased()])
+            }
+            out += DiffText.table(arows)
         }
         if let mm = model {
             out += "model: \(mm.path): \(mm.verdict.rawValue.uppercased())"

@@ -10,13 +10,17 @@ public struct AuditReport: Sendable {
     public var model: AuditModelMatch?
     /// Present when the base was given (`--base`): the replay of the sidecar on it.
     public var base: AuditBaseReplay?
+    /// Present when an adapter was given in place of the model.
+    public var adapter: AdapterAudit?
 
     /// "base", "edited" or "neither"; nil without a model.
     public var verdict: AuditVerdict? { model?.verdict }
 
     /// Every check passed: integrity, the recorded numbers, the restrained deltas, and what the
     /// models given could confirm.
-    public var sound: Bool { tensors.allSatisfy(\.consistent) && (base?.problems.isEmpty ?? true) }
+    public var sound: Bool {
+        tensors.allSatisfy(\.consistent) && (base?.problems.isEmpty ?? true) && (adapter?.problems.isEmpty ?? true)
+    }
 
     /// What this audit established by itself and found to hold, one phrase each (what failed is in
     /// `problems`).
@@ -47,6 +51,9 @@ public struct AuditReport: Sendable {
         if !seen.isEmpty, seen.allSatisfy({ $0 }) {
             v.append("output tensors: no NaN or infinity")
         }
+        if let a = adapter, a.problems.isEmpty {
+            v.append("adapter: each of its \(a.pairs.count) pairs, scaled as the engine scales it, is the restrained delta within f32 rounding, and it adapts no other weight")
+        }
         if let b = base, b.isRecordedBase, b.matchesRecordedOutput, tensors.allSatisfy({ $0.materialised == true }) {
             v.append("output bytes: the base plus the stored restrained deltas, materialised as replay does, give the recorded output tensors and hash")
         }
@@ -62,7 +69,7 @@ public struct AuditReport: Sendable {
         if !tensors.isEmpty, !tensors.allSatisfy({ $0.materialised == true }) {
             u.append("output bytes = base + restrained deltas: give --base BASE")
         }
-        if model == nil && base == nil {
+        if model == nil && base == nil && adapter == nil {
             u.append("the base and output hashes: give a model")
         }
         return u
@@ -71,6 +78,7 @@ public struct AuditReport: Sendable {
     /// One line per failed check, naming the tensor or the file.
     public var problems: [String] {
         tensors.flatMap { t in t.problems.map { "\($0) (tensor \(t.record.name))" } } + (base?.problems ?? [])
+            + (adapter?.problems ?? [])
     }
 }
 

@@ -153,7 +153,11 @@ import PruneFacts
                                                            base: cross ? gguf : nil))
         #expect(adapter.pairs.count == c.2.split(separator: ",").count)
         let check = try TestProcess.python("adapter_check_gguf.py", [dir + "/a.gguf", gguf, dir + "/edited.gguf"])
-        #expect(check.stdoutText.hasPrefix("ok \(adapter.pairs.count) pairs \(adapter.maxRank)"), "\(check.stdoutText)")
+        // Ranks 1 and 2 in one adapter: alpha is 2 and the rank-1 pairs hold ΔW̄/2, which llama.cpp's
+        // alpha/rank = 2 brings back (the script computes the delta with llama.cpp's rule).
+        let folded = adapter.pairs.filter { $0.rank < adapter.maxRank }.count
+        #expect(folded > 0 && adapter.maxRank == 2, "the case needs ranks that differ")
+        #expect(check.stdoutText == "ok \(adapter.pairs.count) pairs 2 alpha 2 folded \(folded)\n", "\(check.stdoutText)")
         // prune reads it back as a GGUF file with the same keys.
         let file = try ModelFile(path: dir + "/a.gguf")
         guard case .gguf(let g) = file.header else { Issue.record("not GGUF"); return }
@@ -338,5 +342,61 @@ import PruneFacts
         // (ffn_down alone does not tell gpt2 from llama: the base gives general.architecture.)
         let capped = try AdapterExport.run(AdapterRequest(sidecar: dir + "/diff.prune", output: dir + "/a.gguf", base: model, rank: 64))
         #expect(capped.pairs.count == 1 && capped.pairs[0].leavesForwardResidual && !capped.pairs[0].truncated)
+    }
+}
+
+/// vLLM cannot run here (no GPU). What its LoRA loader checks on a PEFT folder (vllm/lora/peft_helper.py
+/// PEFTHelper.from_dict / validate_legal, vllm/lora/lora_model.py from_local_checkpoint and
+/// from_lora_tensors, vllm/lora/utils.py parse_fine_tuned_lora_name), asserted on the folder prune writes
+/// for a Llama edit set of ranks 1 and 2.
+@Suite struct AdapterVLLMTests {
+    @Test func peftFolderPassesVLLMChecks() throws {
+        let model = try TestEnvironment.fixture("llama-tiny/model.safetensors")
+        let dir = try TestEnvironment.tempDir("adapter-vllm")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TestProcess.python("apply_make_manifest.py", [model, dir + "/edits.jsonl", "7",
+                                                          "model.layers.0.self_attn.q_proj.weight,model.layers.1.mlp.up_proj.weight,model.layers.1.self_attn.o_proj.weight"])
+        _ = try Apply.run(ApplyRequest(model: model, manifest: dir + "/edits.jsonl", output: .file(dir + "/out"),
+                                       sidecar: dir + "/edits.prune", options: AdapterExportTests.options()))
+        _ = try AdapterExport.run(AdapterRequest(sidecar: dir + "/edits.prune", output: dir + "/peft", base: model))
+        // The folder holds adapter_model.safetensors (vLLM reads it before .bin / .pt).
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/peft").sorted() == ["adapter_config.json", "adapter_model.safetensors"])
+        let config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/peft/adapter_config.json"))) as? [String: Any])
+        // PEFTHelper's required fields: r, lora_alpha, target_modules.
+        let r = try #require(config["r"] as? Int), alpha = try #require(config["lora_alpha"] as? Int)
+        let targets = try #require(config["target_modules"] as? [String])
+        // validate_legal: r ≤ the server's --max-lora-rank, at most 512 (LoRAConfig's largest allowed value).
+        #expect(r >= 1 && r <= 512)
+        // validate_legal / _validate_features: no modules_to_save, no DoRA, bias "none" (else bias_enabled).
+        #expect(config["modules_to_save"] is NSNull && config["use_dora"] as? Bool == false && config["bias"] as? String == "none")
+        // vLLM's one scaling for every module, lora_alpha / r (or / √r with use_rslora); it does not read
+        // rank_pattern or alpha_pattern, which PEFT uses per module: both must give 1.
+        #expect(config["use_rslora"] as? Bool == false && alpha == r, "vLLM would scale every module by \(alpha)/\(r)")
+        let rankPattern = try #require(config["rank_pattern"] as? [String: Int]), alphaPattern = try #require(config["alpha_pattern"] as? [String: Int])
+        #expect(rankPattern == alphaPattern && !rankPattern.isEmpty, "the case needs ranks that differ")
+
+        let file = try ModelFile(path: dir + "/peft/adapter_model.safetensors")
+        let base = try ModelFile(path: model)
+        var modules = Set<String>()
+        for t in file.tensors {
+            // parse_fine_tuned_lora_name: base_model.model.<module>.lora_A.weight / lora_B.weight (no bias, no embeddings).
+            let isA = t.name.hasSuffix(".lora_A.weight"), isB = t.name.hasSuffix(".lora_B.weight")
+            #expect(t.name.hasPrefix("base_model.model.") && (isA || isB), "\(t.name)")
+            let module = String(t.name.dropFirst("base_model.model.".count).dropLast(".lora_A.weight".count))
+            modules.insert(module)
+            // from_local_checkpoint: the module's last name must be one of the model's LoRA modules (Llama's
+            // linear layers; q/k/v and gate/up are packed into qkv_proj and gate_up_proj, which take them).
+            let last = String(module.split(separator: ".").last ?? "")
+            #expect(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"].contains(last), "\(module)")
+            // A float dtype vLLM casts to the model's; [rank, in] and [out, rank] of the base weight, rank ≤ r
+            // (vLLM copies them into the first rows and columns of its max_lora_rank slots).
+            #expect(t.type == .safetensors(.f32), "\(t.name)")
+            let w = try #require(base.info(named: module + ".weight"))
+            let rank = isA ? t.shape[0] : t.shape[1]
+            #expect(rank >= 1 && rank <= r && (rankPattern[module] ?? r) == rank && (alphaPattern[module] ?? alpha) == rank, "\(t.name): rank \(rank)")
+            #expect(isA ? t.shape[1] == w.shape[1] : t.shape[0] == w.shape[0], "\(t.name): \(t.shape) for a \(w.shape) weight")
+        }
+        // target_modules names exactly the adapted modules (PEFT matches them; vLLM goes by the tensors).
+        #expect(Set(targets) == modules && modules.count == 3)
     }
 }

@@ -58,6 +58,15 @@ extension LoRAAdapter {
         do { configBytes = [UInt8](try Data(contentsOf: configURL)) } catch {
             throw fail("adapter_config.json: cannot read (\(error.localizedDescription))")
         }
+        return try parse(config: configBytes, weights: weightsURL, path: path, fail: fail,
+                         nonFinite: { EditError.nonFiniteNumber(manifest: manifest, line: line, place: "adapter \(path) module \($0)") })
+    }
+
+    /// Reads adapter_config.json's bytes and adapter_model.safetensors (also for prune-audit, whose
+    /// errors name the adapter rather than a manifest line): `fail` makes the error of a reason,
+    /// `nonFinite` the error of a module holding NaN or ±∞.
+    static func parse(config configBytes: [UInt8], weights weightsURL: URL, path: String,
+                      fail: (String) -> Error, nonFinite: (String) -> Error) throws -> LoRAAdapter {
         let config: JSONNode
         do { config = try JSONNodeParser.parse(configBytes, options: .lenientNumbers) } catch {
             throw fail("adapter_config.json: invalid JSON (\(error.message), line \(error.line) column \(error.column))")
@@ -130,9 +139,8 @@ extension LoRAAdapter {
             }
             let moduleAlpha = patternValue(alphaPattern, module: module) ?? alpha
             let scaling = rslora ? moduleAlpha / Double(rank).squareRoot() : moduleAlpha / Double(rank)
-            if let i = a.values.firstIndex(where: { !$0.isFinite }) ?? b.values.firstIndex(where: { !$0.isFinite }) {
-                _ = i
-                throw EditError.nonFiniteNumber(manifest: manifest, line: line, place: "adapter \(path) module \(module)")
+            if a.values.contains(where: { !$0.isFinite }) || b.values.contains(where: { !$0.isFinite }) {
+                throw nonFinite(module)
             }
             modules.append(LoRAModule(module: module, a: a, b: b, scaling: scaling, fanInFanOut: fanInFanOut, isEmbedding: entry.embedding))
         }
