@@ -8,23 +8,12 @@ import PruneFacts
 /// What the engines compute with prune's adapters, recorded once by the engines themselves
 /// (Resources/adapter-reference: transformers + PEFT by Tests/scripts/adapter_peft_reference.py,
 /// llama.cpp by Tests/scripts/adapter_llamacpp_reference.py; CI runs neither), checked against prune's
-/// runtime on the model prune-apply rewrites with the same edits. The adapter recomputed here must be the
-/// one the reference was made from (the SHA-256 of its tensors).
+/// runtime on the model prune-apply rewrites with the same edits. The adapter recomputed here is not
+/// compared by digest: its last bits follow the OpenBLAS kernels of the machine (the scripts record the
+/// digest of theirs, for the record); the logits and log-probabilities are the check.
 @Suite struct AdapterRuntimeReferenceTests {
     static func resource(_ name: String) -> String { TestEnvironment.resource("adapter-reference/" + name) }
     static let samples = TestEnvironment.packageRoot.appendingPathComponent("samples").path
-
-    /// SHA-256 over the tensors of an adapter file, in name order: each name, a NUL, then its bytes (what
-    /// the scripts hash; the metadata is left out because it holds prune's version).
-    static func tensorDigest(_ path: String) throws -> String {
-        let file = try ModelFile(path: path)
-        let h = SHA256Hasher()
-        for t in file.tensors.sorted(by: { $0.name < $1.name }) {
-            h.update(Array(t.name.utf8) + [0])
-            try file.withData(for: t.name) { h.update($0) }
-        }
-        return h.finalizeHex()
-    }
 
     static func options() -> ApplyOptions {
         var o = ApplyOptions()
@@ -77,9 +66,8 @@ import PruneFacts
                                    options: Self.options())
         request.adapter = dir + "/peft"
         _ = try Apply.run(request)
-        let digest = try Self.tensorDigest(dir + "/peft/adapter_model.safetensors")
-        #expect(digest == ref.adapter_tensors_sha256,
-                "\(name): the PEFT adapter is not the one the reference was made from: rerun Tests/scripts/adapter_peft_reference.py")
+        // The adapter's bits depend on the OpenBLAS kernels of the restraint's SVD, so its digest
+        // (recorded as adapter_tensors_sha256) is not compared: the logits below are the check.
 
         let edited = try LanguageModel.load(dir + "/edited", options: LoadOptions(threads: 1))
         let base = try LanguageModel.load(folder, options: LoadOptions(threads: 1))
@@ -146,8 +134,7 @@ import PruneFacts
                                        sidecar: stem + ".prune", options: Self.options(), facts: engine)
             request.adapter = stem + ".gguf"
             _ = try Apply.run(request)
-            #expect(try Self.tensorDigest(stem + ".gguf") == a.tensors_sha256,
-                    "\(a.manifest): the llama.cpp adapter is not the one the reference was made from: rerun Tests/scripts/adapter_llamacpp_reference.py")
+            // Not compared by digest (its bits depend on the OpenBLAS kernels): the log-probabilities are the check.
             models[a.manifest] = try LanguageModel.load(stem + ".edited.gguf", options: LoadOptions(threads: 1))
         }
         #expect(Set(doc.runs.keys) == Set(models.keys))
