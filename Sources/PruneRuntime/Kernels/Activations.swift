@@ -30,6 +30,24 @@ package enum Activations {
         return out
     }
 
+    /// SwiGLU's backward: d gate = dkey·up·silu′(gate), d up = dkey·silu(gate), element-wise.
+    package static func swiGLUBackward(_ dkey: [Float], gate: [Float], up: [Float]) -> (gate: [Float], up: [Float]) {
+        var dg = [Float](repeating: 0, count: dkey.count), du = dg
+        for i in dkey.indices {
+            let g = gate[i]
+            dg[i] = dkey[i] * up[i] * derivative(.silu, at: g)
+            du[i] = dkey[i] * (g / (1 + expf(-g)))
+        }
+        return (dg, du)
+    }
+
+    /// dx = dy·f′(x), element-wise: the backward of `apply`.
+    package static func backward(_ f: ActivationFunction, _ dy: [Float], input x: [Float]) -> [Float] {
+        var dx = dy
+        for i in dx.indices { dx[i] *= derivative(f, at: x[i]) }
+        return dx
+    }
+
     /// The derivative f′(x) (for backward passes through the MLP).
     package static func derivative(_ f: ActivationFunction, at x: Float) -> Float {
         switch f {
