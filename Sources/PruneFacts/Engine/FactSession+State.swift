@@ -186,7 +186,7 @@ extension FactSession {
         let grouped = method != .rome
         let key = "\(grouped)|\(h.contextTemplateLengthParams)|\(h.seed)"
         if let t = templateCache[key] { return t }
-        let t = try ContextTemplates.generate(model: model, tokenizer: tokenizer, lengthParams: h.contextTemplateLengthParams,
+        let t = try ContextTemplates.generate(model: loaded, tokenizer: tokenizer, lengthParams: h.contextTemplateLengthParams,
                                               seed: h.seed, grouped: grouped)
         templateCache[key] = t
         return t

@@ -14,6 +14,8 @@ struct FactSession {
     var model: FactModel
     /// The model as it was read.
     let base: FactModel
+    /// The loaded model (its transformer is `base`'s): context templates are generated on it.
+    let loaded: LanguageModel
     let context: HyperparameterContext
     var warnings: [String] = []
     /// Statistics by layer (computed or read once per run, on the input model).
@@ -56,6 +58,7 @@ struct FactSession {
             throw FactError.unplaceable(manifest: job.manifest.path, line: firstLine,
                                         what: "the model has no usable tokenizer: " + ((error as? LocalizedError)?.errorDescription ?? "\(error)"))
         }
+        loaded = model
         self.model = FactModel(model)
         base = self.model
         context = HyperparameterContext(architecture: model.config.architecture == .gpt2 ? .gpt2 : .llama,
