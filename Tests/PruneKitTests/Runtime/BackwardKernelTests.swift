@@ -40,7 +40,7 @@ import Testing
         let dx = layer ? Norms.layerNormBackward(c, input: x, rows: rows, width: d, weights: w, statistics: stats)
             : Norms.rmsNormBackward(c, input: x, rows: rows, width: d, weights: w, statistics: stats)
         let noise = ArithmeticTolerance.weightedSumNoise(weights: c, scale: ArithmeticTolerance.largestMagnitude(y), length: d, stages: 2)
-        let fd = ArithmeticTolerance.centralDifference(step: 1e-2, noise: noise) { t in Self.dot(c, forward(Self.along(x, v, t)).0) }
+        let fd = ArithmeticTolerance.centralDifference(step: 0.2, noise: noise) { t in Self.dot(c, forward(Self.along(x, v, t)).0) }
         Self.check(layer ? "LayerNorm" : "RMSNorm", analytic: Self.dot(dx, v), gradient: dx, direction: v, length: d, stages: 2, difference: fd)
     }
 
@@ -147,7 +147,7 @@ import Testing
         let (dg, du) = Activations.swiGLUBackward(c, gate: gate, up: up)
         let y = Activations.swiGLU(gate: gate, up: up)
         let noise = ArithmeticTolerance.weightedSumNoise(weights: c, scale: ArithmeticTolerance.largestMagnitude(y), length: 8, stages: 1)
-        let fd = ArithmeticTolerance.centralDifference(step: 2e-2, noise: noise) { t in
+        let fd = ArithmeticTolerance.centralDifference(step: 0.1, noise: noise) { t in
             let x = Self.along(gate + up, v, t)
             return Self.dot(c, Activations.swiGLU(gate: Array(x[0..<64]), up: Array(x[64...])))
         }

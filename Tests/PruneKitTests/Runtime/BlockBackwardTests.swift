@@ -5,8 +5,8 @@ import Testing
 /// The backward through the blocks above a layer, the final norm and the head
 /// (`Transformer+Backward`), against central differences of the forward, on both fixtures: the
 /// gradient the fact engine's optimisation follows. L(h) = Σ c·logits over positions p… of a
-/// sequence whose residual after block `layer` is h (fixed random c); its derivative along a random
-/// direction at one position, from the backward and from the forward
+/// packed batch whose residual after block `layer` is h (fixed random c); its derivative along a
+/// direction at one row of each sequence, from the backward and from the forward
 /// (`ArithmeticTolerance.centralDifference`, the bound derived there).
 @Suite struct BlockBackwardTests {
     nonisolated(unsafe) static var models: [String: LanguageModel] = [:]
@@ -29,7 +29,10 @@ import Testing
         let base = trace.output
         var rng = SplitMix(seed: UInt64(layer + 1))
         let positions = (2..<10).map { TokenPosition(sequence: 0, position: $0) } + [TokenPosition(sequence: 1, position: 3)]
-        let coeff = (0..<(positions.count * c.vocabularySize)).map { _ in rng.nextFloat() }
+        // c on 16 random vocabulary entries a position: every row of the head still takes part in
+        // the gradient's path, and the rounding of L (√ of the terms it sums) stays small.
+        var coeff = [Float](repeating: 0, count: positions.count * c.vocabularySize)
+        for p in positions.indices { for _ in 0..<16 { coeff[p * c.vocabularySize + Int(rng.next() % UInt64(c.vocabularySize))] = rng.nextFloat() } }
         let above = Set((layer + 1)..<c.layerCount)
         func forward(_ h: FloatMatrix) throws -> ForwardResult {
             try t.forward(residual: h, layout: layout, fromBlock: layer + 1, logits: .positions(positions), trace: above)
@@ -41,11 +44,16 @@ import Testing
         let length = ArithmeticTolerance.longestSum(c, positions: 10)
         let noise = ArithmeticTolerance.weightedSumNoise(weights: coeff, scale: ArithmeticTolerance.largestMagnitude(result.logits.values),
                                                          length: length, stages: stages)
-        for row in [2, 5, 12] {
-            let dir = (0..<d).map { _ in rng.nextFloat() }
+        for row in [2, 5, 13] {
+            // Along the gradient (scaled to a random vector's length, ≈ √(d/3)) plus a random part: the
+            // derivative is then large against the rounding of the differences, and a gradient wrong in
+            // any component moves it.
             let grad = Array(dh.values[(row * d)..<((row + 1) * d)])
+            let gn = grad.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+            let toLength = Float((Double(d) / 3).squareRoot() / max(gn, 1e-30))
+            let dir = grad.map { $0 * toLength + rng.nextFloat() }
             let analytic = zip(grad, dir).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-            let fd = ArithmeticTolerance.centralDifference(step: 6e-2, noise: noise) { s in
+            let fd = ArithmeticTolerance.centralDifference(step: 0.25, noise: noise) { s in
                 var h = base
                 for j in 0..<d { h.values[row * d + j] += Float(s) * dir[j] }
                 let l = try! forward(h).logits.values
@@ -54,7 +62,8 @@ import Testing
             let own = ArithmeticTolerance.weightedSumNoise(weights: dir, scale: ArithmeticTolerance.largestMagnitude(grad), length: length, stages: stages)
             let bound = fd.error + own
             #expect(abs(analytic - fd.value) <= bound, "block \(layer), row \(row): backward \(analytic), central difference \(fd.value) (bound \(bound))")
-            #expect(bound <= 5e-2 * abs(fd.value), "row \(row): the bound \(bound) is not tight against \(fd.value)")
+            // Not vacuous: a backward missing a term or a sign moves the derivative by more than a fifth.
+            #expect(bound <= 0.2 * abs(fd.value), "row \(row): the bound \(bound) is not tight against \(fd.value)")
         }
         // The backward's bits do not depend on the thread count.
         let one = t.with(threads: 1)

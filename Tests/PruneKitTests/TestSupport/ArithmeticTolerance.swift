@@ -62,9 +62,11 @@ extension ArithmeticTolerance {
         return (half, 2 * (abs(full - half) / 3 + 3 * noise / h))
     }
 
-    /// How far an f32 evaluation of Σᵢ cᵢ·yᵢ may be from the exact value when each yᵢ comes out of
-    /// `stages` chained stages of sums at most `length` long, with |yᵢ| ≤ `scale` (the sum over i in f64).
+    /// How far an f32 evaluation of Σᵢ cᵢ·yᵢ (the sum over i in f64) may be from the exact value when
+    /// each yᵢ comes out of `stages` chained stages of sums at most `length` long, with |yᵢ| ≤ `scale`.
+    /// The yᵢ's rounding errors are independent (as above), so their weighted sum grows as √(Σ cᵢ²),
+    /// not Σ |cᵢ|; λ covers its tail as it covers each sum's.
     static func weightedSumNoise(weights c: [Float], scale: Float, length: Int, stages: Int) -> Double {
-        Double(reordered(scale: scale, length: length, stages: stages)) * c.reduce(0.0) { $0 + Double(abs($1)) }
+        Double(reordered(scale: scale, length: length, stages: stages)) * c.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
     }
 }
