@@ -91,8 +91,8 @@ func json(_ path: String) -> JSONNode {
     return j
 }
 
-func makeCase(_ name: String, network: FactNetwork) -> Case {
-    let ctx = HyperparameterContext(architecture: network.config.architecture == .gpt2 ? .gpt2 : .llama,
+func makeCase(_ name: String, network: FactModel) -> Case {
+    let ctx = HyperparameterContext(architecture: network.config.architecture,
                                     layerCount: network.config.layerCount, contextLength: network.config.contextLength)
     var rome = HyperparameterDefaults.defaults(.rome, context: ctx)
     var memit = HyperparameterDefaults.defaults(.memit, context: ctx)
@@ -163,11 +163,11 @@ for name in cases {
         fail("\(folder): no Hugging Face folder" + (name == "smol" ? " (make it: python Benchmarks/scripts/gguf_to_hf.py SmolLM2-135M-Instruct.F32.gguf \(folder))" : ""))
     }
     let hwm0 = vmHWM()
-    let model: LanguageModel, tok: RuntimeTokenizer, net: FactNetwork
+    let model: LanguageModel, tok: RuntimeTokenizer, net: FactModel
     do {
         model = try LanguageModel.load(folder, options: LoadOptions(threads: threads))
         tok = RuntimeTokenizer(try TokenizerLoader.load(path: folder))
-        net = FactNetwork(weights: try RuntimeNetwork.weights(of: model))
+        net = FactModel(model)
     } catch { fail("\(folder): \(error)") }
     let c = makeCase(name, network: net)
     let layer = c.rome.layers[0]
@@ -180,7 +180,7 @@ for name in cases {
     var t0 = now()
     let stats: KeyStatistics
     do {
-        stats = StatisticsComputer(network: net, tokenizer: tok, threads: threads)
+        stats = try StatisticsComputer(model: net, tokenizer: tok, threads: threads)
             .compute(text: try StatisticsText.load(path: c.statsText), layer: layer, modelHash: "bench", docTokens: 128, maxTokens: 20000,
                      maxDocuments: 100_000)
     } catch { fail("\(c.statsText): \(error)") }
@@ -192,7 +192,7 @@ for name in cases {
     t0 = now()
     for r in c.requests.prefix(parts.contains("rome") ? romeEdits : 0) {
         do {
-            _ = try Rome(network: net, tokenizer: tok, hparams: c.rome, templates: c.templates, threads: threads)
+            _ = try Rome(model: net, tokenizer: tok, hparams: c.rome, templates: c.templates, threads: threads)
                 .compute(r, layer: layer) { k in try FactLinearAlgebra.solveSymmetric(moment, try Matrix(rows: k.count, cols: 1, values: k)).storage }
         } catch { fail("ROME \(r.subject): \(error)") }
     }
@@ -204,7 +204,7 @@ for name in cases {
     for l in c.memit.layers { moments[l] = moment }
     t0 = now()
     if parts.contains("memit") { do {
-        _ = try MemitBatch.run(network: net, tokenizer: tok, requests: c.requests, hparams: c.memit, templates: groups,
+        _ = try MemitBatch.run(model: net, tokenizer: tok, requests: c.requests, hparams: c.memit, templates: groups,
                                moments: moments, alpha: nil, threads: threads)
     } catch { fail("MEMIT: \(error)") } }
     let memitSeconds = now() - t0

@@ -41,15 +41,15 @@ extension FactSession {
         let templates = try self.templates(.rome, h)
         try checkTemplateLengths(templates, spec, h)
         let flat = templates.flatMap { $0 }
-        let d = network.config.hiddenSize, m = network.config.ffnSize
+        let d = model.config.hiddenSize, m = model.config.ffnSize
         var factors: [LayerFactors] = []
         var results: [RequestResult] = []
         for r in spec.requests {
-            let before = probability(r, network: network)
-            var working = network
+            let before = try probability(r, model: model)
+            var working = model
             var edits: [RomeEdit] = []
             for (i, layer) in h.layers.enumerated() {
-                let rome = Rome(network: working, tokenizer: tokenizer, hparams: h, templates: flat, threads: job.threads)
+                let rome = Rome(model: working, tokenizer: tokenizer, hparams: h, templates: flat, threads: job.threads)
                 engine.progress?("rome \(r.subject) → \(r.target)" + (h.layers.count > 1 ? " (layer \(layer))" : ""))
                 let edit: RomeEdit
                 do {
@@ -61,10 +61,8 @@ extension FactSession {
                 factors.append(LayerFactors(layer: layer, u: edit.lam, v: edit.u, rank: 1))
                 edits.append(edit)
                 if i + 1 < h.layers.count {
-                    var w = working.weights.blocks[layer].down.weight
                     let term = try LowRankDelta(rows: d, cols: m, rank: 1, a: edit.lam, b: edit.u, tensor: downName(layer))
-                    try term.factored().add(to: &w, threads: job.threads, tensor: downName(layer))
-                    working.weights.blocks[layer].down.weight = w
+                    working = try working.adding(term, layer: layer, threads: job.threads, tensor: downName(layer))
                 }
             }
             let first = edits[0]
@@ -92,9 +90,9 @@ extension FactSession {
     }
 
     /// Refuses templates that, filled with a request's prompt, subject and target, do not fit in the
-    /// model's context (the network has no positions past it), naming the key that gave them.
+    /// model's context (the model has no positions past it), naming the key that gave them.
     func checkTemplateLengths(_ templates: [[String]], _ spec: FactEditSpec, _ h: FactHyperparameters) throws {
-        let context = network.config.contextLength
+        let context = model.config.contextLength
         for r in spec.requests {
             let target = TokenPositions.targetIDs(filledPrompt: r.filledPrompt, target: r.target, tokenizer: tokenizer).count
             for (i, t) in templates.flatMap({ $0 }).enumerated() {
@@ -165,11 +163,11 @@ extension FactSession {
             }
             alpha = MemitBatch.Alpha(projectors: ps, previous: prev)
         }
-        let befores = spec.requests.map { probability($0, network: network) }
+        let befores = try spec.requests.map { try probability($0, model: model) }
         let outcome: MemitBatch.Outcome
         do {
             let report = engine.progress
-            outcome = try MemitBatch.run(network: network, tokenizer: tokenizer, requests: spec.requests, hparams: h,
+            outcome = try MemitBatch.run(model: model, tokenizer: tokenizer, requests: spec.requests, hparams: h,
                                          templates: templates, moments: moments, alpha: alpha, threads: job.threads,
                                          progress: { report?("\(spec.method.rawValue) " + $0) })
         } catch { throw numerical(spec, error) }
@@ -196,7 +194,7 @@ extension FactSession {
     /// AlphaEdit's P at `layer` (once per run), from C; without statistics P = I (no projection).
     mutating func projector(_ layer: Int, moment c: Matrix?, threshold: Double) throws -> (p: Matrix, dimension: Int) {
         if let p = projectors[layer] { return p }
-        let m = network.config.ffnSize
+        let m = model.config.ffnSize
         let p: (p: Matrix, dimension: Int)
         if let c {
             p = try FactLinearAlgebra.nullSpaceProjector(c, threshold: threshold)

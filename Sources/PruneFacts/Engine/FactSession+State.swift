@@ -8,10 +8,10 @@ extension FactSession {
     /// Adds computed factors to the model's state: the raw delta (`end`), or W₀ plus the restraint
     /// of every delta so far, restrained after each edit (`each`).
     mutating func advance(_ factors: [LayerFactors]) throws {
-        let d = network.config.hiddenSize, m = network.config.ffnSize
+        let d = model.config.hiddenSize, m = model.config.ffnSize
         for f in factors {
             if edited[f.layer] == nil {
-                let w0 = network.weights.blocks[f.layer].down.weight
+                let w0 = try model.down(f.layer)
                 let s = job.restraint.function == .none ? 1
                     : try RestraintEngine.sigmaMax(weights: w0, rows: d, cols: m, tensor: downName(f.layer)).sigmaMax
                 edited[f.layer] = (w0, s, [])
@@ -27,20 +27,18 @@ extension FactSession {
 
     /// Schedule `end`: adds a raw term to the layer's weights, as they stand.
     mutating func addRaw(_ term: LowRankDelta, layer: Int) throws {
-        var w = network.weights.blocks[layer].down.weight
-        try term.factored().add(to: &w, threads: job.threads, tensor: downName(layer))
-        network.weights.blocks[layer].down.weight = w
+        model = try model.adding(term, layer: layer, threads: job.threads, tensor: downName(layer))
     }
 
-    /// `--continue`: the network (loaded from the rebuilt W₀) takes the state the chain's fact edits
+    /// `--continue`: the model (loaded from the rebuilt W₀) takes the state the chain's fact edits
     /// left it in during a single run of the whole chain: W₀ plus each down projection's recorded raw
     /// terms added in edit order (`end`: unrestrained), or W₀ plus their restraint against σ_max(W₀)
     /// (`each`). Terms of non-fact lines (lowrank, dense, lora) are not part of the engine's state, as
     /// in a single run.
     mutating func seedChain(_ old: Sidecar) throws {
-        let d = network.config.hiddenSize, m = network.config.ffnSize
+        let d = model.config.hiddenSize, m = model.config.ffnSize
         var layerOf: [String: (layer: Int, stored: StoredMatrix)] = [:]
-        for l in 0..<network.config.layerCount {
+        for l in 0..<model.config.layerCount {
             if let s = StoredMatrix(hfName: downName(l), in: job.model) { layerOf[s.tensor] = (l, s) }
         }
         for t in old.tensors {
@@ -49,11 +47,11 @@ extension FactSession {
             for term in t.terms where old.edits.indices.contains(term.edit) && old.edits[term.edit].facts != nil {
                 guard case .lowRank(let su, let sv, let k) = term.delta else { continue }
                 let (hu, hv) = stored.hfFactors(u: su, v: sv)
-                let (u, v) = network.config.architecture == .gpt2 ? (hv, hu) : (hu, hv)   // Conv1D: HF is [in, out]
+                let (u, v) = editedIsTransposed ? (hv, hu) : (hu, hv)   // Conv1D: HF is [in, out]
                 terms.append(try LowRankDelta(rows: d, cols: m, rank: k, a: u, b: v, tensor: downName(l)))
             }
             guard !terms.isEmpty else { continue }
-            let w0 = network.weights.blocks[l].down.weight
+            let w0 = try model.down(l)
             let s = job.restraint.function == .none ? 1
                 : try RestraintEngine.sigmaMax(weights: w0, rows: d, cols: m, tensor: downName(l)).sigmaMax
             edited[l] = (w0, s, terms)
@@ -70,12 +68,12 @@ extension FactSession {
     /// W = W₀ + the restrained accumulated delta of `layer` (the run's function and schedule).
     mutating func setRestrained(_ layer: Int) throws {
         guard let e = edited[layer] else { return }
-        let d = network.config.hiddenSize, m = network.config.ffnSize
+        let d = model.config.hiddenSize, m = model.config.ffnSize
         let r = try RestraintEngine.restrain(edits: e.terms.map { .lowRank($0) }, rows: d, cols: m, sigmaMax: e.sigmaMax,
                                              configuration: job.restraint, tensor: downName(layer))
         var w = e.w0
         try r.factored.add(to: &w, threads: job.threads, tensor: downName(layer))
-        network.weights.blocks[layer].down.weight = w
+        model = try model.settingDown(layer, w)
     }
 
     /// The model as the written file will hold it (up to the stored type's rounding).
@@ -97,9 +95,9 @@ extension FactSession {
             statistics[layer] = (nil, rec)
             return (nil, rec)
         }
-        let width = network.config.ffnSize
+        let width = model.config.ffnSize
         // Statistics of the model as it was read (the original repositories compute them once).
-        let hash = StatisticsIdentity.modelHash(base.weights, layer: layer)
+        let hash = try StatisticsIdentity.modelHash(base, layer: layer)
         let stats: KeyStatistics
         let rec: JSONNode
         if KeyStatisticsFile.looksLikeStatistics(path: path) {
@@ -135,7 +133,7 @@ extension FactSession {
             }
             if found == nil {
                 engine.progress?("key statistics at layer \(layer) over \(path)")
-                let computed = StatisticsComputer(network: base, tokenizer: tokenizer, threads: job.threads)
+                let computed = try StatisticsComputer(model: base, tokenizer: tokenizer, threads: job.threads)
                     .compute(text: t, layer: layer, modelHash: hash, docTokens: docTokens, maxTokens: maxTokens, maxDocuments: maxDocs)
                 engine.cache.store(computed, key: key)
                 stats = computed
@@ -176,7 +174,7 @@ extension FactSession {
     /// the key width): the solve would fail, or give an edit dominated by rounding noise.
     func requireInvertible(_ layer: Int, _ spec: FactEditSpec) throws {
         guard let s = spectra[layer] else { return }
-        let width = network.config.ffnSize
+        let width = model.config.ffnSize
         guard s.spectrum.rank < width else { return }
         throw FactError.numerical(manifest: spec.manifest, line: spec.line,
                                   what: "the key statistics C at layer \(layer) (\(s.count) tokens, \(s.path)) are singular: numerical rank \(s.spectrum.rank) of the key width \(width); \(spec.method.rawValue) solves with C, give it at least \(width) tokens of varied text")
@@ -188,7 +186,7 @@ extension FactSession {
         let grouped = method != .rome
         let key = "\(grouped)|\(h.contextTemplateLengthParams)|\(h.seed)"
         if let t = templateCache[key] { return t }
-        let t = try ContextTemplates.generate(model: model, tokenizer: tokenizer, lengthParams: h.contextTemplateLengthParams,
+        let t = try ContextTemplates.generate(model: loaded, tokenizer: tokenizer, lengthParams: h.contextTemplateLengthParams,
                                               seed: h.seed, grouped: grouped)
         templateCache[key] = t
         return t

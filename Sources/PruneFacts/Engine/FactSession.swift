@@ -9,10 +9,13 @@ import PruneTokenizers
 struct FactSession {
     let engine: FactEngine
     let job: FactJob
-    let model: LanguageModel
     let tokenizer: FactTokenizer
-    var network: FactNetwork
-    let base: FactNetwork
+    /// The model as the edits so far left it (the runtime's weights, edited down projections replaced).
+    var model: FactModel
+    /// The model as it was read.
+    let base: FactModel
+    /// The loaded model (its transformer is `base`'s): context templates are generated on it.
+    let loaded: LanguageModel
     let context: HyperparameterContext
     var warnings: [String] = []
     /// Statistics by layer (computed or read once per run, on the input model).
@@ -42,6 +45,7 @@ struct FactSession {
         } else {
             continuedBase = nil
         }
+        let model: LanguageModel
         do {
             model = try LanguageModel.load(continuedBase?.path ?? path, options: LoadOptions(threads: job.threads))
         } catch {
@@ -54,11 +58,11 @@ struct FactSession {
             throw FactError.unplaceable(manifest: job.manifest.path, line: firstLine,
                                         what: "the model has no usable tokenizer: " + ((error as? LocalizedError)?.errorDescription ?? "\(error)"))
         }
-        let w = try RuntimeNetwork.weights(of: model)
-        network = FactNetwork(weights: w)
-        base = network
-        context = HyperparameterContext(architecture: w.config.architecture == .gpt2 ? .gpt2 : .llama,
-                                        layerCount: w.config.layerCount, contextLength: w.config.contextLength)
+        loaded = model
+        self.model = FactModel(model)
+        base = self.model
+        context = HyperparameterContext(architecture: model.config.architecture,
+                                        layerCount: model.config.layerCount, contextLength: model.config.contextLength)
         if let f = engine.hparamsFile {
             let ignored = f.ignoredKeys
             if !ignored.isEmpty { warnings.append("\(f.name): ignored (not used on the CPU): " + ignored.joined(separator: ", ")) }
@@ -66,9 +70,16 @@ struct FactSession {
         if continuedBase != nil, let old = job.continued { try seedChain(old) }
     }
 
-    /// The HF name of layer `l`'s down projection.
+    /// The HF name of layer `l`'s edited matrix (the down projection), from the family's table.
     func downName(_ l: Int) -> String {
-        network.config.architecture == .gpt2 ? "transformer.h.\(l).mlp.c_proj.weight" : "model.layers.\(l).mlp.down_proj.weight"
+        let spec = model.config.architecture.spec
+        return (spec.hfModule(role: spec.editedRole, layer: "\(l)") ?? "blk.\(l).\(spec.editedRole)") + ".weight"
+    }
+
+    /// Hugging Face stores the edited matrix transposed ([in, out]: GPT-2's Conv1D).
+    var editedIsTransposed: Bool {
+        let spec = model.config.architecture.spec
+        return spec.transposedInHF.contains(spec.editedRole)
     }
 
     mutating func run() throws -> FactOutcome {
@@ -89,7 +100,7 @@ struct FactSession {
             // Place the factors on the file's tensors (HF names and orientation → stored).
             var targets: [TensorDelta] = []
             for f in factors {
-                let (u, v) = network.config.architecture == .gpt2 ? (f.v, f.u) : (f.u, f.v)   // Conv1D stores [in, out]
+                let (u, v) = editedIsTransposed ? (f.v, f.u) : (f.u, f.v)   // Conv1D stores [in, out]
                 targets.append(try job.manifest.placeLowRank(tensor: downName(f.layer), u: u, v: v, rank: f.rank,
                                                              line: spec.line, against: job.model))
             }
@@ -102,7 +113,7 @@ struct FactSession {
         for p in pending {
             var reqs: [JSONNode] = []
             for (r, res) in zip(p.spec.requests, p.results) {
-                let after = probability(r, network: network)
+                let after = try probability(r, model: model)
                 summaries.append("\(p.spec.manifest):\(p.spec.line): \(p.spec.method.rawValue) \"\(r.subject)\" → \"\(r.target)\": p \(Self.format(res.before)) → \(Self.format(after))")
                 var m = res.record
                 m.append(JSONNodeMember(key: "probability_after", value: .double(after)))
@@ -133,27 +144,26 @@ struct FactSession {
                                             what: "the subject \"\(r.subject)\" does not occur as tokens of the text \"\(filled)\"")
             }
             let total = tokenizer.encode(filled + " " + r.target).count
-            guard total + 16 <= network.config.contextLength else {
-                throw FactError.unplaceable(manifest: spec.manifest, line: spec.line, what: "the prompt is too long for the model's context of \(network.config.contextLength) tokens")
+            guard total + 16 <= model.config.contextLength else {
+                throw FactError.unplaceable(manifest: spec.manifest, line: spec.line, what: "the prompt is too long for the model's context of \(model.config.contextLength) tokens")
             }
         }
-        for l in h.layers where l < 0 || l >= network.config.layerCount {
-            throw FactError.unplaceable(manifest: spec.manifest, line: spec.line, what: "layer \(l) is out of range (the model has \(network.config.layerCount))")
+        for l in h.layers where l < 0 || l >= model.config.layerCount {
+            throw FactError.unplaceable(manifest: spec.manifest, line: spec.line, what: "layer \(l) is out of range (the model has \(model.config.layerCount))")
         }
     }
 
-    /// P(target | filled prompt) under `network`: the product of the target tokens' probabilities.
-    func probability(_ r: FactRequest, network: FactNetwork) -> Double {
+    /// P(target | filled prompt) under `model`: the product of the target tokens' probabilities.
+    func probability(_ r: FactRequest, model: FactModel) throws -> Double {
         let filled = r.filledPrompt
         let tgt = TokenPositions.targetIDs(filledPrompt: filled, target: r.target, tokenizer: tokenizer)
         let ids = tokenizer.encode(filled) + tgt
         let n = ids.count, t = tgt.count
-        let acts = network.run(residual: network.embed(ids), rows: n, from: 0)
-        let positions = (0..<t).map { n - t - 1 + $0 }
-        let logits = network.head(acts.last!.output, positions: positions).logits
+        let positions = (0..<t).map { TokenPosition(sequence: 0, position: n - t - 1 + $0) }
+        let logits = try model.on(threads: job.threads).forward([ids], logits: .positions(positions)).logits.values
         var lp = 0.0
         for (j, tok) in tgt.enumerated() {
-            lp += TargetObjective.logSoftmax(logits, j, network.config.vocabularySize)[Int(tok)]
+            lp += TargetObjective.logSoftmax(logits, j, model.config.vocabularySize)[Int(tok)]
         }
         return exp(lp)
     }

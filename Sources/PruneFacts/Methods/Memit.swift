@@ -1,13 +1,14 @@
 import PruneFormats
 import Foundation
 import PruneKit
+import PruneRuntime
 
-/// The pieces of MEMIT (Meng et al., 2023) and AlphaEdit (Fang et al., 2025) on the fact engine's
-/// network: z at the last layer of the range by `TargetObjective` on the residual stream, the keys
+/// The pieces of MEMIT (Meng et al., 2023) and AlphaEdit (Fang et al., 2025) on the runtime's
+/// transformer: z at the last layer of the range by `TargetObjective` on the residual stream, the keys
 /// of a batch (mean over each template group, then over the groups), and the residual stream at
 /// the subject of the bare prompts.
 public struct Memit: Sendable {
-    public var network: FactNetwork
+    public var model: FactModel
     public var tokenizer: FactTokenizer
     public var hparams: FactHyperparameters
     /// Template groups, as MEMIT groups them ([["{}"], [generated …]]).
@@ -15,8 +16,8 @@ public struct Memit: Sendable {
     public var klPrompt = "{} is a"
     public var threads: Int
 
-    public init(network: FactNetwork, tokenizer: FactTokenizer, hparams: FactHyperparameters, templates: [[String]], threads: Int) {
-        self.network = network
+    public init(model: FactModel, tokenizer: FactTokenizer, hparams: FactHyperparameters, templates: [[String]], threads: Int) {
+        self.model = model
         self.tokenizer = tokenizer
         self.hparams = hparams
         self.templates = templates
@@ -33,7 +34,7 @@ public struct Memit: Sendable {
 
     /// MEMIT's z for one request at `layer`.
     public func target(_ r: FactRequest, layer: Int) throws -> Target {
-        let d = network.config.hiddenSize
+        let d = model.config.hiddenSize
         let contexts = templates.flatMap { $0 }.map { FactRequest.fill($0, with: r.prompt) }
         let positions = contexts.map { TokenPositions.lookup($0, subject: r.subject, strategy: hparams.factToken, tokenizer: tokenizer) }
         let tgt = TokenPositions.targetIDs(filledPrompt: r.filledPrompt, target: r.target, tokenizer: tokenizer)
@@ -43,7 +44,7 @@ public struct Memit: Sendable {
         }
         let klPos = TokenPositions.lookup(klPrompt, subject: r.subject, strategy: hparams.factToken, tokenizer: tokenizer)
         let kl = TargetObjective.Prompt(ids: tokenizer.encode(FactRequest.fill(klPrompt, with: r.subject)), lookup: klPos)
-        let o = try TargetObjective(network: network, layer: layer, rewriting: rewriting, kl: kl, target: tgt,
+        let o = try TargetObjective(model: model, layer: layer, rewriting: rewriting, kl: kl, target: tgt,
                                     hparams: hparams, site: .residual, threads: threads).optimize()
         let z = (0..<d).map { o.initial[$0] + o.delta[$0] }
         return Target(z: z, targetIDs: tgt, trace: o.trace, firstGradient: o.firstGradient)
@@ -52,7 +53,7 @@ public struct Memit: Sendable {
     /// The keys of `requests` at `layer` as columns of an m × n matrix: for each request the mean
     /// over each template group of the key at the subject, then the mean over the groups.
     public func keys(_ requests: [FactRequest], layer: Int) throws -> Matrix {
-        let m = network.config.ffnSize, n = requests.count
+        let m = model.config.ffnSize, n = requests.count
         let jobs: [(r: Int, g: Int, text: String)] = requests.indices.flatMap { r in
             templates.indices.flatMap { g in templates[g].map { (r, g, FactRequest.fill($0, with: requests[r].prompt)) } }
         }
@@ -62,8 +63,8 @@ public struct Memit: Sendable {
                     TokenPositions.lookup(j.text, subject: subject, strategy: hparams.factToken, tokenizer: tokenizer))
         }
         // Every template of every request in one packed run.
-        let run = PackedRun(network: network, sequences: prepared.map(\.ids), through: layer, threads: threads, keyOnly: true)
-        let keys = jobs.indices.map { run.row(\.key, of: $0, at: prepared[$0].position, width: m) }
+        let run = try PackedRun(model: model, sequences: prepared.map(\.ids), through: layer, threads: threads)
+        let keys = jobs.indices.map { run.row(\.mlpKey, of: $0, at: prepared[$0].position) }
         var out = [Double](repeating: 0, count: m * n)
         for r in 0..<n {
             var total = [Double](repeating: 0, count: m)
@@ -83,14 +84,14 @@ public struct Memit: Sendable {
 
     /// The residual stream after block `layer` at the subject of each bare prompt, d × n.
     public func residuals(_ requests: [FactRequest], layer: Int) throws -> Matrix {
-        let d = network.config.hiddenSize, n = requests.count
+        let d = model.config.hiddenSize, n = requests.count
         let prepared = ParallelMap.map(n, threads: threads) { [self] i -> (ids: [Int32], position: Int) in
             let r = requests[i]
             return (tokenizer.encode(r.filledPrompt),
                     TokenPositions.lookup(r.prompt, subject: r.subject, strategy: hparams.factToken, tokenizer: tokenizer))
         }
-        let run = PackedRun(network: network, sequences: prepared.map(\.ids), through: layer, threads: threads)
-        let cols = (0..<n).map { run.row(\.output, of: $0, at: prepared[$0].position, width: d) }
+        let run = try PackedRun(model: model, sequences: prepared.map(\.ids), through: layer, threads: threads)
+        let cols = (0..<n).map { run.row(\.output, of: $0, at: prepared[$0].position) }
         var out = [Double](repeating: 0, count: d * n)
         for r in 0..<n { for e in 0..<d { out[e * n + r] = Double(cols[r][e]) } }
         return try Matrix(rows: d, cols: n, values: out)

@@ -19,8 +19,8 @@ public struct MemitBatch: Sendable {
     public struct Outcome: Sendable {
         public var targets: [Memit.Target]
         public var updates: [LayerUpdate]
-        /// The network with the batch's updates added (raw).
-        public var network: FactNetwork
+        /// The model with the batch's updates added (raw).
+        public var model: FactModel
         /// AlphaEdit: Σ k kᵀ of this batch's keys per layer, on the edited model.
         public var keyMoments: [Int: Matrix]
     }
@@ -35,12 +35,12 @@ public struct MemitBatch: Sendable {
         }
     }
 
-    public static func run(network start: FactNetwork, tokenizer: FactTokenizer, requests: [FactRequest],
+    public static func run(model start: FactModel, tokenizer: FactTokenizer, requests: [FactRequest],
                            hparams h: FactHyperparameters, templates: [[String]], moments: [Int: Matrix?],
                            alpha: Alpha?, threads: Int, progress: ((String) -> Void)? = nil) throws -> Outcome {
         let zLayer = h.layers.last!
         let d = start.config.hiddenSize, m = start.config.ffnSize, n = requests.count
-        var memit = Memit(network: start, tokenizer: tokenizer, hparams: h, templates: templates, threads: threads)
+        var memit = Memit(model: start, tokenizer: tokenizer, hparams: h, templates: templates, threads: threads)
         // The requests' z are independent: rounds of `threads` requests, one thread each (the same
         // bits as one request on all the threads).
         var targets: [Memit.Target] = []
@@ -62,7 +62,7 @@ public struct MemitBatch: Sendable {
         var work = start
         var updates: [LayerUpdate] = []
         for (i, layer) in h.layers.enumerated() {
-            memit.network = work
+            memit.model = work
             let k = try memit.keys(requests, layer: layer)
             let cur = try memit.residuals(requests, layer: zLayer)
             let share = 1 / Double(h.layers.count - i)
@@ -77,18 +77,18 @@ public struct MemitBatch: Sendable {
             }
             let u = resid.map { Float($0) }, vv = v.storage.map { Float($0) }
             updates.append(LayerUpdate(layer: layer, residual: u, right: vv, keys: k))
-            var w = work.weights.blocks[layer].down.weight
+            var w = try work.down(layer)
             try LowRankDelta(rows: d, cols: m, rank: n, a: u, b: vv).factored().add(to: &w, threads: threads)
-            work.weights.blocks[layer].down.weight = w
+            work = try work.settingDown(layer, w)
         }
         var moments: [Int: Matrix] = [:]
         if alpha != nil {
-            memit.network = work
+            memit.model = work
             for layer in h.layers {
                 let k = try memit.keys(requests, layer: layer)
                 moments[layer] = Matrix.gemm(k, k, transposeB: true)
             }
         }
-        return Outcome(targets: targets, updates: updates, network: work, keyMoments: moments)
+        return Outcome(targets: targets, updates: updates, model: work, keyMoments: moments)
     }
 }

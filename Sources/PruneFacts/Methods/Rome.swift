@@ -1,11 +1,12 @@
 import Foundation
 import PruneFormats
 import PruneKit
+import PruneRuntime
 
-/// ROME (Meng et al., 2022) on the fact engine's network: k̄ over the context templates, u = C⁻¹k̄ /
+/// ROME (Meng et al., 2022) on the runtime's transformer: k̄ over the context templates, u = C⁻¹k̄ /
 /// ‖C⁻¹k̄‖, v* by `TargetObjective` at the MLP output, Λ = (v* − o*)/(k*·u).
 public struct Rome: Sendable {
-    public var network: FactNetwork
+    public var model: FactModel
     public var tokenizer: FactTokenizer
     public var hparams: FactHyperparameters
     /// The context templates, flat (each contains `{}`; "{}" itself is the bare prompt).
@@ -13,8 +14,8 @@ public struct Rome: Sendable {
     public var klPrompt = "{} is a"
     public var threads: Int
 
-    public init(network: FactNetwork, tokenizer: FactTokenizer, hparams: FactHyperparameters, templates: [String], threads: Int) {
-        self.network = network
+    public init(model: FactModel, tokenizer: FactTokenizer, hparams: FactHyperparameters, templates: [String], threads: Int) {
+        self.model = model
         self.tokenizer = tokenizer
         self.hparams = hparams
         self.templates = templates
@@ -22,22 +23,18 @@ public struct Rome: Sendable {
     }
 
     /// The key at `position` of `text`'s ids at `layer` (the input of the down projection).
-    public func key(_ ids: [Int32], at position: Int, layer: Int) -> [Float] {
-        let m = network.config.ffnSize
-        var net = network
-        net.threads = threads
-        let a = net.run(packed: [ids], through: layer, keyOnly: true)
-        return Array(a.key[(position * m)..<((position + 1) * m)])
+    public func key(_ ids: [Int32], at position: Int, layer: Int) throws -> [Float] {
+        try model.on(threads: threads).run([ids], through: layer).trace.mlpKey.row(position)
     }
 
     /// The mean key over `templates` (each already holding the request prompt) of the subject.
-    func meanKey(contexts: [String], subject: String, layer: Int) -> (mean: [Float], positions: [Int]) {
-        let m = network.config.ffnSize
+    func meanKey(contexts: [String], subject: String, layer: Int) throws -> (mean: [Float], positions: [Int]) {
+        let m = model.config.ffnSize
         let positions = contexts.map { TokenPositions.lookup($0, subject: subject, strategy: hparams.factToken, tokenizer: tokenizer) }
         let ids = ParallelMap.map(contexts.count, threads: threads) { [self] i in tokenizer.encode(FactRequest.fill(contexts[i], with: subject)) }
         // The templates in one packed run.
-        let run = PackedRun(network: network, sequences: ids, through: layer, threads: threads, keyOnly: true)
-        let keys = contexts.indices.map { run.row(\.key, of: $0, at: positions[$0], width: m) }
+        let run = try PackedRun(model: model, sequences: ids, through: layer, threads: threads)
+        let keys = contexts.indices.map { run.row(\.mlpKey, of: $0, at: positions[$0]) }
         var mean = [Float](repeating: 0, count: m)
         for k in keys { for j in 0..<m { mean[j] += k[j] } }
         for j in 0..<m { mean[j] /= Float(keys.count) }
@@ -46,9 +43,9 @@ public struct Rome: Sendable {
 
     /// Computes one request's edit. `inverseSolve(k̄)` returns C⁻¹k̄ (or k̄ itself for C = I).
     public func compute(_ request: FactRequest, layer: Int, solve: ([Double]) throws -> [Double]) throws -> RomeEdit {
-        let d = network.config.hiddenSize
+        let d = model.config.hiddenSize
         let contexts = templates.map { FactRequest.fill($0, with: request.prompt) }
-        let (kbar, positions) = meanKey(contexts: contexts, subject: request.subject, layer: layer)
+        let (kbar, positions) = try meanKey(contexts: contexts, subject: request.subject, layer: layer)
         let left = try solve(kbar.map(Double.init))
         let ln = left.reduce(0) { $0 + $1 * $1 }.squareRoot()
         guard ln > 0, ln.isFinite else { throw FactLinearAlgebra.Failure.singular(routine: "C⁻¹k̄ is zero or not finite", info: 0) }
@@ -60,11 +57,11 @@ public struct Rome: Sendable {
         }
         let klPos = TokenPositions.lookup(klPrompt, subject: request.subject, strategy: hparams.factToken, tokenizer: tokenizer)
         let kl = TargetObjective.Prompt(ids: tokenizer.encode(FactRequest.fill(klPrompt, with: request.subject)), lookup: klPos)
-        let objective = TargetObjective(network: network, layer: layer, rewriting: rewriting, kl: kl, target: target,
+        let objective = TargetObjective(model: model, layer: layer, rewriting: rewriting, kl: kl, target: target,
                                         hparams: hparams, site: .mlpOutput, threads: threads)
         let r = try objective.optimize()
         let starPos = TokenPositions.lookup(request.prompt, subject: request.subject, strategy: hparams.factToken, tokenizer: tokenizer)
-        let kstar = key(tokenizer.encode(request.filledPrompt), at: starPos, layer: layer)
+        let kstar = try key(tokenizer.encode(request.filledPrompt), at: starPos, layer: layer)
         var kdu = 0.0
         for j in 0..<u.count { kdu += Double(kstar[j]) * Double(u[j]) }
         guard kdu != 0, kdu.isFinite else { throw FactLinearAlgebra.Failure.singular(routine: "k*·u is zero", info: 0) }

@@ -1,4 +1,5 @@
 import PruneFormats
+import PruneRuntime
 import Foundation
 
 /// The optimisation ROME's v* and MEMIT's z share: a vector δ added to the residual stream after
@@ -39,7 +40,7 @@ public struct TargetObjective: Sendable {
 
     public enum Site: Sendable { case mlpOutput, residual }
 
-    public var network: FactNetwork
+    public var model: FactModel
     public var layer: Int
     public var rewriting: [Prompt]
     public var kl: Prompt
@@ -48,9 +49,9 @@ public struct TargetObjective: Sendable {
     public var site: Site
     public var threads: Int
 
-    public init(network: FactNetwork, layer: Int, rewriting: [Prompt], kl: Prompt, target: [Int32],
+    public init(model: FactModel, layer: Int, rewriting: [Prompt], kl: Prompt, target: [Int32],
                 hparams: FactHyperparameters, site: Site, threads: Int) {
-        self.network = network
+        self.model = model
         self.layer = layer
         self.rewriting = rewriting
         self.kl = kl
@@ -61,46 +62,48 @@ public struct TargetObjective: Sendable {
     }
 
     public func optimize() throws -> Result {
-        let d = network.config.hiddenSize
+        let d = model.config.hiddenSize
         let all = rewriting + [kl]
         let n = rewriting.count
         let tlen = target.count
         // Below the layer once: the residual stream after block `layer` for every prompt.
-        let below = PackedRun(network: network, sequences: all.map(\.ids), through: layer, threads: threads)
-        let initial = below.row(site == .mlpOutput ? \.mlpOutput : \.output, of: 0, at: all[0].lookup, width: d)
+        let below = try PackedRun(model: model, sequences: all.map(\.ids), through: layer, threads: threads)
+        let initial = below.row(site == .mlpOutput ? \.mlpOutput : \.output, of: 0, at: all[0].lookup)
         let t0norm = initial.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
         var delta = [Float](repeating: 0, count: d)
         var adam = Adam(count: d, learningRate: hparams.vLR, betas: hparams.adamBetas, epsilon: hparams.adamEpsilon)
         var klInit: [Double]?
         var trace: [Step] = []
         var firstGradient: [Float]?
-        let vocab = network.config.vocabularySize
+        let vocab = model.config.vocabularySize
         // The prompts run above the layer as one packed batch: every matrix product streams the
         // weights once for all of them, on `threads` threads (fixed blocks: the same bits for any count).
-        var packed = FactNetwork(weights: network.weights)
-        packed.threads = threads
+        let transformer = model.on(threads: threads)
         let segments = all.map { $0.ids.count }
-        let starts: [Int] = segments.indices.map { segments[..<$0].reduce(0, +) }
-        let rowCount = segments.reduce(0, +)
+        let layout = BatchLayout(lengths: segments)
+        let starts = layout.sequences.map(\.firstRow)
+        let rowCount = layout.rows
         var base = [Float](repeating: 0, count: rowCount * d)
         for i in all.indices {
-            base.replaceSubrange((starts[i] * d)..<((starts[i] + segments[i]) * d), with: below.rows(\.output, of: i, count: segments[i], width: d))
+            base.replaceSubrange((starts[i] * d)..<((starts[i] + segments[i]) * d), with: below.rows(\.output, of: i, count: segments[i]))
         }
         // Logits only where the loss reads them: the target positions of each rewriting prompt, the
         // lookup position of the KL prompt.
-        let positionsOf: [[Int]] = all.indices.map { i in
-            i == n ? [starts[i] + all[i].lookup] : (0..<tlen).map { starts[i] + segments[i] - tlen + $0 }
+        let positionsOf: [[TokenPosition]] = all.indices.map { i in
+            i == n ? [TokenPosition(sequence: i, position: all[i].lookup)]
+                : (0..<tlen).map { TokenPosition(sequence: i, position: segments[i] - tlen + $0) }
         }
         let headPositions = positionsOf.flatMap { $0 }
         let headStart: [Int] = positionsOf.indices.map { i in positionsOf[..<i].reduce(0) { $0 + $1.count } }
+        let above = Set((layer + 1)..<model.config.layerCount)
         for step in 0..<hparams.vNumGradSteps {
             let current = delta
             let p0 = klInit
             var h = base
             for i in all.indices { for j in 0..<d { h[(starts[i] + all[i].lookup) * d + j] += current[j] } }
-            let acts = packed.run(residual: h, segments: segments, from: layer + 1)
-            let top = acts.last?.output ?? h
-            let (logits, normed, rstd) = packed.head(top, positions: headPositions)
+            let forward = try transformer.forward(residual: FloatMatrix(rows: rowCount, cols: d, values: h), layout: layout,
+                                                  fromBlock: layer + 1, logits: .positions(headPositions), trace: above)
+            let logits = forward.logits.values
             // The loss of each prompt and d(loss)/d(its logits), in parallel; reduced in order below.
             let losses = ParallelMap.map(all.count, threads: threads) { i -> (loss: Double, prob: Double, logp: [Double]?, dlogits: [Float]) in
                 let isKL = i == n
@@ -138,8 +141,9 @@ public struct TargetObjective: Sendable {
             }
             var dlogits = [Float](repeating: 0, count: headPositions.count * vocab)
             for i in all.indices { dlogits.replaceSubrange((headStart[i] * vocab)..<((headStart[i] + positionsOf[i].count) * vocab), with: losses[i].dlogits) }
-            let dtop = packed.headBackward(dlogits, positions: headPositions, normalized: normed, rstd: rstd, rows: rowCount)
-            let dh = packed.backward(dtop, through: acts, from: layer + 1)
+            let dtop = try transformer.headBackward(FloatMatrix(rows: headPositions.count, cols: vocab, values: dlogits), of: forward)
+            let dh = try transformer.backward(dtop, blocks: (layer + 1)..<model.config.layerCount, traces: forward.traces,
+                                              layout: layout).values
             let results = all.indices.map { i in
                 (loss: losses[i].loss, prob: losses[i].prob, logp: losses[i].logp,
                  grad: Array(dh[((starts[i] + all[i].lookup) * d)..<((starts[i] + all[i].lookup + 1) * d)]))

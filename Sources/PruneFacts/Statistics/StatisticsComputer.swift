@@ -7,26 +7,26 @@ import PruneRuntime
 ///
 /// The documents run packed: consecutive documents fill the groups of `PackedRun` (each
 /// document attends only to itself), so that every matrix product of the forward is one large
-/// sgemm; groups run in parallel, stop at the key of the layer, and add up in document order. The
+/// sgemm; groups run in parallel through the layer (its key is read) and add up in document order. The
 /// groups depend on the text and the caps only, never on the thread count.
 public struct StatisticsComputer: Sendable {
-    public var network: FactNetwork
+    public var model: FactModel
     public var tokenizer: FactTokenizer
     public var threads: Int
 
     /// Documents tokenized at a time (the groups never cross these chunks).
     static let chunkDocuments = 64
 
-    public init(network: FactNetwork, tokenizer: FactTokenizer, threads: Int) {
-        self.network = network
+    public init(model: FactModel, tokenizer: FactTokenizer, threads: Int) {
+        self.model = model
         self.tokenizer = tokenizer
         self.threads = threads
     }
 
     public func compute(text: StatisticsText, layer: Int, modelHash: String, docTokens: Int, maxTokens: Int,
-                        maxDocuments: Int, progress: ((Int, Int) -> Void)? = nil) -> KeyStatistics {
-        var stats = KeyStatistics(modelHash: modelHash, layer: layer, width: network.config.ffnSize)
-        let cut = docTokens > 0 ? min(docTokens, network.config.contextLength) : network.config.contextLength
+                        maxDocuments: Int, progress: ((Int, Int) -> Void)? = nil) throws -> KeyStatistics {
+        var stats = KeyStatistics(modelHash: modelHash, layer: layer, width: model.config.ffnSize)
+        let cut = docTokens > 0 ? min(docTokens, model.config.contextLength) : model.config.contextLength
         let docs = text.documents
         let limit = min(docs.count, maxDocuments)
         var next = 0, pending = 0
@@ -46,12 +46,13 @@ public struct StatisticsComputer: Sendable {
             next = end
             let docsHere = taken
             let groups = PackedRun.groups(taken.map(\.count), rows: PackedRun.groupRows)
+            let runner = model.on(threads: groups.count == 1 ? threads : 1)
             // Rounds of `threads` groups bound the keys held at once; the sums go in group order.
             var g0 = 0
             while g0 < groups.count {
                 let round = Array(groups[g0..<min(groups.count, g0 + max(1, threads))])
-                let keys = ParallelMap.map(round.count, threads: threads) { [self] i in
-                    network.run(packed: round[i].map { docsHere[$0] }, through: layer, keyOnly: true).key
+                let keys = try ParallelMap.map(round.count, threads: threads) { i in
+                    try runner.run(round[i].map { docsHere[$0] }, through: layer).trace.mlpKey.values
                 }
                 for (members, k) in zip(round, keys) {
                     stats.add(keys: k, tokens: members.reduce(0) { $0 + taken[$1].count }, documents: members.count,

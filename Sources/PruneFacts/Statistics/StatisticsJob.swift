@@ -33,10 +33,10 @@ public enum StatisticsJob {
             throw FactError.unsupportedModel(path: path, reason: "no usable tokenizer: " + ((error as? LocalizedError)?.errorDescription ?? "\(error)"))
         }
         let text = try StatisticsText.load(path: textPath)
-        let w = try RuntimeNetwork.weights(of: model)
-        let docTokens = caps.docTokens > 0 ? caps.docTokens : min(w.config.contextLength, 4096)
-        return StatisticsComputer(network: FactNetwork(weights: w), tokenizer: RuntimeTokenizer(tokenizer), threads: threads)
-            .compute(text: text, layer: layer, modelHash: StatisticsIdentity.modelHash(w, layer: layer), docTokens: docTokens,
+        let fact = FactModel(model)
+        let docTokens = caps.docTokens > 0 ? caps.docTokens : min(model.config.contextLength, 4096)
+        return try StatisticsComputer(model: fact, tokenizer: RuntimeTokenizer(tokenizer), threads: threads)
+            .compute(text: text, layer: layer, modelHash: try StatisticsIdentity.modelHash(fact, layer: layer), docTokens: docTokens,
                      maxTokens: caps.maxTokens, maxDocuments: caps.maxDocuments, progress: progress)
     }
 

@@ -30,6 +30,25 @@ package enum Activations {
         return out
     }
 
+    /// A gated MLP's backward: d gate = dkey·up·f′(gate), d up = dkey·f(gate), element-wise.
+    package static func gatedBackward(_ f: ActivationFunction, _ dkey: [Float], gate: [Float], up: [Float]) -> (gate: [Float], up: [Float]) {
+        var fg = gate
+        apply(f, &fg)
+        var dg = [Float](repeating: 0, count: dkey.count), du = dg
+        for i in dkey.indices {
+            dg[i] = dkey[i] * up[i] * derivative(f, at: gate[i])
+            du[i] = dkey[i] * fg[i]
+        }
+        return (dg, du)
+    }
+
+    /// dx = dy·f′(x), element-wise: the backward of `apply`.
+    package static func backward(_ f: ActivationFunction, _ dy: [Float], input x: [Float]) -> [Float] {
+        var dx = dy
+        for i in dx.indices { dx[i] *= derivative(f, at: x[i]) }
+        return dx
+    }
+
     /// The derivative f′(x) (for backward passes through the MLP).
     package static func derivative(_ f: ActivationFunction, at x: Float) -> Float {
         switch f {

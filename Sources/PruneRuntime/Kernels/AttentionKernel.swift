@@ -66,4 +66,70 @@ package enum AttentionKernel {
             }
         }
     }
+
+    /// The backward of `forward` without a KV cache (every key is one of the batch's rows), weights
+    /// of item s·heads + h in `probabilities` ([T × T], as the forward saved them). With P those
+    /// weights and dO = `dout`: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P))·scale,
+    /// dQ = dS·K, dK = dSᵀ·Q. Each work item is one (sequence, key/value head): it walks the query
+    /// heads of its group in order and writes only its own rows of dq and its own head of dk and dv
+    /// (which it accumulates), so the bits do not depend on the thread count. dk and dv start at 0.
+    package static func backward(dout: UnsafePointer<Float>, lddo: Int, q: UnsafePointer<Float>, ldq: Int,
+                                 k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldkv: Int, probabilities: [[Float]],
+                                 layout: BatchLayout, heads: Int, kvHeads: Int, headDim hd: Int, scale: Float, softcap: Float? = nil,
+                                 dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                                 workspace: Workspace) {
+        BLASPin.single()
+        let group = heads / kvHeads
+        var largest = 0
+        for seq in layout.sequences { largest = max(largest, seq.count * seq.count) }
+        workspace.reserve(largest)
+        for r in 0..<layout.rows {
+            for j in 0..<(kvHeads * hd) { dk[r * ldkv + j] = 0; dv[r * ldkv + j] = 0 }
+        }
+        Parallel.forEach(count: layout.sequences.count * kvHeads, threads: workspace.threads) { item, worker in
+            let s = item / kvHeads, g = item % kvHeads
+            let seq = layout.sequences[s], t = seq.count
+            guard t > 0 else { return }
+            let dp = workspace.buffer(worker)
+            let r0 = seq.firstRow
+            let kg = k + r0 * ldkv + g * hd, vg = v + r0 * ldkv + g * hd
+            let dkg = dk + r0 * ldkv + g * hd, dvg = dv + r0 * ldkv + g * hd
+            for h in (g * group)..<((g + 1) * group) {
+                probabilities[s * heads + h].withUnsafeBufferPointer { pp in
+                    let p = pp.baseAddress!
+                    let doh = dout + r0 * lddo + h * hd, qh = q + r0 * ldq + h * hd, dqh = dq + r0 * ldq + h * hd
+                    // dV += Pᵀ·dO
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(t), blasint(hd), blasint(t), 1,
+                                p, blasint(t), doh, blasint(lddo), 1, dvg, blasint(ldkv))
+                    // dP = dO·Vᵀ
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(t), blasint(t), blasint(hd), 1,
+                                doh, blasint(lddo), vg, blasint(ldkv), 0, dp, blasint(t))
+                    // dS = P ⊙ (dP − Σ dP ⊙ P)·scale (row by row; zero above the diagonal, where P is)
+                    for i in 0..<t {
+                        let pr = p + i * t, dr = dp + i * t
+                        var dot = 0.0
+                        for j in 0...i { dot += Double(pr[j]) * Double(dr[j]) }
+                        let c = Float(dot)
+                        for j in 0...i { dr[j] = pr[j] * (dr[j] - c) * scale }
+                        for j in (i + 1)..<t { dr[j] = 0 }
+                        // Softcapped scores cap·tanh(s/cap): times 1 − tanh², from the score recomputed
+                        // (where the probability is 0 the product is 0 already).
+                        if let cap = softcap {
+                            for j in 0...i where pr[j] != 0 {
+                                var sdot: Float = 0
+                                for e in 0..<hd { sdot += qh[i * ldq + e] * kg[j * ldkv + e] }
+                                let th = tanhf(sdot * scale / cap)
+                                dr[j] *= 1 - th * th
+                            }
+                        }
+                    }
+                    // dQ = dS·K, dK += dSᵀ·Q
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(t), blasint(hd), blasint(t), 1,
+                                dp, blasint(t), kg, blasint(ldkv), 0, dqh, blasint(ldq))
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(t), blasint(hd), blasint(t), 1,
+                                dp, blasint(t), qh, blasint(ldq), 1, dkg, blasint(ldkv))
+                }
+            }
+        }
+    }
 }

@@ -55,6 +55,45 @@ package enum Norms {
         }
         return stats
     }
+    /// dx of `layerNorm` from dy (weights frozen), from its input `x` and the statistics it saved:
+    /// with g = dy·w and x̂ = (x − mean)/σ, dx = (g − mean(g) − x̂·mean(g·x̂))/σ.
+    package static func layerNormBackward(_ dy: [Float], input x: [Float], rows: Int, width d: Int, weights: NormWeights,
+                                          statistics: Statistics) -> [Float] {
+        backward(dy, input: x, rows: rows, width: d, weights: weights, statistics: statistics, centred: true)
+    }
+
+    /// dx of `rmsNorm` from dy (weights frozen): with g = dy·w and x̂ = x/rms, dx = (g − x̂·mean(g·x̂))/rms.
+    package static func rmsNormBackward(_ dy: [Float], input x: [Float], rows: Int, width d: Int, weights: NormWeights,
+                                        statistics: Statistics) -> [Float] {
+        backward(dy, input: x, rows: rows, width: d, weights: weights, statistics: statistics, centred: false)
+    }
+
+    /// Both norms' backward: `centred` subtracts the mean (LayerNorm). Sums in f64, as the forward's.
+    private static func backward(_ dy: [Float], input x: [Float], rows: Int, width d: Int, weights: NormWeights,
+                                 statistics: Statistics, centred: Bool) -> [Float] {
+        var dx = [Float](repeating: 0, count: rows * d)
+        dy.withUnsafeBufferPointer { gp in
+            x.withUnsafeBufferPointer { xp in
+                weights.weight.withUnsafeBufferPointer { w in
+                    dx.withUnsafeMutableBufferPointer { op in
+                        for r in 0..<rows {
+                            let g = gp.baseAddress! + r * d, row = xp.baseAddress! + r * d, out = op.baseAddress! + r * d
+                            let mean = statistics.mean[r], s = statistics.inverseDeviation[r]
+                            var sumG = 0.0, sumGX = 0.0
+                            for j in 0..<d {
+                                let gj = Double(g[j] * w[j])
+                                sumG += gj
+                                sumGX += gj * Double((row[j] - mean) * s)
+                            }
+                            let mg = centred ? Float(sumG / Double(d)) : 0, mgx = Float(sumGX / Double(d))
+                            for j in 0..<d { out[j] = s * (g[j] * w[j] - mg - (row[j] - mean) * s * mgx) }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
 }
 
 /// What a backward pass through a norm needs: per row, the mean (LayerNorm; 0 for RMSNorm) and

@@ -16,9 +16,9 @@ public final class ModelWeights: @unchecked Sendable {
     public let output: WeightMatrix
     public private(set) var layers: [LayerWeights]
     /// Stored names of the matrices (in the file's vocabulary), by canonical name.
-    private let names: [String: String]
+    let names: [String: String]
     private var originals: [String: WeightMatrix] = [:]
-    private let store: TensorStore?
+    let store: TensorStore?
 
     init(config: ModelConfig, tokenEmbedding: WeightMatrix, positionEmbedding: WeightMatrix?, outputNorm: NormWeights,
          output: WeightMatrix, layers: [LayerWeights], names: [String: String], store: TensorStore?) {

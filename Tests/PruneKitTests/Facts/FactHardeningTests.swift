@@ -76,13 +76,11 @@ import PruneTokenizers
 
     // MARK: 2. The config's activation
 
-    /// A GPT-2 folder whose config.json says `relu`: the fact network runs relu as the runtime does.
-    /// Both forwards are f32 with the same weights; they differ only in the order of the f32 sums
-    /// (the runtime's and the engine's matrix products), each of at most 1024 terms (the key width)
-    /// over 4 blocks: a relative error of order √1024 · 2⁻²⁴ ≈ 2e-6 per product, growing through the
-    /// blocks to well under 1e-4 of the logits' scale. gelu in place of relu changes the logits by
-    /// orders of magnitude more (checked, so that the comparison can fail).
-    @Test func factNetworkRunsTheConfigsActivation() throws {
+    /// A GPT-2 folder whose config.json says `relu`: the fact engine runs the runtime's transformer,
+    /// so its hidden states ARE the runtime's: the packed run the methods read (block output and key
+    /// at every layer) and the optimisation's forward above a layer equal the runtime's forward bit
+    /// for bit, and the keys are relu of the pre-activations (gelu would leave negative keys).
+    @Test func factEngineRunsTheRuntimesNetwork() throws {
         let dir = try FactTest.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = try FactApplyTests.folder("gpt2-tiny", into: dir)
@@ -92,19 +90,29 @@ import PruneTokenizers
         try Data(text.utf8).write(to: URL(fileURLWithPath: config))
         let model = try LanguageModel.load(path, options: LoadOptions(threads: 1))
         #expect(model.config.activation == .relu)
-        let net = FactNetwork(weights: try RuntimeNetwork.weights(of: model))
-        #expect(net.config.activation == .relu)
-        let ids: [Int32] = [5, 71, 300, 1200, 45, 999, 2048, 17, 3000, 64]
-        let runtime = try model.transformer.forward([ids], logits: .all).logits(sequence: 0).values
-        let ours = net.logits(ids)
-        let scale = ours.reduce(0) { max($0, abs($1)) }
-        let err = FactTest.relativeError(ours, runtime)
-        #expect(err < 1e-4, "relative |Δlogit| \(err) (scale \(scale))")
-        var gelu = net
-        gelu.weights.config.activation = .geluTanh
-        #expect(FactTest.relativeError(gelu.logits(ids), runtime) > 1e-2, "the activation does not change the logits")
-        // The loader the tests use reads the activation the same way.
-        #expect(try SafetensorsNetworkLoader.load(folder: dir + "/gpt2-tiny").config.activation == .relu)
+        let fact = FactModel(model)
+        let prompts: [[Int32]] = [[5, 71, 300, 1200, 45, 999, 2048, 17, 3000, 64], [9, 18, 27, 36, 45]]
+        let hooks = ForwardHooks()
+        for l in 0..<model.config.layerCount {
+            hooks.capture(.blockOutput(layer: l))
+            hooks.capture(.mlpKey(layer: l))
+        }
+        let runtime = try model.transformer.forward(prompts, logits: .all, hooks: hooks)
+        var negatives = 0
+        for l in 0..<model.config.layerCount {
+            let run = try PackedRun(model: fact, sequences: prompts, through: l, threads: 2)
+            #expect(run.groups.count == 1)
+            #expect(run.groups[0].output == hooks.captured(.blockOutput(layer: l)), "block \(l) output")
+            #expect(run.groups[0].mlpKey == hooks.captured(.mlpKey(layer: l)), "block \(l) key")
+            let pre = run.groups[0].preActivation.values, key = run.groups[0].mlpKey.values
+            #expect(key == pre.map { max(0, $0) }, "block \(l): the keys are not relu of the pre-activations")
+            negatives += pre.filter { $0 < 0 }.count
+        }
+        #expect(negatives > 0, "no negative pre-activation: relu and gelu would not differ")
+        // Above a layer, from the residual stream the packed run saved (as the optimisation runs it).
+        let below = try PackedRun(model: fact, sequences: prompts, through: 1, threads: 2)
+        let above = try fact.on(threads: 2).forward(residual: below.groups[0].output, layout: runtime.layout, fromBlock: 2, logits: .all)
+        #expect(above.logits == runtime.logits)
     }
 
     // MARK: 3. ROME on several layers
@@ -139,9 +147,9 @@ import PruneTokenizers
 
     // MARK: 4. The statistics cache
 
-    static func statistics(_ text: String, network: FactNetwork, tokenizer: FactTokenizer, hash: String) throws -> KeyStatistics {
+    static func statistics(_ text: String, network: FactModel, tokenizer: FactTokenizer, hash: String) throws -> KeyStatistics {
         let t = try StatisticsText.parse(bytes: Array(text.utf8), path: "t")
-        return StatisticsComputer(network: network, tokenizer: tokenizer, threads: 2)
+        return try StatisticsComputer(model: network, tokenizer: tokenizer, threads: 2)
             .compute(text: t, layer: 1, modelHash: hash, docTokens: 32, maxTokens: 0, maxDocuments: 1000)
     }
 
@@ -150,7 +158,7 @@ import PruneTokenizers
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let net = try FactTest.network("gpt2-tiny")
         let tok = PruneFactsTestTokenizer.gpt2()
-        let hash = StatisticsIdentity.modelHash(net.weights, layer: 1)
+        let hash = try StatisticsIdentity.modelHash(net, layer: 1)
         let lines = try String(contentsOfFile: try FactTest.fixture("gpt2-tiny", "heldout.txt"), encoding: .utf8).split(separator: "\n")
         let textA = lines.prefix(4).joined(separator: "\n"), textB = lines.dropFirst(4).prefix(4).joined(separator: "\n")
         let tokenizer = try TokenizerLoader.identity(path: try FactTest.fixture("gpt2-tiny"))

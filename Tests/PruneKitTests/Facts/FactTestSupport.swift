@@ -3,6 +3,7 @@ import Testing
 @testable import PruneFacts
 @testable import PruneFormats
 @testable import PruneKit
+import PruneRuntime
 
 /// Helpers of the fact-engine tests.
 enum FactTest {
@@ -60,14 +61,15 @@ enum FactTest {
 
     static func norm(_ a: [Float]) -> Double { a.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot() }
 
-    /// Loaded fixture networks, shared read-only between tests (loading is deterministic).
-    nonisolated(unsafe) static var cache: [String: NetworkWeights] = [:]
+    /// Loaded fixture models (the runtime's `LanguageModel`), shared read-only between tests
+    /// (loading is deterministic; edits make new transformers, never change these).
+    nonisolated(unsafe) static var cache: [String: LanguageModel] = [:]
     static let lock = NSLock()
-    static func network(_ model: String) throws -> FactNetwork {
+    static func network(_ model: String) throws -> FactModel {
         lock.lock(); defer { lock.unlock() }
-        if let w = cache[model] { return FactNetwork(weights: w) }
-        let w = try SafetensorsNetworkLoader.load(folder: try fixture(model))
-        cache[model] = w
-        return FactNetwork(weights: w)
+        if let m = cache[model] { return FactModel(m) }
+        let m = try LanguageModel.load(try fixture(model), options: LoadOptions(threads: 2, tokenizer: .skip))
+        cache[model] = m
+        return FactModel(m)
     }
 }

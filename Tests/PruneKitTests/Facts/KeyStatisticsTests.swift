@@ -17,7 +17,7 @@ import PruneTokenizers
             .split(separator: "\n").prefix(12).map(String.init)
         func stats(_ docs: [String]) throws -> KeyStatistics {
             let text = try StatisticsText.parse(bytes: Array(docs.joined(separator: "\n").utf8), path: "t")
-            return StatisticsComputer(network: net, tokenizer: tok, threads: 2)
+            return try StatisticsComputer(model: net, tokenizer: tok, threads: 2)
                 .compute(text: text, layer: 1, modelHash: "h", docTokens: 32, maxTokens: 0, maxDocuments: 1000)
         }
         let whole = try stats(lines), a = try stats(Array(lines[0..<5])), b = try stats(Array(lines[5...]))

@@ -55,7 +55,7 @@ import Testing
         let tensors = try FactTest.tensors(try resource(model, "safetensors"))
         let net = try FactTest.network(model)
         let tok = try PythonTokenizer(model: try FactTest.fixture(model))
-        let ctx = HyperparameterContext(architecture: net.config.architecture == .gpt2 ? .gpt2 : .llama,
+        let ctx = HyperparameterContext(architecture: net.config.architecture,
                                         layerCount: net.config.layerCount, contextLength: net.config.contextLength)
         var h = HyperparameterDefaults.defaults(.memit, context: ctx)
         h = try h.applying(HyperparameterSource(name: "reference", values: ref["hparams"]!), context: ctx)
@@ -68,7 +68,7 @@ import Testing
         var stats: [Int: KeyStatistics] = [:], moments: [Int: Matrix?] = [:]
         var projectors: [Int: (p: Matrix, dimension: Int)] = [:]
         for layer in h.layers {
-            let s = StatisticsComputer(network: net, tokenizer: tok, threads: 2)
+            let s = try StatisticsComputer(model: net, tokenizer: tok, threads: 2)
                 .compute(text: text, layer: layer, modelHash: "test", docTokens: h.statsDocTokens,
                          maxTokens: h.statsMaxTokens, maxDocuments: 100_000)
             stats[layer] = s
@@ -79,20 +79,20 @@ import Testing
         var memit: [Batch] = []
         var work = net
         for b in batches(ref, "memit_batches") {
-            let o = try MemitBatch.run(network: work, tokenizer: tok, requests: b.map { reqs[$0] }, hparams: h,
+            let o = try MemitBatch.run(model: work, tokenizer: tok, requests: b.map { reqs[$0] }, hparams: h,
                                        templates: templates, moments: moments, alpha: nil, threads: 2)
             memit.append(Batch(outcome: o, requests: b))
-            work = o.network
+            work = o.model
         }
         var alpha: [Batch] = []
         work = net
         var previous: [Int: Matrix] = [:]
         for b in batches(ref, "alphaedit_batches") {
             let a = MemitBatch.Alpha(projectors: projectors.mapValues(\.p), previous: previous)
-            let o = try MemitBatch.run(network: work, tokenizer: tok, requests: b.map { reqs[$0] }, hparams: h,
+            let o = try MemitBatch.run(model: work, tokenizer: tok, requests: b.map { reqs[$0] }, hparams: h,
                                        templates: templates, moments: moments, alpha: a, threads: 2)
             alpha.append(Batch(outcome: o, requests: b))
-            work = o.network
+            work = o.model
             for (layer, kkt) in o.keyMoments { previous[layer] = previous[layer].map { $0 + kkt } ?? kkt }
         }
         let s = Setup(ref: ref, tensors: tensors, hparams: h, stats: stats, projectors: projectors, memit: memit, alpha: alpha)

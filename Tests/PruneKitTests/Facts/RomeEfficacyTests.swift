@@ -3,6 +3,7 @@ import Testing
 @testable import PruneFacts
 @testable import PruneFormats
 @testable import PruneKit
+@testable import PruneRuntime
 @testable import PruneTokenizers
 
 /// Single ROME edits on the first 20 requests of each fixture's requests.json, scored as the
@@ -16,14 +17,13 @@ import Testing
         "llama-tiny": (0.40, 0.35, 1.00),
     ]
 
-    static func score(_ net: FactNetwork, _ tok: FactTokenizer, _ prompt: String, _ cand: String) -> Double {
+    static func score(_ net: FactModel, _ tok: FactTokenizer, _ prompt: String, _ cand: String) throws -> Double {
         let ids = tok.encode(prompt + " " + cand)
         let pre = tok.encode(prompt).count
         let n = ids.count
         guard n > pre else { return .infinity }
-        let acts = net.run(residual: net.embed(ids), rows: n, from: 0)
         let positions = Array((pre - 1)..<(n - 1))
-        let logits = net.head(acts.last!.output, positions: positions).logits
+        let logits = try net.transformer.forward([ids], logits: .positions(positions.map { TokenPosition(sequence: 0, position: $0) })).logits.values
         var total = 0.0
         for (r, p) in positions.enumerated() {
             total -= TargetObjective.logSoftmax(logits, r, net.config.vocabularySize)[Int(ids[p + 1])]
@@ -38,9 +38,9 @@ import Testing
         let ref = try FactTest.json(try FactTest.fixture(model, "rome-reference.json"))
         let layer = Int(FactTest.number(ref["layer"])!)
         let text = try StatisticsText.load(path: try FactTest.fixture(model, "heldout.txt"))
-        let c = StatisticsComputer(network: net, tokenizer: tok, threads: 2)
+        let c = try StatisticsComputer(model: net, tokenizer: tok, threads: 2)
             .compute(text: text, layer: layer, modelHash: "test", docTokens: 128, maxTokens: 20000, maxDocuments: 100_000).moment
-        let ctx = HyperparameterContext(architecture: net.config.architecture == .gpt2 ? .gpt2 : .llama,
+        let ctx = HyperparameterContext(architecture: net.config.architecture,
                                         layerCount: net.config.layerCount, contextLength: net.config.contextLength)
         var h = try HyperparameterDefaults.defaults(.rome, context: ctx)
             .applying(HyperparameterSource(name: "reference", values: ref["hparams"]!), context: ctx)
@@ -56,19 +56,18 @@ import Testing
             let r = FactRequest(prompt: rw["prompt"]!.stringValue!, subject: rw["subject"]!.stringValue!,
                                 target: rw["target_new"]!["str"]!.stringValue!)
             let truth = rw["target_true"]!["str"]!.stringValue!
-            let edit = try Rome(network: net, tokenizer: tok, hparams: h, templates: templates, threads: 2)
+            let edit = try Rome(model: net, tokenizer: tok, hparams: h, templates: templates, threads: 2)
                 .compute(r, layer: layer) { k in try FactLinearAlgebra.solveSymmetric(c, try Matrix(rows: k.count, cols: 1, values: k)).storage }
-            var edited = net
-            var w = edited.weights.blocks[layer].down.weight
+            var w = try net.down(layer)
             let m = net.config.ffnSize
             for i in 0..<net.config.hiddenSize { for j in 0..<m { w[i * m + j] += edit.lam[i] * edit.u[j] } }
-            edited.weights.blocks[layer].down.weight = w
+            let edited = try net.settingDown(layer, w)
             let p = r.filledPrompt
-            eff += Self.score(edited, tok, p, truth) > Self.score(edited, tok, p, r.target) ? 1 : 0
+            eff += try Self.score(edited, tok, p, truth) > Self.score(edited, tok, p, r.target) ? 1 : 0
             guard case .array(let ps)? = q["paraphrase_prompts"], case .array(let ns)? = q["neighborhood_prompts"] else { continue }
-            let pv = ps.compactMap(\.stringValue).map { Self.score(edited, tok, $0, truth) > Self.score(edited, tok, $0, r.target) ? 1.0 : 0 }
+            let pv = try ps.compactMap(\.stringValue).map { try Self.score(edited, tok, $0, truth) > Self.score(edited, tok, $0, r.target) ? 1.0 : 0 }
             para += pv.reduce(0, +) / Double(max(pv.count, 1))
-            let nv = ns.compactMap(\.stringValue).map { Self.score(edited, tok, $0, truth) < Self.score(edited, tok, $0, r.target) ? 1.0 : 0 }
+            let nv = try ns.compactMap(\.stringValue).map { try Self.score(edited, tok, $0, truth) < Self.score(edited, tok, $0, r.target) ? 1.0 : 0 }
             if !nv.isEmpty { nb += nv.reduce(0, +) / Double(nv.count); nbCount += 1 }
         }
         let (e0, p0, n0) = Self.reference[model]!

@@ -8,7 +8,7 @@ import Testing
 /// fixtures/src/make_refs.py): C, k̄, the gradient at step 0, the loss trace and the final ΔW.
 @Suite struct RomeReferenceTests {
     struct Setup: @unchecked Sendable {
-        var net: FactNetwork
+        var net: FactModel
         var tokenizer: PythonTokenizer
         var ref: JSONNode
         var tensors: [String: [Float]]
@@ -30,9 +30,9 @@ import Testing
         let tensors = try FactTest.tensors(try FactTest.fixture(model, "rome-reference.safetensors"))
         let layer = Int(FactTest.number(ref["layer"]) ?? -1)
         let text = try StatisticsText.load(path: try FactTest.fixture(model, "heldout.txt"))
-        let stats = StatisticsComputer(network: net, tokenizer: tok, threads: 2)
+        let stats = try StatisticsComputer(model: net, tokenizer: tok, threads: 2)
             .compute(text: text, layer: layer, modelHash: "test", docTokens: 128, maxTokens: 20000, maxDocuments: 100_000)
-        let ctx = HyperparameterContext(architecture: net.config.architecture == .gpt2 ? .gpt2 : .llama,
+        let ctx = HyperparameterContext(architecture: net.config.architecture,
                                         layerCount: net.config.layerCount, contextLength: net.config.contextLength)
         var h = HyperparameterDefaults.defaults(.rome, context: ctx)
         h = try h.applying(HyperparameterSource(name: "reference", values: ref["hparams"]!), context: ctx)
@@ -60,7 +60,7 @@ import Testing
         let r = reqs[index]
         let request = FactRequest(prompt: r["prompt"]!.stringValue!, subject: r["subject"]!.stringValue!,
                                   target: r["target_new"]!.stringValue!)
-        let rome = Rome(network: s.net, tokenizer: s.tokenizer, hparams: s.hparams, templates: s.templates, threads: 2)
+        let rome = Rome(model: s.net, tokenizer: s.tokenizer, hparams: s.hparams, templates: s.templates, threads: 2)
         let c = s.stats.moment
         let edit = try rome.compute(request, layer: s.layer) { k in
             try FactLinearAlgebra.solveSymmetric(c, try Matrix(rows: k.count, cols: 1, values: k)).storage

@@ -45,3 +45,28 @@ enum ArithmeticTolerance {
         values.reduce(0) { max($0, abs($1)) }
     }
 }
+
+extension ArithmeticTolerance {
+    /// A directional derivative g′(0) of g(t) = f(x + t·v) by central differences, with a bound of
+    /// its error derived from the arithmetic (not tuned):
+    ///
+    /// D(h) = (g(h) − g(−h))/2h = g′ + h²g‴/6 + O(h⁴). The estimate is D(h/2), whose truncation error
+    /// is h²g‴/24; D(h) − D(h/2) = h²g‴/8 + O(h⁴), so |D(h) − D(h/2)|/3 is that error (to O(h⁴)).
+    /// Each evaluation of g is within `noise` of the exact value (its f32 rounding), so D(h′) carries
+    /// at most noise/h′ of rounding: 2·noise/h for D(h/2), and (noise/h + 2·noise/h)/3 = noise/h in
+    /// the truncation estimate. The bound is |D(h) − D(h/2)|/3 + 3·noise/h, doubled for the O(h⁴) rest
+    /// and the estimate's own error.
+    static func centralDifference(step h: Double, noise: Double, _ g: (Double) -> Double) -> (value: Double, error: Double) {
+        let full = (g(h) - g(-h)) / (2 * h)
+        let half = (g(h / 2) - g(-h / 2)) / h
+        return (half, 2 * (abs(full - half) / 3 + 3 * noise / h))
+    }
+
+    /// How far an f32 evaluation of Σᵢ cᵢ·yᵢ (the sum over i in f64) may be from the exact value when
+    /// each yᵢ comes out of `stages` chained stages of sums at most `length` long, with |yᵢ| ≤ `scale`.
+    /// The yᵢ's rounding errors are independent (as above), so their weighted sum grows as √(Σ cᵢ²),
+    /// not Σ |cᵢ|; λ covers its tail as it covers each sum's.
+    static func weightedSumNoise(weights c: [Float], scale: Float, length: Int, stages: Int) -> Double {
+        Double(reordered(scale: scale, length: length, stages: stages)) * c.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+    }
+}
