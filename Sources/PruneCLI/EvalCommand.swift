@@ -125,6 +125,7 @@ public struct EvalArguments: ParsableArguments {
             guard maxPerplexityRise.isFinite, maxPerplexityRise >= 0 else { throw ValidationError("--max-ppl-rise must be a number ≥ 0") }
             guard maxAccuracyDrop.isFinite, maxAccuracyDrop >= 0 else { throw ValidationError("--max-acc-drop must be a number ≥ 0") }
             guard perplexity != nil else { throw ValidationError("--choose needs --perplexity (the rule bounds its rise)") }
+            guard checkpoints == "10,25,50,100" else { throw ValidationError("--checkpoints does not go with --choose (--sample is its one checkpoint)") }
             for (given, name) in [(keep != nil, "--keep"), (output != nil, "-o"), (sidecar != nil, "--sidecar"), (manifest != nil, "--manifest")]
             where given {
                 throw ValidationError("\(name) does not go with --choose (apply the chosen restraint with prune-apply --restraint-file)")

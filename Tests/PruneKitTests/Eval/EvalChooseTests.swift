@@ -111,4 +111,18 @@ import Testing
         let sidecar = try Sidecar.read(path: dir + "/manifest.prune")
         #expect(sidecar.parameters.restraint == (expected.arm == "none" ? "none" : "linear") && sidecar.parameters.schedule == "end")
     }
+
+    @Test("usage errors of --choose", arguments: [
+        (["--choose", "r.json"], "--choose needs --perplexity"),
+        (["--choose", "r.json", "--perplexity", "t.txt", "--keep", "none", "-o", "x.gguf"], "--keep does not go with --choose"),
+        (["--choose", "r.json", "--perplexity", "t.txt", "--checkpoints", "5"], "--checkpoints does not go with --choose"),
+        (["--choose", "r.json", "--perplexity", "t.txt", "--sequential", "r.json"], "--choose does not go with --sequential"),
+        (["--choose", "r.json", "--perplexity", "t.txt", "--max-ppl-rise", "nan"], "--max-ppl-rise must be a number ≥ 0"),
+        (["--requests", "r.json", "--sample", "5"], "--sample goes with --choose"),
+        (["--requests", "r.json", "--choice", "c.json"], "--choice goes with --choose"),
+    ])
+    func usage(args: [String], message: String) throws {
+        let r = try ReportTest.run(try ReportTest.binary("prune-eval"), [ReportTest.fixtures + "/gpt2-tiny"] + args)
+        #expect(r.status == 64 && r.stderr.contains(message), "\(r.stderr)")
+    }
 }
