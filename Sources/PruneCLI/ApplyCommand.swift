@@ -21,12 +21,14 @@ public struct ApplyArguments: ParsableArguments {
     var output: String?
     @Option(help: "Where the sidecar goes (default: the manifest path with the extension .prune).")
     var sidecar: String?
-    @Option(help: "log, linear or none.")
-    var restraint: String = "log"
+    @Option(help: "log, linear or none (default log).")
+    var restraint: String?
     @Option(help: "Base α of the log restraint (> 1; default e).")
-    var alpha: Double = M_E
-    @Option(help: "end (restrain the accumulated delta once) or each (after every edit).")
-    var schedule: String = "end"
+    var alpha: Double?
+    @Option(help: "end (restrain the accumulated delta once; the default) or each (after every edit).")
+    var schedule: String?
+    @Option(name: .customLong("restraint-file"), help: "Take the restraint from this file (as prune-eval --choose writes it) instead of --restraint, --alpha and --schedule.")
+    var restraintFile: String?
     @Option(help: "zstd compression level (\(CLIOutput.levels.lowerBound)-\(CLIOutput.levels.upperBound)).")
     var level: Int32 = 3
     @Option(help: "Threads (zstd workers and tensor work); 0 = one per core. Output never depends on it.")
@@ -51,13 +53,16 @@ public struct ApplyArguments: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        guard ["log", "linear", "none"].contains(restraint) else {
+        if let restraint, !["log", "linear", "none"].contains(restraint) {
             throw ValidationError("--restraint must be log, linear or none, not '\(restraint)'")
         }
-        guard ["end", "each"].contains(schedule) else {
+        if let schedule, !["end", "each"].contains(schedule) {
             throw ValidationError("--schedule must be end or each, not '\(schedule)'")
         }
-        guard alpha.isFinite, alpha > 1 else { throw ValidationError("--alpha must be a number > 1") }
+        if let alpha, !(alpha.isFinite && alpha > 1) { throw ValidationError("--alpha must be a number > 1") }
+        if restraintFile != nil, restraint != nil || alpha != nil || schedule != nil {
+            throw ValidationError("--restraint-file does not go with --restraint, --alpha or --schedule (the file gives them)")
+        }
         try CLIOutput.validateLevel(level)
         guard threads >= 0 else { throw ValidationError("--threads must be ≥ 0") }
     }
@@ -71,7 +76,7 @@ public struct ApplyArguments: ParsableArguments {
         switch restraint {
         case "linear": options.restraint = .linear
         case "none": options.restraint = .none
-        default: options.restraint = .log(base: alpha)
+        default: options.restraint = .log(base: alpha ?? M_E)
         }
         options.schedule = schedule == "each" ? .each : .end
         options.kappa = kappa
@@ -82,6 +87,11 @@ public struct ApplyArguments: ParsableArguments {
         let target: OutputTarget = output.map { .file($0) } ?? (adapter == nil ? .stdout : .discard)
         try CLIOutput.running("prune-apply") {
             if target == .stdout, let refusal = CLIOutput.refuseModelToTerminal() { throw refusal }
+            if let restraintFile {
+                let chosen = try RestraintFile.read(path: restraintFile)
+                options.restraint = chosen.function
+                options.schedule = chosen.schedule
+            }
             var request = ApplyRequest(model: model, manifest: manifest, output: target, sidecar: sidecar,
                                        continueFrom: continueFrom, options: options,
                                        facts: try FactCLISupport.engine(hparams: hparams, statsText: statsText, tool: "prune-apply"))

@@ -3,6 +3,7 @@ import Foundation
 import PruneEval
 import PruneFacts
 import PruneFormats
+import PruneKit
 
 private let evalAbstract = "Measure what editing did to a model: CounterFact metrics, perplexity, tasks, fluency, condition numbers."
 private let evalDiscussion = """
@@ -11,7 +12,9 @@ private let evalDiscussion = """
     efficacy, paraphrase and neighborhood success and magnitudes and their harmonic mean (Score); \
     --perplexity the perplexity over a text (one document a line); --tasks the accuracy on \
     multiple-choice tasks (JSON Lines of {"prompt", "choices", "answer"}); --generate the n-gram \
-    entropy of greedy generations; --kappa the condition numbers of the matrices a sidecar edited.
+    entropy of greedy generations; --kappa the condition numbers of the matrices a sidecar edited. \
+    --known OUT writes the requests of --requests that MODEL knows (the true target preferred to the \
+    new one and its first token among the --known-top most likely next tokens) to OUT.
 
     With --sequential REQUESTS, MODEL is the base of PRUNE's experiment: the requests are edited one \
     after another (--method), and at each of --checkpoints every arm of --compare (none, log:e, \
@@ -20,6 +23,12 @@ private let evalDiscussion = """
     singular values before and after the restraint. Rows go to --rows as they are measured \
     (--resume continues an interrupted run); --plot draws the curves; --keep ARM -o OUT leaves that \
     arm's model, manifest and sidecar behind.
+
+    With --choose REQUESTS, the same experiment on the first --sample requests picks the restraint \
+    from the grid of --compare: the largest efficacy among the arms whose perplexity rises by at \
+    most --max-ppl-rise percent and whose task accuracy falls by at most --max-acc-drop points \
+    against the base. The table behind the choice goes to standard output, the choice to --choice, \
+    a file prune-apply --restraint-file reads.
     """
 
 /// Arguments of `prune eval` / `prune-eval`.
@@ -44,8 +53,22 @@ public struct EvalArguments: ParsableArguments {
     var kappa: String?
     @Option(help: "Prompts per batched call of the model.")
     var batch: Int = 16
+    @Option(help: "Write the requests of --requests that the model knows to this file (JSON Lines, as they were).")
+    var known: String?
+    @Option(name: .customLong("known-top"), help: "A known request's true target starts with one of the model's N most likely next tokens.")
+    var knownTop: Int = 10
     @Option(help: "Run PRUNE's sequential-editing experiment on MODEL with these CounterFact requests.")
     var sequential: String?
+    @Option(help: "Choose the restraint for MODEL by a short sequential experiment on these CounterFact requests.")
+    var choose: String?
+    @Option(help: "--choose: how many of the requests (the first ones) the experiment edits.")
+    var sample: Int = 25
+    @Option(name: .customLong("max-ppl-rise"), help: "--choose: the largest perplexity rise allowed against the base, in percent.")
+    var maxPerplexityRise: Double = 5
+    @Option(name: .customLong("max-acc-drop"), help: "--choose: the largest fall of task accuracy allowed against the base, in points.")
+    var maxAccuracyDrop: Double = 2
+    @Option(help: "--choose: where the chosen restraint goes (for prune-apply --restraint-file).")
+    var choice: String = "restraint.json"
     @Option(help: "The editing method of --sequential: rome, memit or alphaedit.")
     var method: String = "rome"
     @Option(name: .customLong("batch-edits"), help: "Requests per MEMIT/AlphaEdit edit (default 10; ROME: 1).")
@@ -86,10 +109,37 @@ public struct EvalArguments: ParsableArguments {
         if let generate, generate < 1 { throw ValidationError("--generate must be at least 1") }
         if generate != nil, requests == nil { throw ValidationError("--generate needs --requests (it generates after their prompts)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if sequential != nil {
+        guard knownTop >= 1 else { throw ValidationError("--known-top must be at least 1") }
+        if known != nil {
+            guard requests != nil else { throw ValidationError("--known needs --requests (the requests to filter)") }
+            for (given, name) in [(base != nil, "--base"), (sequential != nil, "--sequential"), (perplexity != nil, "--perplexity"),
+                                  (!tasks.isEmpty, "--tasks"), (generate != nil, "--generate"), (kappa != nil, "--kappa")] where given {
+                throw ValidationError("\(name) does not go with --known (it only filters the requests)")
+            }
+        } else if knownTop != 10 {
+            throw ValidationError("--known-top goes with --known")
+        }
+        if choose != nil {
+            guard sequential == nil else { throw ValidationError("--choose does not go with --sequential (it runs its own short experiment)") }
+            guard sample >= 1 else { throw ValidationError("--sample must be at least 1") }
+            guard maxPerplexityRise.isFinite, maxPerplexityRise >= 0 else { throw ValidationError("--max-ppl-rise must be a number ≥ 0") }
+            guard maxAccuracyDrop.isFinite, maxAccuracyDrop >= 0 else { throw ValidationError("--max-acc-drop must be a number ≥ 0") }
+            guard perplexity != nil else { throw ValidationError("--choose needs --perplexity (the rule bounds its rise)") }
+            guard checkpoints == "10,25,50,100" else { throw ValidationError("--checkpoints does not go with --choose (--sample is its one checkpoint)") }
+            for (given, name) in [(keep != nil, "--keep"), (output != nil, "-o"), (sidecar != nil, "--sidecar"), (manifest != nil, "--manifest")]
+            where given {
+                throw ValidationError("\(name) does not go with --choose (apply the chosen restraint with prune-apply --restraint-file)")
+            }
+        } else {
+            for (given, name) in [(sample != 25, "--sample"), (maxPerplexityRise != 5, "--max-ppl-rise"),
+                                  (maxAccuracyDrop != 2, "--max-acc-drop"), (choice != "restraint.json", "--choice")] where given {
+                throw ValidationError("\(name) goes with --choose")
+            }
+        }
+        if sequential != nil || choose != nil {
             for (given, name) in [(base != nil, "--base"), (requests != nil, "--requests"), (generate != nil, "--generate"),
                                   (kappa != nil, "--kappa")] where given {
-                throw ValidationError("\(name) does not go with --sequential (κ is measured at every checkpoint)")
+                throw ValidationError("\(name) does not go with \(choose != nil ? "--choose" : "--sequential") (κ is measured at every checkpoint)")
             }
             guard FactMethod(rawValue: method) != nil else { throw ValidationError("--method must be rome, memit or alphaedit") }
             if let batchEdits, batchEdits < 1 { throw ValidationError("--batch-edits must be at least 1") }
@@ -102,7 +152,7 @@ public struct EvalArguments: ParsableArguments {
         for (given, name) in [(resume, "--resume"), (plot != nil, "--plot"), (keep != nil, "--keep"), (output != nil, "-o"),
                               (sidecar != nil, "--sidecar"), (manifest != nil, "--manifest"), (hparams != nil, "--hparams"),
                               (statsText != nil, "--stats-text"), (batchEdits != nil, "--batch-edits")] where given {
-            throw ValidationError("\(name) goes with --sequential")
+            throw ValidationError("\(name) goes with --sequential or --choose")
         }
         if requests == nil, perplexity == nil, tasks.isEmpty, kappa == nil {
             throw ValidationError("nothing to measure: give --requests, --perplexity, --tasks or --kappa")
@@ -184,9 +234,76 @@ public struct EvalArguments: ParsableArguments {
         }
     }
 
+    func runKnown(_ output: String, requests: String) throws {
+        TemporaryFiles.installSignalHandlers()
+        try CLIOutput.running("prune-eval") {
+            var paths = RunPaths()
+            paths.inputs(ofModel: model)
+            paths.input(requests, "the requests (--requests)")
+            try paths.check(outputs: [RunPaths.Output(output, option: "--known", what: "the known requests (--known)")])
+            let progress = EvalProgress(tool: "prune-eval")
+            defer { progress.finish() }
+            let m = try EvaluationModelLoader.load(model, threads: ThreadCount.resolved(threads))
+            let r = try TemporaryFiles.guarded {
+                try KnownRequests(top: knownTop, chunkSize: batch).filter(path: requests, model: m, output: output) {
+                    progress.callback(model: model)("known", $0, $1)
+                }
+            }
+            progress.finish()
+            if json {
+                let rows: [JSONNode] = r.verdicts.map { v in
+                    .object([.init(key: "case_id", value: .int(v.caseID)), .init(key: "line", value: .int(v.line)),
+                             .init(key: "true_score", value: .double(v.trueScore)), .init(key: "new_score", value: .double(v.newScore)),
+                             .init(key: "rank", value: .int(v.rank)), .init(key: "known", value: .bool(v.known))])
+                }
+                let relations: [JSONNode] = r.relations.map { x in
+                    .object([.init(key: "relation", value: .string(x.relation)), .init(key: "kept", value: .int(x.kept)),
+                             .init(key: "total", value: .int(x.total))])
+                }
+                CLIOutput.out(JSONNode.object([.init(key: "kept", value: .int(r.kept)), .init(key: "total", value: .int(r.total)),
+                                               .init(key: "top", value: .int(knownTop)), .init(key: "relations", value: .array(relations)),
+                                               .init(key: "requests", value: .array(rows))]).serialized(pretty: true) + "\n")
+            } else {
+                var text = "\(r.kept) of \(r.total) requests known (true target preferred to the new one, its first token among the top \(knownTop)) -> \(output)\n"
+                if r.relations.count > 1 || r.relations.first?.relation.isEmpty == false {
+                    let width = r.relations.map { $0.relation.count }.max() ?? 0
+                    for x in r.relations {
+                        let name = x.relation.isEmpty ? "(no relation)" : x.relation
+                        text += "  " + name.padding(toLength: max(width, name.count), withPad: " ", startingAt: 0) + "  \(x.kept)/\(x.total)\n"
+                    }
+                }
+                CLIOutput.out(text)
+            }
+        }
+    }
+
+    func runChoose(_ requests: String) throws {
+        TemporaryFiles.installSignalHandlers()
+        try CLIOutput.running("prune-eval") {
+            var o = try sequentialOptions(requests)
+            o.checkpoints = [sample]
+            let rule = RestraintChoice(maxPerplexityRise: maxPerplexityRise, maxAccuracyDrop: maxAccuracyDrop)
+            var experiment = RestraintChooser(options: o, rule: rule, choice: choice)
+            let progress = EvalProgress(tool: "prune-eval")
+            defer { progress.finish() }
+            experiment.progress = { progress.line($0) }
+            experiment.log = { line in
+                progress.finish()
+                CLIOutput.err("prune-eval: " + line)
+            }
+            let outcome = try experiment.run()
+            progress.finish()
+            CLIOutput.out(rule.table(outcome))
+            let c = outcome.chosen.arm
+            CLIOutput.err("prune-eval: chose \(c.name) (prune-apply --restraint-file \(choice))")
+        }
+    }
+
     func run() throws {
         BLASReexec.restartIfUseful()
         if let sequential { return try runSequential(sequential) }
+        if let choose { return try runChoose(choose) }
+        if let known, let requests { return try runKnown(known, requests: requests) }
         try CLIOutput.running("prune-eval") {
             let inputs = try EvaluationInputs.load(options)
             let progress = EvalProgress(tool: "prune-eval")

@@ -23,6 +23,8 @@ package enum EvalError: LocalizedError, Equatable, Sendable {
     case nonFinite(model: String?, place: String, what: String)
     /// A prompt (with its continuation) longer than the model's context.
     case tooLong(path: String, line: Int, what: String, tokens: Int, context: Int)
+    /// `--choose`: no arm of the grid keeps the rule (`why`: each arm and the limits it breaks).
+    case noRestraintChoice(edits: Int, why: String)
 
     package var errorDescription: String? {
         switch self {
@@ -37,6 +39,8 @@ package enum EvalError: LocalizedError, Equatable, Sendable {
         case .nonFinite(let m, let p, let w): return "\(m ?? "the model"): \(w) not finite (NaN or infinity) (\(p))"
         case .tooLong(let p, let l, let w, let n, let c):
             return "\(p):\(l): \(w) needs \(n) positions, more than the model's context of \(c)"
+        case .noRestraintChoice(let e, let w):
+            return "--choose: no arm of the grid keeps the rule at \(e) edits (\(w)); widen --max-ppl-rise or --max-acc-drop, or add arms to --compare"
         }
     }
 }

@@ -19,6 +19,10 @@ package protocol EvaluationModel: AnyObject {
     /// emits its end-of-sequence token (which is not included).
     func greedyContinuations(_ prompts: [[Int]], maxTokens: Int) throws -> [[Int]]
 
+    /// For every prompt, the rank of `tokens[i]` in the model's next-token distribution after
+    /// `prompts[i]`: how many tokens have a larger logit (0: the argmax).
+    func nextTokenRanks(_ prompts: [[Int]], tokens: [Int]) throws -> [Int]
+
     /// The longest sequence the model runs (nil: no limit). Scoring a continuation runs its context
     /// and every continuation token but the last; inputs that need more are the caller's error,
     /// named with their file and line (`EvalError.tooLong`).
@@ -27,6 +31,11 @@ package protocol EvaluationModel: AnyObject {
 
 extension EvaluationModel {
     package var contextLength: Int? { nil }
+
+    /// Models that cannot give their logits (the tests' stand-ins) cannot rank tokens.
+    package func nextTokenRanks(_ prompts: [[Int]], tokens: [Int]) throws -> [Int] {
+        throw EvalError.modelAnswer(what: "no next-token distribution (this model gives log-probabilities only)")
+    }
 
     /// Throws `EvalError.tooLong` when scoring `item` needs more positions than the context.
     package func checkFits(_ item: ContinuationItem, path: String, line: Int, what: @autoclosure () -> String) throws {

@@ -90,6 +90,7 @@ package struct SequentialExperiment {
         if let s = o.statsText { paths.input(s, "the --stats-text file") }
         var outputs = [RunPaths.Output(o.rows, option: "--rows", what: "the rows (--rows)")]
         if let plot = o.plot { outputs.append(RunPaths.Output(plot, option: "--plot", what: "the plot (--plot)")) }
+        if let choice = o.choice { outputs.append(RunPaths.Output(choice, option: "--choice", what: "the chosen restraint (--choice)")) }
         if o.keep != nil, let out = o.output {
             let manifest = o.manifest ?? Self.manifestPath(forOutput: out)
             let manifestOption = o.manifest == nil ? "the manifest (next to -o)" : "--manifest"

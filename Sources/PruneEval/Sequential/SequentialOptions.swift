@@ -30,6 +30,8 @@ package struct SequentialOptions: Sendable {
     package var sidecar: String?
     package var manifest: String?
     package var threads: Int?
+    /// `--choose`: where the chosen restraint goes (checked with the other outputs before any work).
+    package var choice: String?
     /// Prompts per batched call of the model.
     package var scoringBatch = 16
     /// Where key statistics are cached (prune-apply's cache: $PRUNE_CACHE or under $XDG_CACHE_HOME).

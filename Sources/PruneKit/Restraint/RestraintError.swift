@@ -24,6 +24,8 @@ public enum RestraintError: LocalizedError, Equatable, Sendable {
     case notConverged(tensor: String, passes: Int, relativeErrorBound: Double)
     /// Deltas of different shapes were combined.
     case deltaShapeMismatch(tensor: String, edit: Int, rows: Int, cols: Int, expectedRows: Int, expectedCols: Int)
+    /// A restraint file (`prune-apply --restraint-file`) that cannot be used.
+    case badRestraintFile(path: String, what: String)
 
     public var errorDescription: String? {
         switch self {
@@ -45,6 +47,8 @@ public enum RestraintError: LocalizedError, Equatable, Sendable {
             return "\(tensor): sigma_max(W0) did not converge after \(passes) passes (relative error bound \(bound))"
         case let .deltaShapeMismatch(tensor, edit, rows, cols, er, ec):
             return "\(tensor): edit \(edit) is \(rows)x\(cols), expected \(er)x\(ec)"
+        case let .badRestraintFile(path, what):
+            return "\(path): \(what) (a restraint file: {\"kind\": \"prune-restraint\", \"restraint\", \"alpha\", \"schedule\"})"
         }
     }
 }
