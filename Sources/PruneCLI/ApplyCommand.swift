@@ -96,6 +96,7 @@ public struct ApplyArguments: ParsableArguments {
                                        continueFrom: continueFrom, options: options,
                                        facts: try FactCLISupport.engine(hparams: hparams, statsText: statsText, tool: "prune-apply"))
             request.adapter = adapter
+            if let restraintFile { request.otherInputs.append((restraintFile, "the restraint file")) }
             let progress = CLIOutput.progress(tool: "prune-apply")
             let r = try Apply.run(request, progress: progress.report)
             progress.finish()

@@ -95,6 +95,7 @@ public enum Apply {
         for f in request.facts?.inputFiles ?? [] { paths.input(f.path, f.what) }
         paths.input(request.manifest, manifest == nil ? "the sidecar replayed" : "the manifest")
         if let c = request.continueFrom { paths.input(c, "the sidecar given to --continue") }
+        for o in request.otherInputs { paths.input(o.path, o.what) }
         if let manifest { paths.inputs(of: manifest) }
         try paths.check(output: request.output, sidecar: sidecarPath,
                         sidecarOption: request.sidecar == nil ? "the sidecar (next to the manifest)" : "--sidecar")

@@ -69,6 +69,9 @@ public struct ApplyRequest: Sendable {
     /// Also write the restrained deltas as a LoRA adapter here (`prune-adapter`: a `.gguf` file or a
     /// PEFT folder), committed with the sidecar; with `output` `.discard`, no model is written.
     public var adapter: String?
+    /// Other files the caller read for this run (e.g. `--restraint-file`): declared as inputs, so that
+    /// no output may overwrite them.
+    public var otherInputs: [(path: String, what: String)] = []
 
     public init(model: String, manifest: String, output: OutputTarget, sidecar: String? = nil,
                 continueFrom: String? = nil, options: ApplyOptions = ApplyOptions(), facts: FactEditProvider? = nil) {

@@ -30,6 +30,14 @@ import Testing
         #expect(bad.status == 1)
         #expect(bad.stderr.hasPrefix("prune-apply: \(file): \"alpha\" must be a number > 1") && bad.stderr.split(separator: "\n").count == 1, "\(bad.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/c.safetensors"))
+        // The file is an input of the run: neither the model nor the sidecar may be written over it.
+        try "{\"kind\": \"prune-restraint\", \"restraint\": \"log\", \"alpha\": 2}".write(toFile: file, atomically: true, encoding: .utf8)
+        let before = try Data(contentsOf: URL(fileURLWithPath: file))
+        for args in [["-o", file, "--no-compress"], ["-o", dir + "/d.safetensors", "--sidecar", file]] {
+            let over = try ReportTest.run(apply, [base, manifest, "--restraint-file", file] + args)
+            #expect(over.status != 0 && over.stderr.contains(file), "\(over.stderr)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == before)
+        }
         // With the options it replaces: a usage error.
         let both = try ReportTest.run(apply, [base, manifest, "-o", dir + "/c.safetensors", "--restraint-file", file, "--alpha", "2"])
         #expect(both.status == 64 && both.stderr.contains("--restraint-file does not go with"), "\(both.stderr)")
