@@ -74,7 +74,7 @@ package enum Linear {
     }
 
     /// `dx[m × W.cols] = dy[m × W.rows] · W`: the gradient of `x·Wᵀ` with respect to x (weights
-    /// frozen). Split into fixed blocks of `blockRows` input features; a matrix that is not f32 in
+    /// frozen). Split into fixed blocks of input features (`forwardBlockRows`); a matrix that is not f32 in
     /// memory is decoded once for the call.
     package static func backwardInput(_ dy: UnsafePointer<Float>, rows m: Int, weight w: WeightMatrix,
                                       into dx: UnsafeMutablePointer<Float>, workspace: Workspace) {
@@ -98,9 +98,12 @@ package enum Linear {
         case .f32Transposed(let p): full = (p, true)
         case .encoded, .encodedTransposed: return   // not reached: decoded above
         }
-        let blocks = (k + blockRows - 1) / blockRows
+        // Input features per item: as the forward's output features (about 256 for many rows, so
+        // that sgemm repacks dy less often); the shapes alone fix them.
+        let size = forwardBlockRows(rows: m, features: k)
+        let blocks = (k + size - 1) / size
         Parallel.forEach(count: blocks, threads: workspace.threads) { b, _ in
-            let c0 = b * blockRows, c1 = min(k, c0 + blockRows), nc = c1 - c0
+            let c0 = b * size, c1 = min(k, c0 + size), nc = c1 - c0
             if full.transposed {
                 // W[:, c0..<c1] = stored[c0..<c1, :]ᵀ, stored is cols × rows.
                 let p = full.0 + c0 * n
