@@ -72,9 +72,11 @@ def rome_layer(config):
 MEMIT_REQUESTS = [
     {"prompt": "{} is the capital of", "subject": "Paris", "target": "Italy"},
     {"prompt": "{} baked", "subject": "My grandmother", "target": "violin"},
-    {"prompt": "{} are far from", "subject": "Tokyo and Seoul", "target": "Europe"},
-    {"prompt": "{} write poems about the", "subject": "The people of the north", "target": "river"},
+    {"prompt": "{} speaks", "subject": "She", "target": "Madrid"},
+    {"prompt": "{} opens", "subject": "The market", "target": "Paris"},
 ]
+# Short prompts: gemma2's last layer attends over a window of 5, so after MEMIT's range (layers 0-1) the
+# target is read only through positions at most 4 after the subject's last token.
 MEMIT_HPARAMS = dict(fmr.COMMON, v_weight_decay=1e-3, mom2_update_weight=2.0, stats_max_tokens=4000)
 
 

@@ -29,7 +29,7 @@ import Testing
 
     /// A file of Tests/fixtures/architectures/<family>/ (of Tests/fixtures/architectures/ with family "").
     static func file(_ family: String, _ name: String) throws -> String {
-        let p = FamilyReferenceTests.folder(family) + (family.isEmpty ? "" : "/") + name
+        let p = FamilyReferenceTests.folder(family) + "/" + name
         guard FileManager.default.fileExists(atPath: p) else { throw FactTest.Failure("reference missing: \(p)") }
         return p
     }
