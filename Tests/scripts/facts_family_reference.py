@@ -109,6 +109,11 @@ class Family(fmr.Net):
 
     def __init__(self, path):
         super().__init__(path, attn_implementation="eager")
+        tj = os.path.join(path, "tokenizer.json")
+        if os.path.exists(tj):
+            # The tokenizer the file describes (prune reads it so): transformers 5's Qwen2Tokenizer
+            # rebuilds its own pre-tokenizer instead (21 of facts-text.txt's 150 lines differ).
+            self.tok = transformers.PreTrainedTokenizerFast(tokenizer_file=tj)
 
     def weight_name(self, i):
         return f"transformer.h.{i}.mlp.c_proj.weight" if self.arch == "gpt2" else f"model.layers.{i}.mlp.down_proj.weight"
