@@ -206,7 +206,10 @@ def run(family, models, text_path):
     torch.manual_seed(0)
     net = Family(folder)
     layer = rome_layer(net.model.config)
-    hp = dict(ROME_HPARAMS, v_weight_decay=0.5 if net.arch == "gpt2" else 1e-3, layers=[layer])
+    # Statistics lines cut to 128 tokens, or to the model's context (gpt2's 64 positions).
+    context = getattr(net.model.config, "max_position_embeddings", None) or net.model.config.n_positions
+    hp = dict(ROME_HPARAMS, v_weight_decay=0.5 if net.arch == "gpt2" else 1e-3, layers=[layer],
+              stats_doc_tokens=min(ROME_HPARAMS["stats_doc_tokens"], context))
     t0 = time.time()
     C, cnt, docs = net.second_moment(text_path, layer, hp["stats_doc_tokens"], hp["stats_max_tokens"])
     tensors, info = rome(net, layer, hp, C.float(), ROME_REQUEST)
