@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """Torch references for the fact engine on every family (issue 19, "the fact engine on every family"):
-ROME on the random-weight model of each family, MEMIT and AlphaEdit on two of them (MEMIT_FAMILIES).
-Run outside CI with the torch venv; the outputs are small and checked in:
+ROME on the random-weight model of each family, MEMIT and AlphaEdit on two of them (MEMIT_FAMILIES:
+gemma2 and gemma3). Run outside CI with the torch venv (torch, transformers, protobuf for the
+SentencePiece tokenizers); the outputs are small (KBs) and checked in; FamilyFactReferenceTests reads them:
 
   /work/llama/tvenv/bin/python Tests/scripts/facts_family_reference.py [FAMILY ...]   # default: every family
+
+(about 2 minutes a family on 2 cores, 4 more for each MEMIT family; also run by arch_regenerate.sh).
+Deterministic: torch.manual_seed(0), 2 threads; the same torch/transformers give the same files up to
+float noise.
 
 Makes the HF folders with arch_make_models.py in a temporary folder (checks their sha256 against
 Tests/fixtures/architectures/<family>/reference.json), loads them with transformers (f32, eager
@@ -24,6 +29,9 @@ kmeng01/rome), the same arithmetic, generic over the families through transforme
   v_weight_decay·‖δ‖/‖t₀‖², δ clamped to clamp_norm_factor·‖t₀‖ after each step, early stop when the
   loss < 5e-2, t₀ the down projection's output at the first prompt's lookup;
 - ΔW [d_out, d_in] = Λ uᵀ with Λ = δ / (k*·u), k* the key at the bare prompt.
+Statistics: C over facts-text.txt, lines cut to stats_doc_tokens (128, gpt2 64: its context), until
+stats_max_tokens (4000). Tokenization: tokenizer.json itself where the folder has one (as prune reads
+it), else transformers' SentencePiece tokenizer of tokenizer.model.
 MEMIT / AlphaEdit: facts_memit_reference.reference (kmeng01/memit, jianghoucheng/AlphaEdit) with the
 hyperparameters of MEMIT_HPARAMS.
 
