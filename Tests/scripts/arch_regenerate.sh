@@ -26,3 +26,6 @@ for f in $FAMILIES; do
     done
 done
 "$LLAMA_PY" "$HERE/arch_llamacpp_check.py" "$FIX" --f32 "$WORK/gguf"
+# The fact engine's references on the same weights (ROME on every family, MEMIT/AlphaEdit on gemma2
+# and gemma3; TVENV also needs protobuf for the SentencePiece tokenizers).
+"$TVENV" "$HERE/facts_family_reference.py"

@@ -57,9 +57,10 @@ ALPHA_BATCHES = [[0, 1], [2, 3]]
 
 
 class Net:
-    def __init__(self, path):
+    def __init__(self, path, attn_implementation=None):
         self.tok = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+        kw = {"attn_implementation": attn_implementation} if attn_implementation else {}
+        self.model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, **kw).eval()
         for p in self.model.parameters():
             p.requires_grad_(False)
         self.arch = self.model.config.model_type
@@ -265,28 +266,22 @@ def run_batches(net, method, reqs, batches, hp, C, P, tensors, meta):
     meta[method] = {"batches": out}
 
 
-def main():
-    fixture, prefix = sys.argv[1:3]
-    torch.manual_seed(0)
-    torch.set_num_threads(2)
-    t_start = time.time()
-    net = Net(fixture)
-    hp = dict(COMMON, **PER_MODEL[net.arch])
-    reqs = [{"prompt": q["requested_rewrite"]["prompt"], "subject": q["requested_rewrite"]["subject"],
-             "target": q["requested_rewrite"]["target_new"]["str"]}
-            for q in json.load(open(os.path.join(fixture, "requests.json")))[:4]]
+def reference(net, hp, reqs, text_path, memit_batches=MEMIT_BATCHES, alpha_batches=ALPHA_BATCHES):
+    """MEMIT and AlphaEdit on `net` with `hp` (nullspace_threshold is chosen here and added), C over
+    the text at `text_path`: returns (meta, tensors) as written by main()."""
+    hp = dict(hp)
+    text_name = os.path.basename(text_path)
     tensors = {}
-    meta = {"fixture": os.path.basename(os.path.normpath(fixture)), "hparams": hp,
+    meta = {"hparams": hp,
             "context_templates": GROUPS, "kl_prompt": KL_PROMPT, "requests": reqs,
-            "memit_batches": MEMIT_BATCHES, "alphaedit_batches": ALPHA_BATCHES,
-            "statistics": {"text": "heldout.txt", "lines": "non-empty lines in order, each cut to its first "
+            "memit_batches": memit_batches, "alphaedit_batches": alpha_batches,
+            "statistics": {"text": text_name, "lines": "non-empty lines in order, each cut to its first "
                            f"{hp['stats_doc_tokens']} tokens", "tokens": "stop after the line that brings the "
                            f"count to >= {hp['stats_max_tokens']}", "moment": "C = sum of k k^T / count"},
             "stats": {}}
     C, P = {}, {}
     for L in hp["layers"]:
-        C[L], cnt, docs = net.second_moment(os.path.join(fixture, "heldout.txt"), L, hp["stats_doc_tokens"],
-                                            hp["stats_max_tokens"])
+        C[L], cnt, docs = net.second_moment(text_path, L, hp["stats_doc_tokens"], hp["stats_max_tokens"])
         S = torch.linalg.svdvals(C[L])
         meta["stats"][str(L)] = {"tokens": cnt, "documents": docs, "trace": C[L].trace().item(),
                                  "sigma_top": S[:5].tolist()}
@@ -319,8 +314,24 @@ def main():
         near = S[(S / hp["nullspace_threshold"]).log().abs().argsort()[:2]]
         meta["stats"][str(L)].update({"null_dim": len(idx), "nearest_sigma": near.tolist(),
                                       "trace_P": P[L].trace().item()})
-    run_batches(net, "memit", reqs, MEMIT_BATCHES, hp, C, P, tensors, meta)
-    run_batches(net, "alphaedit", reqs, ALPHA_BATCHES, hp, C, P, tensors, meta)
+    run_batches(net, "memit", reqs, memit_batches, hp, C, P, tensors, meta)
+    run_batches(net, "alphaedit", reqs, alpha_batches, hp, C, P, tensors, meta)
+    return meta, tensors
+
+
+def main():
+    fixture, prefix = sys.argv[1:3]
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    t_start = time.time()
+    net = Net(fixture)
+    hp = dict(COMMON, **PER_MODEL[net.arch])
+    reqs = [{"prompt": q["requested_rewrite"]["prompt"], "subject": q["requested_rewrite"]["subject"],
+             "target": q["requested_rewrite"]["target_new"]["str"]}
+            for q in json.load(open(os.path.join(fixture, "requests.json")))[:4]]
+    body, tensors = reference(net, hp, reqs, os.path.join(fixture, "heldout.txt"))
+    meta = {"fixture": os.path.basename(os.path.normpath(fixture))}
+    meta.update(body)
     meta["seconds"] = round(time.time() - t_start, 1)
     meta["torch"] = torch.__version__
     save_file(tensors, prefix + ".safetensors")

@@ -51,10 +51,19 @@ import Testing
     static func setup(_ model: String) throws -> Setup {
         lock.lock(); defer { lock.unlock() }
         if let s = setups[model] { return s }
-        let ref = try FactTest.json(try resource(model, "json"))
-        let tensors = try FactTest.tensors(try resource(model, "safetensors"))
-        let net = try FactTest.network(model)
-        let tok = try PythonTokenizer(model: try FactTest.fixture(model))
+        let s = try make(network: try FactTest.network(model), tokenizer: try PythonTokenizer(model: try FactTest.fixture(model)),
+                         ref: try FactTest.json(try resource(model, "json")),
+                         tensors: try FactTest.tensors(try resource(model, "safetensors")),
+                         text: try FactTest.fixture(model, "heldout.txt"))
+        setups[model] = s
+        return s
+    }
+
+    /// Our MEMIT (the reference's MEMIT batches, in sequence) and AlphaEdit (its AlphaEdit batches, in
+    /// sequence, each preserving the earlier batches' keys) on `net`, with the statistics over `text` and
+    /// the reference's hyperparameters and templates.
+    static func make(network net: FactModel, tokenizer tok: any FactTokenizer, ref: JSONNode, tensors: [String: [Float]],
+                     text path: String) throws -> Setup {
         let ctx = HyperparameterContext(architecture: net.config.architecture,
                                         layerCount: net.config.layerCount, contextLength: net.config.contextLength)
         var h = HyperparameterDefaults.defaults(.memit, context: ctx)
@@ -64,7 +73,7 @@ import Testing
             guard case .array(let ts) = g else { return [] }
             return ts.compactMap(\.stringValue)
         }
-        let text = try StatisticsText.load(path: try FactTest.fixture(model, "heldout.txt"))
+        let text = try StatisticsText.load(path: path)
         var stats: [Int: KeyStatistics] = [:], moments: [Int: Matrix?] = [:]
         var projectors: [Int: (p: Matrix, dimension: Int)] = [:]
         for layer in h.layers {
@@ -95,9 +104,7 @@ import Testing
             work = o.model
             for (layer, kkt) in o.keyMoments { previous[layer] = previous[layer].map { $0 + kkt } ?? kkt }
         }
-        let s = Setup(ref: ref, tensors: tensors, hparams: h, stats: stats, projectors: projectors, memit: memit, alpha: alpha)
-        setups[model] = s
-        return s
+        return Setup(ref: ref, tensors: tensors, hparams: h, stats: stats, projectors: projectors, memit: memit, alpha: alpha)
     }
 
     /// Column j of a row-major rows × cols matrix.
@@ -116,7 +123,10 @@ import Testing
     /// The reference's statistics: token count, diag C, and the null space's dimension per layer.
     @Test(arguments: models)
     func statisticsMatch(model: String) throws {
-        let s = try Self.setup(model)
+        Self.checkStatistics(try Self.setup(model))
+    }
+
+    static func checkStatistics(_ s: Setup) {
         for layer in s.hparams.layers {
             let st = s.ref["stats"]?["\(layer)"]
             #expect(s.stats[layer]!.count == Int(FactTest.number(st?["tokens"]) ?? -1), "layer \(layer): token count")
@@ -179,7 +189,11 @@ import Testing
     func alphaEditMatchesReference(model: String) throws {
         let s = try Self.setup(model)
         try check(model, method: "alphaedit", batches: s.alpha, s: s)
-        // P K (the projection of the batch's keys) against the reference's.
+        Self.checkProjectedKeys(s)
+    }
+
+    /// P K (the projection of each AlphaEdit batch's keys) against the reference's.
+    static func checkProjectedKeys(_ s: Setup) {
         for (b, batch) in s.alpha.enumerated() {
             for u in batch.outcome.updates {
                 let pk = Self.floats(Matrix.gemm(s.projectors[u.layer]!.p, u.keys))

@@ -9,7 +9,7 @@ import Testing
 @Suite struct RomeReferenceTests {
     struct Setup: @unchecked Sendable {
         var net: FactModel
-        var tokenizer: PythonTokenizer
+        var tokenizer: any FactTokenizer
         var ref: JSONNode
         var tensors: [String: [Float]]
         var stats: KeyStatistics
@@ -24,24 +24,29 @@ import Testing
     static func setup(_ model: String) throws -> Setup {
         lock.lock(); defer { lock.unlock() }
         if let s = setups[model] { return s }
-        let net = try FactTest.network(model)
-        let tok = try PythonTokenizer(model: try FactTest.fixture(model))
         let ref = try FactTest.json(try FactTest.fixture(model, "rome-reference.json"))
-        let tensors = try FactTest.tensors(try FactTest.fixture(model, "rome-reference.safetensors"))
+        let s = try make(network: try FactTest.network(model), tokenizer: try PythonTokenizer(model: try FactTest.fixture(model)),
+                         ref: ref, tensors: try FactTest.tensors(try FactTest.fixture(model, "rome-reference.safetensors")),
+                         text: try FactTest.fixture(model, "heldout.txt"), maxTokens: 20000)
+        setups[model] = s
+        return s
+    }
+
+    /// The statistics over `text` and the hyperparameters, layer and templates of the reference `ref`.
+    static func make(network net: FactModel, tokenizer tok: any FactTokenizer, ref: JSONNode, tensors: [String: [Float]],
+                     text path: String, docTokens: Int = 128, maxTokens: Int) throws -> Setup {
         let layer = Int(FactTest.number(ref["layer"]) ?? -1)
-        let text = try StatisticsText.load(path: try FactTest.fixture(model, "heldout.txt"))
+        let text = try StatisticsText.load(path: path)
         let stats = try StatisticsComputer(model: net, tokenizer: tok, threads: 2)
-            .compute(text: text, layer: layer, modelHash: "test", docTokens: 128, maxTokens: 20000, maxDocuments: 100_000)
+            .compute(text: text, layer: layer, modelHash: "test", docTokens: docTokens, maxTokens: maxTokens, maxDocuments: 100_000)
         let ctx = HyperparameterContext(architecture: net.config.architecture,
                                         layerCount: net.config.layerCount, contextLength: net.config.contextLength)
         var h = HyperparameterDefaults.defaults(.rome, context: ctx)
         h = try h.applying(HyperparameterSource(name: "reference", values: ref["hparams"]!), context: ctx)
         h.layers = [layer]
         guard case .array(let ts)? = ref["context_templates"] else { throw FactTest.Failure("no templates") }
-        let s = Setup(net: net, tokenizer: tok, ref: ref, tensors: tensors, stats: stats, hparams: h,
-                      templates: ts.compactMap(\.stringValue), layer: layer)
-        setups[model] = s
-        return s
+        return Setup(net: net, tokenizer: tok, ref: ref, tensors: tensors, stats: stats, hparams: h,
+                     templates: ts.compactMap(\.stringValue), layer: layer)
     }
 
     @Test(arguments: ["gpt2-tiny", "llama-tiny"])
@@ -55,7 +60,12 @@ import Testing
 
     @Test(arguments: ["gpt2-tiny", "llama-tiny"], 0..<4)
     func requestMatches(model: String, index: Int) throws {
-        let s = try Self.setup(model)
+        try Self.check(try Self.setup(model), index: index, what: model)
+    }
+
+    /// Request `index` of the reference: target ids, lookup positions, k̄, the gradient at step 0, the
+    /// first five losses, and ΔW = Λ uᵀ within cosine 0.99 and norm 2 % (issue 19's bound).
+    static func check(_ s: Setup, index: Int, what: String) throws {
         guard case .array(let reqs)? = s.ref["requests"] else { throw FactTest.Failure("no requests") }
         let r = reqs[index]
         let request = FactRequest(prompt: r["prompt"]!.stringValue!, subject: r["subject"]!.stringValue!,
@@ -65,23 +75,23 @@ import Testing
         let edit = try rome.compute(request, layer: s.layer) { k in
             try FactLinearAlgebra.solveSymmetric(c, try Matrix(rows: k.count, cols: 1, values: k)).storage
         }
-        #expect(edit.targetIDs.map(Int.init) == FactTest.ints(r["target_ids"]))
-        #expect(edit.lookupPositions == FactTest.ints(r["lookup_positions"]))
+        #expect(edit.targetIDs.map(Int.init) == FactTest.ints(r["target_ids"]), "\(what): target ids")
+        #expect(edit.lookupPositions == FactTest.ints(r["lookup_positions"]), "\(what): lookup positions")
         let kbarErr = FactTest.relativeError(edit.kbar, s.tensors["kbar.\(index)"]!)
-        #expect(kbarErr < 1e-4, "k̄ relative error \(kbarErr)")
+        #expect(kbarErr < 1e-4, "\(what): k̄ relative error \(kbarErr)")
         let gErr = FactTest.relativeError(edit.firstGradient, s.tensors["grad0.\(index)"]!)
-        #expect(gErr < 1e-3, "grad0 relative error \(gErr)")
+        #expect(gErr < 1e-3, "\(what): grad0 relative error \(gErr)")
         guard case .array(let steps)? = r["steps"] else { throw FactTest.Failure("no steps") }
-        for k in 0..<5 {
+        for k in 0..<min(5, steps.count, edit.trace.count) {
             let want = FactTest.number(steps[k]["loss"])!
             let got = edit.trace[k].loss
-            #expect(abs(got - want) <= 1e-3 * max(1, abs(want)), "step \(k): loss \(got) vs \(want)")
+            #expect(abs(got - want) <= 1e-3 * max(1, abs(want)), "\(what): step \(k): loss \(got) vs \(want)")
         }
         let cosU = FactTest.cosine(edit.u, s.tensors["u.\(index)"]!)
         let lamRef = s.tensors["lam.\(index)"]!
         let cosL = FactTest.cosine(edit.lam, lamRef)
-        #expect(cosU * cosL >= 0.99, "ΔW cosine \(cosU * cosL) (u \(cosU), Λ \(cosL))")
+        #expect(cosU * cosL >= 0.99, "\(what): ΔW cosine \(cosU * cosL) (u \(cosU), Λ \(cosL))")
         let ratio = FactTest.norm(edit.lam) / FactTest.norm(lamRef)
-        #expect(abs(ratio - 1) <= 0.02, "‖ΔW‖ ratio \(ratio)")
+        #expect(abs(ratio - 1) <= 0.02, "\(what): ‖ΔW‖ ratio \(ratio)")
     }
 }
