@@ -96,11 +96,28 @@ public struct TargetObjective: Sendable {
         let headPositions = positionsOf.flatMap { $0 }
         let headStart: [Int] = positionsOf.indices.map { i in positionsOf[..<i].reduce(0) { $0 + $1.count } }
         let above = Set((layer + 1)..<model.config.layerCount)
+        // Where the MLP's output reaches the residual through a norm (Gemma's sandwich), δ added to
+        // the output passes that norm: the lookup rows are m + norm(o + δ), and the gradient goes
+        // back through it. Elsewhere o + δ adds to the residual as it is.
+        let throughNorm = site == .mlpOutput && transformer.weights.layers[layer].mlpPostNorm != nil
+        let lookupOutput = throughNorm ? all.indices.map { below.row(\.mlpOutput, of: $0, at: all[$0].lookup) } : []
+        let lookupMiddle = throughNorm ? all.indices.map { below.row(\.middle, of: $0, at: all[$0].lookup) } : []
         for step in 0..<hparams.vNumGradSteps {
             let current = delta
             let p0 = klInit
             var h = base
-            for i in all.indices { for j in 0..<d { h[(starts[i] + all[i].lookup) * d + j] += current[j] } }
+            var joined: [(output: [Float], statistics: NormStatistics?)] = []
+            if throughNorm {
+                for i in all.indices {
+                    var o = lookupOutput[i]
+                    for j in 0..<d { o[j] += current[j] }
+                    let c = transformer.mlpContribution(layer: layer, o, rows: 1)
+                    for j in 0..<d { h[(starts[i] + all[i].lookup) * d + j] = lookupMiddle[i][j] + c.value[j] }
+                    joined.append((o, c.statistics))
+                }
+            } else {
+                for i in all.indices { for j in 0..<d { h[(starts[i] + all[i].lookup) * d + j] += current[j] } }
+            }
             let forward = try transformer.forward(residual: FloatMatrix(rows: rowCount, cols: d, values: h), layout: layout,
                                                   fromBlock: layer + 1, logits: .positions(headPositions), trace: above)
             let logits = forward.logits.values
@@ -145,8 +162,11 @@ public struct TargetObjective: Sendable {
             let dh = try transformer.backward(dtop, blocks: (layer + 1)..<model.config.layerCount, traces: forward.traces,
                                               layout: layout).values
             let results = all.indices.map { i in
-                (loss: losses[i].loss, prob: losses[i].prob, logp: losses[i].logp,
-                 grad: Array(dh[((starts[i] + all[i].lookup) * d)..<((starts[i] + all[i].lookup + 1) * d)]))
+                let row = Array(dh[((starts[i] + all[i].lookup) * d)..<((starts[i] + all[i].lookup + 1) * d)])
+                let grad = throughNorm
+                    ? transformer.mlpContributionBackward(layer: layer, row, output: joined[i].output, rows: 1, statistics: joined[i].statistics)
+                    : row
+                return (loss: losses[i].loss, prob: losses[i].prob, logp: losses[i].logp, grad: grad)
             }
             if klInit == nil { klInit = results[n].logp }
             var nll = 0.0, prob = 0.0

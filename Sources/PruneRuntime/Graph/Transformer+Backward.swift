@@ -137,6 +137,22 @@ extension Transformer {
         return g
     }
 
+    /// What the MLP's output `o` [rows × d] of block `layer` adds to the residual stream: `o` itself,
+    /// or its sandwich norm (Gemma), with that norm's statistics. ROME's δ is added to `o`, the down
+    /// projection's output, so the editors need this step and its backward on their own.
+    public func mlpContribution(layer: Int, _ o: [Float], rows: Int) -> (value: [Float], statistics: NormStatistics?) {
+        guard let pn = weights.layers[layer].mlpPostNorm else { return (o, nil) }
+        var y = [Float](repeating: 0, count: o.count)
+        let s = norm(o, rows: rows, pn, into: &y)
+        return (y, s)
+    }
+
+    /// d o from d(contribution), with the `o` and statistics `mlpContribution` used.
+    public func mlpContributionBackward(layer: Int, _ dy: [Float], output o: [Float], rows: Int, statistics: NormStatistics?) -> [Float] {
+        guard let pn = weights.layers[layer].mlpPostNorm, let s = statistics else { return dy }
+        return normBackward(dy, input: o, rows: rows, pn, statistics: s)
+    }
+
     func normBackward(_ dy: [Float], input x: [Float], rows: Int, _ w: NormWeights, statistics: NormStatistics) -> [Float] {
         switch config.recipe.norm {
         case .layerNorm: return Norms.layerNormBackward(dy, input: x, rows: rows, width: config.hiddenSize, weights: w, statistics: statistics)
