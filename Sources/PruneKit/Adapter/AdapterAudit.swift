@@ -158,8 +158,15 @@ public struct AdapterAudit: Sendable {
     static func run(adapter path: String, format: AdapterFormat, sidecar: Sidecar, sidecarPath: String,
                     base: String?) throws -> AdapterAudit {
         let (found, recordedBase, cap) = try read(path, format: format)
+        // A llama.cpp adapter names its base's family (general.architecture): where the sidecar's
+        // names fit several families, that is the one the adapter was made for.
+        var family: KnownArchitecture?
+        if format == .gguf, base == nil, case .gguf(let g)? = try? ModelFile(path: path).header,
+           let name = g["general.architecture"]?.stringValue {
+            family = KnownArchitecture(name: name)
+        }
         let expected = try AdapterExport.build(sidecar: sidecar, sidecarPath: sidecarPath, format: format,
-                                               base: try base.map { try AdapterBase.open($0) }, rank: cap)
+                                               base: try base.map { try AdapterBase.open($0) }, rank: cap, family: family)
         var pairs: [Pair] = []
         for e in expected.pairs {
             var pair = Pair(target: e.target, sidecarTensor: e.sidecarTensor, state: .ok, expectedRank: e.rank)

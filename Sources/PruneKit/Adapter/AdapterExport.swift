@@ -83,9 +83,10 @@ public enum AdapterExport {
     }
 
     /// The adapter of `sidecar` for `format`, without writing anything. `base` names and orients
-    /// tensors when the sidecar alone cannot, and every pair is checked against it.
+    /// tensors when the sidecar alone cannot, and every pair is checked against it. `family` (without a
+    /// base): the family an existing adapter names, where the sidecar's names fit several.
     public static func build(sidecar: Sidecar, sidecarPath: String, format: AdapterFormat, base: AdapterBase?,
-                             rank cap: Int?) throws -> ExportedAdapter {
+                             rank cap: Int?, family: KnownArchitecture? = nil) throws -> ExportedAdapter {
         let names = sidecar.tensors.map(\.name)
         let model: AdapterPlacement.Model
         var architecture: String?
@@ -96,7 +97,8 @@ public enum AdapterExport {
                                            headCountKV: base.model.headCountKV, fromBase: true)
             architecture = base.model.format == .gguf ? base.model.architecture : known?.rawValue
         } else {
-            let known = AdapterPlacement.inferArchitecture(names: names, format: sidecar.model.format)
+            let fits = AdapterPlacement.fittingArchitectures(names: names, format: sidecar.model.format)
+            let known = family.flatMap { fits.contains($0) ? $0 : nil } ?? AdapterPlacement.inferArchitecture(names: names, format: sidecar.model.format)
             model = AdapterPlacement.Model(format: sidecar.model.format, arch: known, headCount: nil, headCountKV: nil, fromBase: false)
             architecture = known?.rawValue
         }
@@ -105,7 +107,11 @@ public enum AdapterExport {
             if base != nil {
                 throw AdapterError.badBase(base: base?.path ?? "", reason: "its architecture is unknown (general.architecture or config.json model_type)")
             }
-            throw AdapterError.needsBase(sidecar: sidecarPath, tensor: first, reason: "the architecture (general.architecture) is not recognised from the tensor names")
+            let fits = AdapterPlacement.fittingArchitectures(names: names, format: sidecar.model.format)
+            let reason = fits.count > 1
+                ? "the tensor names fit several architectures (\(fits.map(\.rawValue).joined(separator: ", "))), and llama.cpp needs the base's general.architecture"
+                : "the architecture (general.architecture) is not recognised from the tensor names"
+            throw AdapterError.needsBase(sidecar: sidecarPath, tensor: first, reason: reason)
         }
 
         var factored: [(record: Sidecar.Tensor, placement: AdapterPlacement, f: AdapterFactorization.Result)] = []

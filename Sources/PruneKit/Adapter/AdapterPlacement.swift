@@ -33,12 +33,18 @@ struct AdapterPlacement: Equatable {
 
     /// The architecture every name of `names` belongs to, when exactly one known architecture fits.
     static func inferArchitecture(names: [String], format: ModelFormat) -> KnownArchitecture? {
-        let fits = KnownArchitecture.allCases.filter { arch in
+        let fits = fittingArchitectures(names: names, format: format)
+        return fits.count == 1 ? fits[0] : nil
+    }
+
+    /// The families whose tensor names include every name (several share names: Llama, Mistral, Qwen
+    /// and Gemma all have `attn_q`; GPT-2 and Phi-3 both have `attn_qkv`).
+    static func fittingArchitectures(names: [String], format: ModelFormat) -> [KnownArchitecture] {
+        KnownArchitecture.allCases.filter { arch in
             !names.isEmpty && names.allSatisfy { name in
                 format == .gguf ? TensorNaming.isGGUFName(name, arch: arch) : TensorNaming.ggufName(forHF: name, arch: arch) != nil
             }
         }
-        return fits.count == 1 ? fits[0] : nil
     }
 
     /// Places the sidecar tensor `name` (stored rows × cols) for `format`.

@@ -142,9 +142,8 @@ extension Transformer {
     /// projection's output, so the editors need this step and its backward on their own.
     public func mlpContribution(layer: Int, _ o: [Float], rows: Int) -> (value: [Float], statistics: NormStatistics?) {
         guard let pn = weights.layers[layer].mlpPostNorm else { return (o, nil) }
-        var y = [Float](repeating: 0, count: o.count)
-        let s = norm(o, rows: rows, pn, into: &y)
-        return (y, s)
+        let p = postNorm(o, rows: rows, pn)
+        return (p.normed, p.statistics)
     }
 
     /// d o from d(contribution), with the `o` and statistics `mlpContribution` used.

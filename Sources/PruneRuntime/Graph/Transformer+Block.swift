@@ -47,12 +47,7 @@ extension Transformer {
         }
         var a = Linear.forward(context, rows: n, weight: w.attentionOutput, bias: w.attentionOutputBias, workspace: workspace)
         try hooks?.run(.attentionOutput(layer: l), &a, cols: d, layout: layout)
-        var attentionPost: (normed: [Float], statistics: NormStatistics)?
-        if let pn = w.attentionPostNorm {
-            var y = [Float](repeating: 0, count: n * d)
-            let s = norm(a, rows: n, pn, into: &y)
-            attentionPost = (y, s)
-        }
+        let attentionPost = w.attentionPostNorm.map { postNorm(a, rows: n, $0) }
         let mid = added(x, attentionPost?.normed ?? a)
         var h2 = [Float](repeating: 0, count: n * d)
         let stats2 = norm(mid, rows: n, w.mlpNorm, into: &h2)
@@ -77,12 +72,7 @@ extension Transformer {
         try hooks?.run(.mlpKey(layer: l), &key, cols: f, layout: layout)
         var o = Linear.forward(key, rows: n, weight: w.down, bias: w.downBias, workspace: workspace)
         try hooks?.run(.mlpOutput(layer: l), &o, cols: d, layout: layout)
-        var mlpPost: (normed: [Float], statistics: NormStatistics)?
-        if let pn = w.mlpPostNorm {
-            var y = [Float](repeating: 0, count: n * d)
-            let s = norm(o, rows: n, pn, into: &y)
-            mlpPost = (y, s)
-        }
+        let mlpPost = w.mlpPostNorm.map { postNorm(o, rows: n, $0) }
         var y = added(mid, mlpPost?.normed ?? o)
         var saved: BlockTrace?
         if trace {
@@ -101,6 +91,13 @@ extension Transformer {
         }
         try hooks?.run(.blockOutput(layer: l), &y, cols: d, layout: layout)
         return (y, saved)
+    }
+
+    /// A sandwich norm of `x` [rows × d]: the normed rows and the statistics.
+    func postNorm(_ x: [Float], rows n: Int, _ w: NormWeights) -> (normed: [Float], statistics: NormStatistics) {
+        var y = [Float](repeating: 0, count: x.count)
+        let s = norm(x, rows: n, w, into: &y)
+        return (y, s)
     }
 
     /// The rotary table of layer `l`: the global one, or the local RoPE's on the local layers of a

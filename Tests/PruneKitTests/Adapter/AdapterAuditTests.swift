@@ -89,7 +89,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let sidecar = try Self.llamaCase(dir)
         // Dropped: the adapter of the sidecar without its ffn_gate pair, as the writer would write it.
-        var adapter = try AdapterExport.build(sidecar: try Sidecar.read(path: sidecar), sidecarPath: sidecar, format: .gguf, base: nil, rank: nil)
+        var adapter = try AdapterExport.build(sidecar: try Sidecar.read(path: sidecar), sidecarPath: sidecar, format: .gguf, base: nil, rank: nil, family: .llama)
         adapter.pairs.removeAll { $0.target == "blk.1.ffn_gate.weight" }
         try Data(GGUFAdapterWriter.bytes(adapter)).write(to: URL(fileURLWithPath: dir + "/dropped.gguf"))
         let dropped = try #require(try SidecarAudit.run(sidecar: sidecar, model: dir + "/dropped.gguf").adapter)
@@ -100,7 +100,8 @@ import Testing
 
         // Another edit set on the same base: blk.0.attn_q with other values, blk.0.attn_v instead of the others.
         let other = try Self.llamaCase(dir, seed: "22", tensors: "blk.0.attn_q.weight,blk.0.attn_v.weight", stem: "other")
-        _ = try AdapterExport.run(AdapterRequest(sidecar: other, output: dir + "/other.gguf"))
+        _ = try AdapterExport.run(AdapterRequest(sidecar: other, output: dir + "/other.gguf",
+                                                 base: try TestEnvironment.fixture("llama-tiny/model-f32.gguf")))
         let a = try #require(try SidecarAudit.run(sidecar: sidecar, model: dir + "/other.gguf").adapter)
         let states = Dictionary(uniqueKeysWithValues: a.pairs.map { ($0.target, $0.state) })
         #expect(states == ["blk.0.attn_q.weight": .mismatch, "blk.1.attn_k.weight": .missing, "blk.1.ffn_gate.weight": .missing,
@@ -115,7 +116,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let sidecar = try Self.llamaCase(dir)
         let q8 = try Self.llamaCase(dir, model: "llama-tiny/model-q8_0.gguf", stem: "q8")
-        _ = try AdapterExport.run(AdapterRequest(sidecar: q8, output: dir + "/q8.gguf"))
+        _ = try AdapterExport.run(AdapterRequest(sidecar: q8, output: dir + "/q8.gguf",
+                                                 base: try TestEnvironment.fixture("llama-tiny/model-q8_0.gguf")))
         let report = try SidecarAudit.run(sidecar: sidecar, model: dir + "/q8.gguf")
         let a = try #require(report.adapter)
         #expect(a.recordedBase != a.sidecarBase)
@@ -123,7 +125,7 @@ import Testing
                 " the sidecar's base is \(a.sidecarBase))", "\(report.problems)")
 
         // A pair of the right name and the wrong shape: the sidecar's tensor as a 4x4 pair.
-        var adapter = try AdapterExport.build(sidecar: try Sidecar.read(path: sidecar), sidecarPath: sidecar, format: .gguf, base: nil, rank: nil)
+        var adapter = try AdapterExport.build(sidecar: try Sidecar.read(path: sidecar), sidecarPath: sidecar, format: .gguf, base: nil, rank: nil, family: .llama)
         adapter.pairs[0] = AdapterPair(sidecarTensor: adapter.pairs[0].sidecarTensor, target: adapter.pairs[0].target, outFeatures: 4, inFeatures: 4,
                                        a: [Float](repeating: 1, count: 4), b: [Float](repeating: 1, count: 4), singularValues: [1],
                                        fullRank: 1, residualNorm: 0, deltaNorm: 1, leavesForwardResidual: false)

@@ -55,7 +55,9 @@ import PruneFacts
         let sidecar = try Sidecar.read(path: sidecarPath)
         #expect(sidecar.manifests.count == 2 && sidecar.tensors.count == 2)
 
-        let adapter = try AdapterExport.run(AdapterRequest(sidecar: sidecarPath, output: dir + "/peft"))
+        // A GGUF sidecar's names fit GPT-2 and Phi-3 (attn_qkv, ffn_down…): the base says which.
+        let adapter = try AdapterExport.run(AdapterRequest(sidecar: sidecarPath, output: dir + "/peft",
+                                                           base: rel.hasSuffix(".gguf") ? model : nil))
         #expect(adapter.format == .peft && adapter.fanInFanOut)
         #expect(Set(adapter.pairs.map(\.target)) == ["transformer.h.1.mlp.c_proj", "transformer.h.2.attn.c_attn"])
         // The rank is the restrained delta's, as the restraint engine recorded it.
@@ -149,8 +151,7 @@ import PruneFacts
             try FileManager.default.moveItem(atPath: dir + "/edited-src", toPath: dir + "/edited.gguf")
         }
         let cross = sidecarModel != gguf
-        let adapter = try AdapterExport.run(AdapterRequest(sidecar: dir + "/edits.prune", output: dir + "/a.gguf",
-                                                           base: cross ? gguf : nil))
+        let adapter = try AdapterExport.run(AdapterRequest(sidecar: dir + "/edits.prune", output: dir + "/a.gguf", base: gguf))
         #expect(adapter.pairs.count == c.2.split(separator: ",").count)
         let check = try TestProcess.python("adapter_check_gguf.py", [dir + "/a.gguf", gguf, dir + "/edited.gguf"])
         // Ranks 1 and 2 in one adapter: alpha is 2 and the rank-1 pairs hold ΔW̄/2, which llama.cpp's
@@ -201,15 +202,23 @@ import PruneFacts
                                                           "--dense", "blk.1.attn_output.weight"])
         _ = try Apply.run(ApplyRequest(model: model, manifest: dir + "/edits.jsonl", output: .file(dir + "/out"),
                                        sidecar: dir + "/edits.prune", options: Self.options()))
+        // Without a base, the GGUF names fit several families: one line says so and asks for --base.
         do {
             _ = try AdapterExport.run(AdapterRequest(sidecar: dir + "/edits.prune", output: dir + "/a.gguf"))
+            Issue.record("an adapter of ambiguous names was written")
+        } catch {
+            let message = (error as? LocalizedError)?.errorDescription ?? ""
+            #expect(message.contains("fit several architectures (llama, mistral, qwen2") && message.contains("give --base MODEL"), "\(message)")
+        }
+        do {
+            _ = try AdapterExport.run(AdapterRequest(sidecar: dir + "/edits.prune", output: dir + "/a.gguf", base: model))
             Issue.record("a dense edit was exported")
         } catch let e as AdapterError {
             guard case .denseTerm(_, let tensor, _) = e else { Issue.record("\(e)"); return }
             #expect(tensor == "blk.1.attn_output.weight")
             #expect(e.errorDescription?.contains("--rank") == true)
         }
-        let capped = try AdapterExport.run(AdapterRequest(sidecar: dir + "/edits.prune", output: dir + "/a.gguf", rank: 2))
+        let capped = try AdapterExport.run(AdapterRequest(sidecar: dir + "/edits.prune", output: dir + "/a.gguf", base: model, rank: 2))
         let dense = try #require(capped.pairs.first { $0.target == "blk.1.attn_output.weight" })
         #expect(dense.rank == 2 && dense.truncated && dense.residualNorm > 0)
         // The residual is the norm of what B·A leaves out of the stored restrained delta.
