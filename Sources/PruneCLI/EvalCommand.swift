@@ -208,10 +208,7 @@ public struct EvalArguments: ParsableArguments {
             let progress = EvalProgress(tool: "prune-eval")
             defer { progress.finish() }
             experiment.progress = { progress.line($0) }
-            experiment.log = { line in
-                progress.finish()
-                CLIOutput.err("prune-eval: " + line)
-            }
+            experiment.log = { progress.log($0) }
             let result = try experiment.run()
             progress.finish()
             if json {
@@ -287,10 +284,7 @@ public struct EvalArguments: ParsableArguments {
             let progress = EvalProgress(tool: "prune-eval")
             defer { progress.finish() }
             experiment.progress = { progress.line($0) }
-            experiment.log = { line in
-                progress.finish()
-                CLIOutput.err("prune-eval: " + line)
-            }
+            experiment.log = { progress.log($0) }
             let outcome = try experiment.run()
             progress.finish()
             CLIOutput.out(rule.table(outcome))
@@ -332,6 +326,12 @@ final class EvalProgress: @unchecked Sendable {
     init(tool: String) {
         self.tool = tool
         enabled = CLIOutput.isTerminal(2)
+    }
+
+    /// A log line on standard error, after clearing the progress line.
+    func log(_ line: String) {
+        finish()
+        CLIOutput.err("\(tool): " + line)
     }
 
     func callback(model: String) -> Evaluator.Progress {

@@ -32,6 +32,9 @@ public struct ArchitectureSpec: Sendable {
     /// `<arch>.attention.sliding_window` key (Gemma 2: 4096). llama.cpp turns Phi-3's window off.
     public var ggufWindowLayout: BlockRecipe.WindowLayout = .none
     public var ggufDefaultWindow: Int? = nil
+    /// The depth at which llama.cpp scales queries by 1/√(hidden/heads) instead of 1/√head_dim (the
+    /// Gemma 27B models, as their query_pre_attn_scalar says; GGUF files do not carry it).
+    public var ggufWidthScaledQueriesAtDepth: Int? = nil
     /// The module whose matrix ROME, MEMIT and AlphaEdit rewrite: the MLP's down projection
     /// (its input is the key), by GGUF role.
     public var editedRole = "ffn_down"

@@ -14,7 +14,7 @@ extension ArchitectureSpec {
         ggufNames: ["gemma2"], hfNames: ["gemma2", "Gemma2ForCausalLM"],
         hfPrefix: "model.", hfBlockWord: "layers", globals: llamaGlobals, blocks: gemmaBlocks,
         hfNormAddsOne: true, tiesEmbeddingsByDefault: true, defaultActivation: "gelu_pytorch_tanh",
-        ggufWindowLayout: .alternating, ggufDefaultWindow: 4096,
+        ggufWindowLayout: .alternating, ggufDefaultWindow: 4096, ggufWidthScaledQueriesAtDepth: 46,
         recipe: BlockRecipe(norm: .rmsNorm, positions: .rotary, feedForward: .gated, sandwichNorms: true,
                             scalesEmbedding: true, windowLayout: .alternating))
 }

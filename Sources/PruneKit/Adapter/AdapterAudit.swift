@@ -86,10 +86,13 @@ public struct AdapterAudit: Sendable {
         .badAdapter(path: path, tensor: tensor, reason: reason)
     }
 
-    /// The adapter's pairs by name, its recorded base hash and `--rank` cap.
-    static func read(_ path: String, format: AdapterFormat) throws -> (pairs: [String: Read], base: String?, cap: Int?) {
+    /// The adapter's pairs by name, its recorded base hash and `--rank` cap, and the family a llama.cpp
+    /// adapter names (`general.architecture`).
+    static func read(_ path: String, format: AdapterFormat)
+        throws -> (pairs: [String: Read], base: String?, cap: Int?, family: KnownArchitecture?) {
         var out: [String: Read] = [:]
         var meta: [String: String] = [:]
+        var family: KnownArchitecture?
         switch format {
         case .peft:
             let folder = URL(fileURLWithPath: path)
@@ -149,22 +152,18 @@ public struct AdapterAudit: Sendable {
                 out[name] = Read(a: a, b: b, rank: r, inFeatures: ta.shape[0], outFeatures: tb.shape[1], scale: scale)
             }
             for kv in g.keyValues where kv.key.hasPrefix("prune.") { if let s = kv.value.stringValue { meta[kv.key] = s } }
+            family = g["general.architecture"]?.stringValue.flatMap(KnownArchitecture.init(name:))
         }
-        return (out, meta["prune.base_sha256"], meta["prune.adapter.rank_cap"].flatMap { Int($0) })
+        return (out, meta["prune.base_sha256"], meta["prune.adapter.rank_cap"].flatMap { Int($0) }, family)
     }
 
     /// Checks the adapter at `path` against the sidecar; `base` names and orients tensors where the
     /// sidecar cannot (as prune-adapter's --base).
     static func run(adapter path: String, format: AdapterFormat, sidecar: Sidecar, sidecarPath: String,
                     base: String?) throws -> AdapterAudit {
-        let (found, recordedBase, cap) = try read(path, format: format)
         // A llama.cpp adapter names its base's family (general.architecture): where the sidecar's
         // names fit several families, that is the one the adapter was made for.
-        var family: KnownArchitecture?
-        if format == .gguf, base == nil, case .gguf(let g)? = try? ModelFile(path: path).header,
-           let name = g["general.architecture"]?.stringValue {
-            family = KnownArchitecture(name: name)
-        }
+        let (found, recordedBase, cap, family) = try read(path, format: format)
         let expected = try AdapterExport.build(sidecar: sidecar, sidecarPath: sidecarPath, format: format,
                                                base: try base.map { try AdapterBase.open($0) }, rank: cap, family: family)
         var pairs: [Pair] = []

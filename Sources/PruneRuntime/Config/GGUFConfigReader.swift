@@ -105,7 +105,7 @@ enum GGUFConfigReader {
         // (46 Gemma 2 layers, 62 Gemma 3 layers), as their query_pre_attn_scalar says.
         var scale: Float?
         if let s = try m.optionalFloat("attention.scale") { scale = s }
-        else if (arch == .gemma2 && layers == 46) || (arch == .gemma3 && layers == 62) { scale = 1 / Float(d / heads).squareRoot() }
+        else if arch.spec.ggufWidthScaledQueriesAtDepth == layers { scale = 1 / Float(d / heads).squareRoot() }
         return ModelConfig(
             architecture: arch, vocabularySize: vocab, hiddenSize: d, layerCount: layers,
             headCount: heads, kvHeadCount: kv, headDim: headDim, ffnSize: try m.int("feed_forward_length"),

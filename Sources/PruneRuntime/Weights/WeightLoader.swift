@@ -73,8 +73,8 @@ struct WeightLoader {
         var position: WeightMatrix?
         var layers: [LayerWeights] = []
         let outputNorm: NormWeights
-        switch c.architecture {
-        case .gpt2:
+        switch c.recipe.positions {
+        case .learned:
             position = try matrix("position_embd.weight", rows: c.contextLength, cols: d)
             outputNorm = try norm("output_norm", bias: true)
             for l in 0..<c.layerCount {
@@ -90,7 +90,7 @@ struct WeightLoader {
                     up: try matrix(b + "ffn_up.weight", rows: c.ffnSize, cols: d), upBias: try vector(b + "ffn_up.bias", c.ffnSize),
                     down: try matrix(b + "ffn_down.weight", rows: d, cols: c.ffnSize), downBias: try vector(b + "ffn_down.bias", d)))
             }
-        default:
+        case .rotary:
             outputNorm = try norm("output_norm", bias: false)
             let q = c.queryWidth, kv = c.kvWidth, f = c.ffnSize, hd = c.headDim
             let qb = c.qkvBias, ob = c.outputBias, mb = c.mlpBias
