@@ -24,6 +24,10 @@ public struct BlockTrace: Sendable {
     public var mlpNormed: FloatMatrix
     /// Before the activation: the up projection of a plain MLP (GPT-2), the gate of a gated one [rows × ffn].
     public var preActivation: FloatMatrix
+    /// The activation's transcendental part at `preActivation` (tanh for gelu-tanh, 1 + e⁻ˣ for silu;
+    /// see `Activations.apply(_:_:saving:)`), so that the backward does not recompute it; nil for
+    /// the other functions.
+    public var activationPart: FloatMatrix?
     /// The up projection of a gated MLP [rows × ffn]; nil for a plain one.
     public var up: FloatMatrix?
     /// The input of the down projection [rows × ffn] (after hooks at `.mlpKey`).

@@ -29,7 +29,8 @@ extension Transformer {
         switch config.recipe.feedForward {
         case .gated:
             guard let up = t.up else { throw RuntimeError.badArgument("block \(layer)'s trace has no up projection (block backward)") }
-            let (dg, du) = Activations.gatedBackward(config.activation, dkey, gate: t.preActivation.values, up: up.values)
+            let (dg, du) = Activations.gatedBackward(config.activation, dkey, gate: t.preActivation.values, up: up.values,
+                                                    part: t.activationPart?.values)
             if let gate = w.gate {
                 dh2 = added(backwardInput(dg, rows: n, weight: gate, workspace: ws), backwardInput(du, rows: n, weight: w.up, workspace: ws))
             } else {
@@ -41,7 +42,8 @@ extension Transformer {
                 dh2 = backwardInput(dfused, rows: n, weight: w.up, workspace: ws)
             }
         case .plain:
-            dh2 = backwardInput(Activations.backward(config.activation, dkey, input: t.preActivation.values), rows: n, weight: w.up, workspace: ws)
+            dh2 = backwardInput(Activations.backward(config.activation, dkey, input: t.preActivation.values,
+                                                               part: t.activationPart?.values), rows: n, weight: w.up, workspace: ws)
         }
         // h₂ = norm₂(m); m = x + a′
         dmid = added(dmid, normBackward(dh2, input: t.middle.values, rows: n, w.mlpNorm, statistics: t.mlpNormStatistics))

@@ -52,7 +52,7 @@ extension Transformer {
         var h2 = [Float](repeating: 0, count: n * d)
         let stats2 = norm(mid, rows: n, w.mlpNorm, into: &h2)
         var pre: [Float], up: [Float]?
-        var key: [Float]
+        var key: [Float], part: [Float]?
         switch c.recipe.feedForward {
         case .gated:
             if let gate = w.gate {
@@ -63,11 +63,11 @@ extension Transformer {
                 let parts = Self.split(fused, rows: n, widths: (f, f, 0))
                 (pre, up) = (parts.0, parts.1)
             }
-            key = Activations.gated(c.activation, gate: pre, up: up!)
+            (key, part) = Activations.gated(c.activation, gate: pre, up: up!, saving: trace)
         case .plain:
             pre = Linear.forward(h2, rows: n, weight: w.up, bias: w.upBias, workspace: workspace)
             key = pre
-            Activations.apply(c.activation, &key)
+            part = Activations.apply(c.activation, &key, saving: trace)
         }
         try hooks?.run(.mlpKey(layer: l), &key, cols: f, layout: layout)
         var o = Linear.forward(key, rows: n, weight: w.down, bias: w.downBias, workspace: workspace)
@@ -82,7 +82,7 @@ extension Transformer {
                 query: m(q, qw), key: m(k, kvw), value: m(v, kvw), attentionProbabilities: probs,
                 attentionContext: m(context, qw), attentionOutput: m(a, d), middle: m(mid, d),
                 mlpNormStatistics: stats2, mlpNormed: m(h2, d),
-                preActivation: m(pre, f), up: up.map { m($0, f) },
+                preActivation: m(pre, f), activationPart: part.map { m($0, f) }, up: up.map { m($0, f) },
                 mlpKey: m(key, f), mlpOutput: m(o, d), output: m(y, d),
                 queryProjected: qkNormed.map { m($0.query, qw) }, queryNormStatistics: qkNormed?.queryStatistics,
                 keyProjected: qkNormed.map { m($0.key, kvw) }, keyNormStatistics: qkNormed?.keyStatistics,

@@ -138,6 +138,16 @@ import Testing
         let noise = ArithmeticTolerance.weightedSumNoise(weights: c, scale: ArithmeticTolerance.largestMagnitude(forward(x)), length: 8, stages: 1)
         let fd = ArithmeticTolerance.centralDifference(step: 2e-2, noise: noise) { t in Self.dot(c, forward(Self.along(x, v, t))) }
         Self.check("\(f)", analytic: Self.dot(dx, v), gradient: dx, direction: v, length: 8, stages: 1, difference: fd)
+        // The traced forward saves the transcendental part: the same values, and the backward from the
+        // saved part is the backward that recomputes it, bit for bit.
+        var y = x
+        let part = Activations.apply(f, &y, saving: true)
+        #expect(y.map(\.bitPattern) == forward(x).map(\.bitPattern))
+        #expect((part != nil) == (f == .geluTanh || f == .silu))
+        #expect(Activations.backward(f, c, input: x, part: part).map(\.bitPattern) == dx.map(\.bitPattern))
+        let gated = Activations.gated(f, gate: x, up: v, saving: true)
+        #expect(Activations.gatedBackward(f, c, gate: x, up: v, part: gated.part).gate.map(\.bitPattern)
+                == Activations.gatedBackward(f, c, gate: x, up: v).gate.map(\.bitPattern))
     }
 
     @Test func swiGLUBackwardMatchesDifferences() {
@@ -145,11 +155,11 @@ import Testing
         let gate = Self.random(64, &rng, scale: 3), up = Self.random(64, &rng, scale: 2)
         let c = Self.random(64, &rng), v = Self.random(128, &rng)
         let (dg, du) = Activations.gatedBackward(.silu, c, gate: gate, up: up)
-        let y = Activations.gated(.silu, gate: gate, up: up)
+        let y = Activations.gated(.silu, gate: gate, up: up).key
         let noise = ArithmeticTolerance.weightedSumNoise(weights: c, scale: ArithmeticTolerance.largestMagnitude(y), length: 8, stages: 1)
         let fd = ArithmeticTolerance.centralDifference(step: 0.1, noise: noise) { t in
             let x = Self.along(gate + up, v, t)
-            return Self.dot(c, Activations.gated(.silu, gate: Array(x[0..<64]), up: Array(x[64...])))
+            return Self.dot(c, Activations.gated(.silu, gate: Array(x[0..<64]), up: Array(x[64...])).key)
         }
         Self.check("SwiGLU", analytic: Self.dot(dg + du, v), gradient: dg + du, direction: v, length: 8, stages: 1, difference: fd)
     }
