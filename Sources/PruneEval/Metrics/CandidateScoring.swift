@@ -25,6 +25,16 @@ package struct CandidateScoring {
         return ContinuationItem(tokens: full, prefixLength: prefix)
     }
 
+    /// `item(prompt:candidate:)` for a request of `path`:`line`: an error when the candidate adds no
+    /// token or the item does not fit the model.
+    package mutating func checkedItem(prompt: String, candidate: String, path: String, line: Int) throws -> ContinuationItem {
+        guard let item = try item(prompt: prompt, candidate: candidate) else {
+            throw EvalError.emptyTokens(path: path, line: line, what: "\"\(prompt)\" + \" \(candidate)\" gives no token after the prompt's")
+        }
+        try model.checkFits(item, path: path, line: line, what: "\"\(prompt)\" + \" \(candidate)\"")
+        return item
+    }
+
     /// The mean negative log-probability of a candidate's tokens.
     package static func score(_ logProbabilities: [Double]) -> Double {
         guard !logProbabilities.isEmpty else { return .nan }

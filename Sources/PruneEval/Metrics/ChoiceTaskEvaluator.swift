@@ -41,10 +41,7 @@ package struct ChoiceTaskEvaluator {
                     items.append(item)
                 }
             }
-            let lps = try model.continuationLogProbabilities(items)
-            guard lps.count == items.count else {
-                throw EvalError.modelAnswer(what: "\(lps.count) answers for \(items.count) choices")
-            }
+            let lps = try model.checkedLogProbabilities(items, what: "choices")
             var k = 0
             for q in chunk {
                 var best = 0, bestNorm = 0

@@ -20,25 +20,14 @@ package struct CounterFactEvaluator {
             for r in chunk {
                 for p in [r.rewritePrompt] + r.paraphrasePrompts + r.neighborhoodPrompts {
                     for c in [r.targetNew, r.targetTrue] {
-                        guard let item = try scoring.item(prompt: p, candidate: c) else {
-                            throw EvalError.emptyTokens(path: path, line: r.line,
-                                                        what: "\"\(p)\" + \" \(c)\" gives no token after the prompt's")
-                        }
-                        try model.checkFits(item, path: path, line: r.line, what: "\"\(p)\" + \" \(c)\"")
-                        items.append(item)
+                        items.append(try scoring.checkedItem(prompt: p, candidate: c, path: path, line: r.line))
                     }
                 }
             }
-            let lps = try model.continuationLogProbabilities(items)
-            guard lps.count == items.count else {
-                throw EvalError.modelAnswer(what: "\(lps.count) answers for \(items.count) continuations")
-            }
+            let lps = try model.checkedLogProbabilities(items, what: "continuations")
             var k = 0
             func next(_ prompt: String, _ line: Int) throws -> PromptScores {
                 let a = lps[k], b = lps[k + 1]
-                guard a.count == items[k].continuation.count, b.count == items[k + 1].continuation.count else {
-                    throw EvalError.modelAnswer(what: "a wrong number of log-probabilities for \"\(prompt)\"")
-                }
                 guard (a + b).allSatisfy(\.isFinite) else {
                     throw EvalError.nonFinite(model: nil, place: "\(path):\(line)", what: "the log-probabilities after \"\(prompt)\" are")
                 }

@@ -37,18 +37,10 @@ package struct KnownRequests {
             var items: [ContinuationItem] = []
             for r in chunk {
                 for c in [r.targetTrue, r.targetNew] {
-                    guard let item = try scoring.item(prompt: r.rewritePrompt, candidate: c) else {
-                        throw EvalError.emptyTokens(path: path, line: r.line,
-                                                    what: "\"\(r.rewritePrompt)\" + \" \(c)\" gives no token after the prompt's")
-                    }
-                    try model.checkFits(item, path: path, line: r.line, what: "\"\(r.rewritePrompt)\" + \" \(c)\"")
-                    items.append(item)
+                    items.append(try scoring.checkedItem(prompt: r.rewritePrompt, candidate: c, path: path, line: r.line))
                 }
             }
-            let lps = try model.continuationLogProbabilities(items)
-            guard lps.count == items.count else {
-                throw EvalError.modelAnswer(what: "\(lps.count) answers for \(items.count) continuations")
-            }
+            let lps = try model.checkedLogProbabilities(items, what: "continuations")
             let trueItems = stride(from: 0, to: items.count, by: 2).map { items[$0] }
             let ranks = try model.nextTokenRanks(trueItems.map(\.context), tokens: trueItems.map { $0.continuation[0] })
             guard ranks.count == chunk.count else { throw EvalError.modelAnswer(what: "\(ranks.count) ranks for \(chunk.count) prompts") }

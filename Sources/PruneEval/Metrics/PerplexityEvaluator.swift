@@ -28,14 +28,8 @@ package struct PerplexityEvaluator {
                                     what: "the document (cut to --ppl-tokens \(maxTokens))")
             }
             if !items.isEmpty {
-                let lps = try model.continuationLogProbabilities(items)
-                guard lps.count == items.count else {
-                    throw EvalError.modelAnswer(what: "\(lps.count) answers for \(items.count) documents")
-                }
-                for (d, (item, lp)) in zip(chunk, zip(items, lps)) {
-                    guard lp.count == item.continuation.count else {
-                        throw EvalError.modelAnswer(what: "a wrong number of log-probabilities for a document")
-                    }
+                let lps = try model.checkedLogProbabilities(items, what: "documents")
+                for (d, lp) in zip(chunk, lps) {
                     guard lp.allSatisfy(\.isFinite) else {
                         let line = d < lines.count ? lines[d] : d + 1
                         throw EvalError.nonFinite(model: nil, place: "\(path):\(line)", what: "the log-probabilities of the document are")

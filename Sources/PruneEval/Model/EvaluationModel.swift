@@ -32,6 +32,19 @@ package protocol EvaluationModel: AnyObject {
 extension EvaluationModel {
     package var contextLength: Int? { nil }
 
+    /// `continuationLogProbabilities`, checked: one answer per item (`what` names the items, e.g.
+    /// "choices") and one log-probability per continuation token.
+    package func checkedLogProbabilities(_ items: [ContinuationItem], what: String) throws -> [[Double]] {
+        let lps = try continuationLogProbabilities(items)
+        guard lps.count == items.count else {
+            throw EvalError.modelAnswer(what: "\(lps.count) answers for \(items.count) \(what)")
+        }
+        for (lp, item) in zip(lps, items) where lp.count != item.continuation.count {
+            throw EvalError.modelAnswer(what: "\(lp.count) log-probabilities for a continuation of \(item.continuation.count) tokens")
+        }
+        return lps
+    }
+
     /// Models that cannot give their logits (the tests' stand-ins) cannot rank tokens.
     package func nextTokenRanks(_ prompts: [[Int]], tokens: [Int]) throws -> [Int] {
         throw EvalError.modelAnswer(what: "no next-token distribution (this model gives log-probabilities only)")

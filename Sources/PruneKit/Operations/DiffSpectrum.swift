@@ -81,10 +81,10 @@ enum DiffSpectrumCalculator {
         switch type {
         case .safetensors(let d):
             switch d {
-            case .f64: return 0x1p-53
-            case .f32: return 0x1p-24
-            case .f16: return 0x1p-11
-            case .bf16: return 0x1p-8
+            case .f64: return unitRoundoff(.ggml(.f64))
+            case .f32: return unitRoundoff(.ggml(.f32))
+            case .f16: return unitRoundoff(.ggml(.f16))
+            case .bf16: return unitRoundoff(.ggml(.bf16))
             case .f8_e4m3: return 0x1p-4
             case .f8_e5m2: return 0x1p-3
             default: return 0x1p-2

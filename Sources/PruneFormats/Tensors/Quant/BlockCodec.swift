@@ -4,13 +4,41 @@
 /// sizes, finiteness of encoder input, and splits the work into block ranges. Blocks are
 /// independent, so the result never depends on how the range is split.
 package protocol BlockCodec {
-    static var valuesPerBlock: Int { get }
-    static var bytesPerBlock: Int { get }
-    /// Decode `blocks` consecutive blocks.
+    /// The ggml type this codec reads and writes.
+    static var type: GGMLType { get }
+    /// Decodes one block into `valuesPerBlock` values.
+    static func decodeBlock(_ block: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>)
+    /// Decode `blocks` consecutive blocks (default: `decodeBlock` on each).
     static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int)
     /// Encode `blocks` consecutive blocks. Returns the index (within this range) of the first block
     /// whose f16 scale would overflow, or nil when all are representable.
     static func encode(_ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, blocks: Int) -> Int?
+}
+
+/// Codecs whose blocks encode one at a time without shared scratch (the legacy 32-value types).
+package protocol SingleBlockEncoder: BlockCodec {
+    /// Encodes one block; false when its f16 scale (or min) overflows.
+    static func encodeBlock(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool
+}
+
+extension BlockCodec {
+    package static var valuesPerBlock: Int { type.blockSize }
+    package static var bytesPerBlock: Int { type.blockBytes }
+
+    package static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int) {
+        for b in 0..<blocks { decodeBlock(src + b * bytesPerBlock, into: dst + b * valuesPerBlock) }
+    }
+}
+
+extension SingleBlockEncoder {
+    package static func encode(_ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, blocks: Int) -> Int? {
+        var failed: Int?
+        for b in 0..<blocks {
+            let fits = encodeBlock(src + b * valuesPerBlock, into: dst + b * bytesPerBlock)
+            if failed == nil && !fits { failed = b }
+        }
+        return failed
+    }
 }
 
 /// Small helpers shared by the block codecs.

@@ -80,41 +80,15 @@ package enum KQuantSearch {
     /// Symmetric fit x ≈ scale·(L − nmax) with L in 0..<2·nmax, weights x² (ggml's rmse_type 1),
     /// trying 18 scales around nmax/max. Returns the (signed) scale.
     package static func symmetric(n: Int, nmax: Int, x: UnsafePointer<Float>, levels: UnsafeMutablePointer<Int8>) -> Float {
-        var max: Float = 0
-        var amax: Float = 0
-        for i in 0..<n where x[i].magnitude > amax {
-            amax = x[i].magnitude
-            max = x[i]
-        }
-        if amax < groupMaxEpsilon {
-            for i in 0..<n { levels[i] = 0 }
-            return 0
-        }
+        guard let max = signedMax(n: n, x: x, levels: levels) else { return 0 }
         let lo = Int32(-nmax), hi = Int32(nmax - 1)
         var iscale = -Float(nmax) / max
-        var sumLX: Float = 0
-        var sumL2: Float = 0
-        for i in 0..<n {
-            let l = Swift.max(lo, Swift.min(hi, QuantMath.nearestIntBounded(iscale * x[i])))
-            levels[i] = Int8(l + Int32(nmax))
-            let w = x[i] * x[i]
-            let fl = Float(l)
-            sumLX += w * x[i] * fl
-            sumL2 += w * fl * fl
-        }
+        var (sumLX, sumL2) = weightedLevels(n: n, x: x, iscale: iscale, range: lo...hi, offset: Int32(nmax), into: levels)
         var scale: Float = sumL2 != 0 ? sumLX / sumL2 : 0
         var best = scale * sumLX
         for step in -9...9 where step != 0 {
             iscale = -(Float(nmax) + 0.1 * Float(step)) / max
-            sumLX = 0
-            sumL2 = 0
-            for i in 0..<n {
-                let l = Swift.max(lo, Swift.min(hi, QuantMath.nearestIntBounded(iscale * x[i])))
-                let w = x[i] * x[i]
-                let fl = Float(l)
-                sumLX += w * x[i] * fl
-                sumL2 += w * fl * fl
-            }
+            (sumLX, sumL2) = weightedLevels(n: n, x: x, iscale: iscale, range: lo...hi, offset: 0, into: nil)
             if sumL2 > 0 && sumLX * sumLX > best * sumL2 {
                 for i in 0..<n {
                     let l = Swift.max(lo, Swift.min(hi, QuantMath.nearestIntBounded(iscale * x[i])))
@@ -130,27 +104,9 @@ package enum KQuantSearch {
     /// Symmetric fit for Q3_K (ggml's `make_q3_quants` with rmse refinement): levels in
     /// 0..<2·nmax, then up to 5 rounds of per-element coordinate descent. Returns the scale.
     package static func symmetricRefined(n: Int, nmax: Int, x: UnsafePointer<Float>, levels: UnsafeMutablePointer<Int8>) -> Float {
-        var max: Float = 0
-        var amax: Float = 0
-        for i in 0..<n where x[i].magnitude > amax {
-            amax = x[i].magnitude
-            max = x[i]
-        }
-        if amax < groupMaxEpsilon {
-            for i in 0..<n { levels[i] = 0 }
-            return 0
-        }
+        guard let max = signedMax(n: n, x: x, levels: levels) else { return 0 }
         let lo = Int32(-nmax), hi = Int32(nmax - 1)
-        let iscale = -Float(nmax) / max
-        var sumLX: Float = 0
-        var sumL2: Float = 0
-        for i in 0..<n {
-            let l = Swift.max(lo, Swift.min(hi, QuantMath.nearestIntBounded(iscale * x[i])))
-            levels[i] = Int8(l)
-            let w = x[i] * x[i]
-            sumLX += w * x[i] * Float(l)
-            sumL2 += w * Float(l) * Float(l)
-        }
+        var (sumLX, sumL2) = weightedLevels(n: n, x: x, iscale: -Float(nmax) / max, range: lo...hi, offset: 0, into: levels)
         for _ in 0..<5 {
             var changed = 0
             for i in 0..<n {
@@ -177,6 +133,39 @@ package enum KQuantSearch {
         }
         for i in 0..<n { levels[i] += Int8(nmax) }
         return sumL2 > 0 ? sumLX / sumL2 : 0
+    }
+
+    /// The signed value of largest magnitude of x[0..<n] (the first of equal magnitudes); nil, with
+    /// the levels zeroed, when it is below `groupMaxEpsilon` (ggml's all-zero group).
+    static func signedMax(n: Int, x: UnsafePointer<Float>, levels: UnsafeMutablePointer<Int8>) -> Float? {
+        var max: Float = 0
+        var amax: Float = 0
+        for i in 0..<n where x[i].magnitude > amax {
+            amax = x[i].magnitude
+            max = x[i]
+        }
+        if amax < groupMaxEpsilon {
+            for i in 0..<n { levels[i] = 0 }
+            return nil
+        }
+        return max
+    }
+
+    /// Levels l = nearest(iscale·x) clamped to `range` (stored + `offset` when `levels` is given)
+    /// and the weighted sums Σ w·x·l, Σ w·l² with w = x², in element order.
+    static func weightedLevels(n: Int, x: UnsafePointer<Float>, iscale: Float, range: ClosedRange<Int32>, offset: Int32,
+                               into levels: UnsafeMutablePointer<Int8>?) -> (sumLX: Float, sumL2: Float) {
+        var sumLX: Float = 0
+        var sumL2: Float = 0
+        for i in 0..<n {
+            let l = Swift.max(range.lowerBound, Swift.min(range.upperBound, QuantMath.nearestIntBounded(iscale * x[i])))
+            levels?[i] = Int8(l + offset)
+            let w = x[i] * x[i]
+            let fl = Float(l)
+            sumLX += w * x[i] * fl
+            sumL2 += w * fl * fl
+        }
+        return (sumLX, sumL2)
     }
 }
 

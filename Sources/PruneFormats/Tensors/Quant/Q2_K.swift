@@ -5,31 +5,27 @@
 /// Quantization follows `quantize_row_q2_K_ref`: an affine fit per 16 values minimising the
 /// weighted absolute error (weights |x|), 4-bit scales and mins, then requantization.
 package enum Q2_K: BlockCodec {
-    package static let valuesPerBlock = 256
-    package static let bytesPerBlock = 84
+    package static let type = GGMLType.q2_K
 
-    package static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int) {
-        for b in 0..<blocks {
-            let block = src + b * bytesPerBlock
-            let scales = block.assumingMemoryBound(to: UInt8.self)
-            let qs = (block + 16).assumingMemoryBound(to: UInt8.self)
-            let d = QuantMath.loadHalf(block, 80)
-            let dmin = QuantMath.loadHalf(block, 82)
-            var y = dst + b * valuesPerBlock
-            var s = 0
-            for half in 0..<2 {
-                let q = qs + 32 * half
-                for shift in stride(from: 0, to: 8, by: 2) {
-                    for part in 0..<2 {
-                        let sc = scales[s]
-                        s += 1
-                        let dl = d * Float(sc & 0x0f)
-                        let ml = dmin * Float(sc >> 4)
-                        for l in 0..<16 {
-                            y[l] = dl * Float((q[16 * part + l] >> UInt8(shift)) & 3) - ml
-                        }
-                        y += 16
+    package static func decodeBlock(_ block: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+        let scales = block.assumingMemoryBound(to: UInt8.self)
+        let qs = (block + 16).assumingMemoryBound(to: UInt8.self)
+        let d = QuantMath.loadHalf(block, 80)
+        let dmin = QuantMath.loadHalf(block, 82)
+        var y = out
+        var s = 0
+        for half in 0..<2 {
+            let q = qs + 32 * half
+            for shift in stride(from: 0, to: 8, by: 2) {
+                for part in 0..<2 {
+                    let sc = scales[s]
+                    s += 1
+                    let dl = d * Float(sc & 0x0f)
+                    let ml = dmin * Float(sc >> 4)
+                    for l in 0..<16 {
+                        y[l] = dl * Float((q[16 * part + l] >> UInt8(shift)) & 3) - ml
                     }
+                    y += 16
                 }
             }
         }

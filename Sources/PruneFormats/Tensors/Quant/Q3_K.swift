@@ -5,8 +5,7 @@
 /// Quantization follows `quantize_row_q3_K_ref`: a refined symmetric fit per 16 values, 6-bit
 /// scales against the largest, then requantization.
 package enum Q3_K: BlockCodec {
-    package static let valuesPerBlock = 256
-    package static let bytesPerBlock = 110
+    package static let type = GGMLType.q3_K
 
     /// The 6-bit scale j (0..<16), before subtracting 32.
     @inline(__always)
@@ -16,23 +15,19 @@ package enum Q3_K: BlockCodec {
         return Int(low | (high << 4))
     }
 
-    package static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int) {
-        for b in 0..<blocks {
-            let block = src + b * bytesPerBlock
-            let hmask = block.assumingMemoryBound(to: UInt8.self)
-            let qs = (block + 32).assumingMemoryBound(to: UInt8.self)
-            let sc = (block + 96).assumingMemoryBound(to: UInt8.self)
-            let d = QuantMath.loadHalf(block, 108)
-            let out = dst + b * valuesPerBlock
-            for i in 0..<256 {
-                let half = i / 128, within = i % 128
-                let shift = UInt8(2 * (within / 32))
-                let low = Int((qs[32 * half + within % 32] >> shift) & 3)
-                let high = (hmask[i % 32] >> UInt8(i / 32)) & 1
-                let q = low - (high != 0 ? 0 : 4)
-                let dl = d * Float(scale(i / 16, sc) - 32)
-                out[i] = dl * Float(q)
-            }
+    package static func decodeBlock(_ block: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+        let hmask = block.assumingMemoryBound(to: UInt8.self)
+        let qs = (block + 32).assumingMemoryBound(to: UInt8.self)
+        let sc = (block + 96).assumingMemoryBound(to: UInt8.self)
+        let d = QuantMath.loadHalf(block, 108)
+        for i in 0..<256 {
+            let half = i / 128, within = i % 128
+            let shift = UInt8(2 * (within / 32))
+            let low = Int((qs[32 * half + within % 32] >> shift) & 3)
+            let high = (hmask[i % 32] >> UInt8(i / 32)) & 1
+            let q = low - (high != 0 ? 0 : 4)
+            let dl = d * Float(scale(i / 16, sc) - 32)
+            out[i] = dl * Float(q)
         }
     }
 

@@ -3,40 +3,30 @@
 ///
 /// Quantization follows `quantize_row_q4_0_ref` / gguf-py: d = (signed value of largest magnitude)/−8,
 /// q = min(15, trunc(x/d + 8.5)).
-package enum Q4_0: BlockCodec {
-    package static let valuesPerBlock = 32
-    package static let bytesPerBlock = 18
+package enum Q4_0: SingleBlockEncoder {
+    package static let type = GGMLType.q4_0
 
-    package static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int) {
-        for b in 0..<blocks {
-            let block = src + b * bytesPerBlock
-            let d = QuantMath.loadHalf(block, 0)
-            let qs = (block + 2).assumingMemoryBound(to: UInt8.self)
-            let out = dst + b * valuesPerBlock
-            for j in 0..<16 {
-                out[j] = Float(Int(qs[j] & 0x0f) - 8) * d
-                out[j + 16] = Float(Int(qs[j] >> 4) - 8) * d
-            }
+    package static func decodeBlock(_ block: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+        let d = QuantMath.loadHalf(block, 0)
+        let qs = (block + 2).assumingMemoryBound(to: UInt8.self)
+        for j in 0..<16 {
+            out[j] = Float(Int(qs[j] & 0x0f) - 8) * d
+            out[j + 16] = Float(Int(qs[j] >> 4) - 8) * d
         }
     }
 
-    package static func encode(_ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, blocks: Int) -> Int? {
-        var failed: Int?
-        for b in 0..<blocks {
-            let x = src + b * valuesPerBlock
-            let block = dst + b * bytesPerBlock
-            let max = LegacyQuant.signedAbsMax(x)
-            let d = max / -8
-            let id: Float = d != 0 ? 1 / d : 0
-            if failed == nil && !QuantMath.fitsHalf(d) { failed = b }
-            QuantMath.storeHalf(d, block, 0)
-            for j in 0..<16 {
-                let lo = Swift.min(15, QuantMath.truncToByte(x[j] * id + 8.5))
-                let hi = Swift.min(15, QuantMath.truncToByte(x[j + 16] * id + 8.5))
-                block.storeBytes(of: lo | (hi << 4), toByteOffset: 2 + j, as: UInt8.self)
-            }
+    package static func encodeBlock(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        let max = LegacyQuant.signedAbsMax(x)
+        let d = max / -8
+        let id: Float = d != 0 ? 1 / d : 0
+        let fits = QuantMath.fitsHalf(d)
+        QuantMath.storeHalf(d, block, 0)
+        for j in 0..<16 {
+            let lo = Swift.min(15, QuantMath.truncToByte(x[j] * id + 8.5))
+            let hi = Swift.min(15, QuantMath.truncToByte(x[j + 16] * id + 8.5))
+            block.storeBytes(of: lo | (hi << 4), toByteOffset: 2 + j, as: UInt8.self)
         }
-        return failed
+        return fits
     }
 }
 

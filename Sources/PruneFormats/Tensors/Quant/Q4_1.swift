@@ -2,41 +2,31 @@
 ///
 /// Quantization follows `quantize_row_q4_1_ref` / gguf-py: d = (max − min)/15, m = min,
 /// q = min(15, trunc((x − min)/d + 0.5)).
-package enum Q4_1: BlockCodec {
-    package static let valuesPerBlock = 32
-    package static let bytesPerBlock = 20
+package enum Q4_1: SingleBlockEncoder {
+    package static let type = GGMLType.q4_1
 
-    package static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int) {
-        for b in 0..<blocks {
-            let block = src + b * bytesPerBlock
-            let d = QuantMath.loadHalf(block, 0)
-            let m = QuantMath.loadHalf(block, 2)
-            let qs = (block + 4).assumingMemoryBound(to: UInt8.self)
-            let out = dst + b * valuesPerBlock
-            for j in 0..<16 {
-                out[j] = Float(qs[j] & 0x0f) * d + m
-                out[j + 16] = Float(qs[j] >> 4) * d + m
-            }
+    package static func decodeBlock(_ block: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+        let d = QuantMath.loadHalf(block, 0)
+        let m = QuantMath.loadHalf(block, 2)
+        let qs = (block + 4).assumingMemoryBound(to: UInt8.self)
+        for j in 0..<16 {
+            out[j] = Float(qs[j] & 0x0f) * d + m
+            out[j + 16] = Float(qs[j] >> 4) * d + m
         }
     }
 
-    package static func encode(_ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, blocks: Int) -> Int? {
-        var failed: Int?
-        for b in 0..<blocks {
-            let x = src + b * valuesPerBlock
-            let block = dst + b * bytesPerBlock
-            let (min, max) = LegacyQuant.minMax(x)
-            let d = (max - min) / 15
-            let id: Float = d != 0 ? 1 / d : 0
-            if failed == nil && !(QuantMath.fitsHalf(d) && QuantMath.fitsHalf(min)) { failed = b }
-            QuantMath.storeHalf(d, block, 0)
-            QuantMath.storeHalf(min, block, 2)
-            for j in 0..<16 {
-                let lo = Swift.min(15, QuantMath.truncToByte((x[j] - min) * id + 0.5))
-                let hi = Swift.min(15, QuantMath.truncToByte((x[j + 16] - min) * id + 0.5))
-                block.storeBytes(of: lo | (hi << 4), toByteOffset: 4 + j, as: UInt8.self)
-            }
+    package static func encodeBlock(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        let (min, max) = LegacyQuant.minMax(x)
+        let d = (max - min) / 15
+        let id: Float = d != 0 ? 1 / d : 0
+        let fits = (QuantMath.fitsHalf(d) && QuantMath.fitsHalf(min))
+        QuantMath.storeHalf(d, block, 0)
+        QuantMath.storeHalf(min, block, 2)
+        for j in 0..<16 {
+            let lo = Swift.min(15, QuantMath.truncToByte((x[j] - min) * id + 0.5))
+            let hi = Swift.min(15, QuantMath.truncToByte((x[j + 16] - min) * id + 0.5))
+            block.storeBytes(of: lo | (hi << 4), toByteOffset: 4 + j, as: UInt8.self)
         }
-        return failed
+        return fits
     }
 }

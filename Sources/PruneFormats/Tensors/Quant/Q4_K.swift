@@ -5,28 +5,23 @@
 /// Quantization follows the reference algorithm (`quantize_row_q4_K_ref`): a weighted affine fit
 /// per sub-block, 6-bit quantization of the scales and mins, then requantization with them.
 package enum Q4_K: BlockCodec {
-    package static let valuesPerBlock = 256
-    package static let bytesPerBlock = 144
+    package static let type = GGMLType.q4_K
 
-    package static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int) {
-        for b in 0..<blocks {
-            let block = src + b * bytesPerBlock
-            let d = QuantMath.loadHalf(block, 0)
-            let dmin = QuantMath.loadHalf(block, 2)
-            let scales = block + 4
-            let qs = (block + 16).assumingMemoryBound(to: UInt8.self)
-            let out = dst + b * valuesPerBlock
-            for chunk in 0..<4 {
-                let (sc1, m1) = KScales.get(2 * chunk, scales)
-                let (sc2, m2) = KScales.get(2 * chunk + 1, scales)
-                let d1 = d * Float(sc1), min1 = dmin * Float(m1)
-                let d2 = d * Float(sc2), min2 = dmin * Float(m2)
-                let q = qs + 32 * chunk
-                let y = out + 64 * chunk
-                for l in 0..<32 {
-                    y[l] = d1 * Float(q[l] & 0x0f) - min1
-                    y[l + 32] = d2 * Float(q[l] >> 4) - min2
-                }
+    package static func decodeBlock(_ block: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+        let d = QuantMath.loadHalf(block, 0)
+        let dmin = QuantMath.loadHalf(block, 2)
+        let scales = block + 4
+        let qs = (block + 16).assumingMemoryBound(to: UInt8.self)
+        for chunk in 0..<4 {
+            let (sc1, m1) = KScales.get(2 * chunk, scales)
+            let (sc2, m2) = KScales.get(2 * chunk + 1, scales)
+            let d1 = d * Float(sc1), min1 = dmin * Float(m1)
+            let d2 = d * Float(sc2), min2 = dmin * Float(m2)
+            let q = qs + 32 * chunk
+            let y = out + 64 * chunk
+            for l in 0..<32 {
+                y[l] = d1 * Float(q[l] & 0x0f) - min1
+                y[l + 32] = d2 * Float(q[l] >> 4) - min2
             }
         }
     }

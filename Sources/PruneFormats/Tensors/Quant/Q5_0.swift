@@ -3,46 +3,36 @@
 ///
 /// Quantization follows `quantize_row_q5_0_ref` / gguf-py: d = (signed value of largest
 /// magnitude)/−16, q = min(31, trunc(x/d + 16.5)).
-package enum Q5_0: BlockCodec {
-    package static let valuesPerBlock = 32
-    package static let bytesPerBlock = 22
+package enum Q5_0: SingleBlockEncoder {
+    package static let type = GGMLType.q5_0
 
-    package static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int) {
-        for b in 0..<blocks {
-            let block = src + b * bytesPerBlock
-            let d = QuantMath.loadHalf(block, 0)
-            let qh = block.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian
-            let qs = (block + 6).assumingMemoryBound(to: UInt8.self)
-            let out = dst + b * valuesPerBlock
-            for j in 0..<16 {
-                let h0 = Int((qh >> UInt32(j)) & 1) << 4
-                let h1 = Int((qh >> UInt32(j + 16)) & 1) << 4
-                out[j] = Float((Int(qs[j] & 0x0f) | h0) - 16) * d
-                out[j + 16] = Float((Int(qs[j] >> 4) | h1) - 16) * d
-            }
+    package static func decodeBlock(_ block: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+        let d = QuantMath.loadHalf(block, 0)
+        let qh = block.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian
+        let qs = (block + 6).assumingMemoryBound(to: UInt8.self)
+        for j in 0..<16 {
+            let h0 = Int((qh >> UInt32(j)) & 1) << 4
+            let h1 = Int((qh >> UInt32(j + 16)) & 1) << 4
+            out[j] = Float((Int(qs[j] & 0x0f) | h0) - 16) * d
+            out[j + 16] = Float((Int(qs[j] >> 4) | h1) - 16) * d
         }
     }
 
-    package static func encode(_ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, blocks: Int) -> Int? {
-        var failed: Int?
-        for b in 0..<blocks {
-            let x = src + b * valuesPerBlock
-            let block = dst + b * bytesPerBlock
-            let max = LegacyQuant.signedAbsMax(x)
-            let d = max / -16
-            let id: Float = d != 0 ? 1 / d : 0
-            if failed == nil && !QuantMath.fitsHalf(d) { failed = b }
-            QuantMath.storeHalf(d, block, 0)
-            var qh: UInt32 = 0
-            for j in 0..<16 {
-                let q0 = Swift.min(31, QuantMath.truncToByte(x[j] * id + 16.5))
-                let q1 = Swift.min(31, QuantMath.truncToByte(x[j + 16] * id + 16.5))
-                block.storeBytes(of: (q0 & 0x0f) | (q1 << 4), toByteOffset: 6 + j, as: UInt8.self)
-                qh |= UInt32(q0 >> 4) << UInt32(j)
-                qh |= UInt32(q1 >> 4) << UInt32(j + 16)
-            }
-            block.storeBytes(of: qh.littleEndian, toByteOffset: 2, as: UInt32.self)
+    package static func encodeBlock(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        let max = LegacyQuant.signedAbsMax(x)
+        let d = max / -16
+        let id: Float = d != 0 ? 1 / d : 0
+        let fits = QuantMath.fitsHalf(d)
+        QuantMath.storeHalf(d, block, 0)
+        var qh: UInt32 = 0
+        for j in 0..<16 {
+            let q0 = Swift.min(31, QuantMath.truncToByte(x[j] * id + 16.5))
+            let q1 = Swift.min(31, QuantMath.truncToByte(x[j + 16] * id + 16.5))
+            block.storeBytes(of: (q0 & 0x0f) | (q1 << 4), toByteOffset: 6 + j, as: UInt8.self)
+            qh |= UInt32(q0 >> 4) << UInt32(j)
+            qh |= UInt32(q1 >> 4) << UInt32(j + 16)
         }
-        return failed
+        block.storeBytes(of: qh.littleEndian, toByteOffset: 2, as: UInt32.self)
+        return fits
     }
 }

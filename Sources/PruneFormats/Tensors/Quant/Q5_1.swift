@@ -3,48 +3,38 @@
 ///
 /// Quantization follows gguf-py's `Q5_1.quantize_blocks` (= `quantize_row_q5_1_ref` on finite input):
 /// d = (max − min)/31, q = min(31, trunc((x − min)/d + 0.5)).
-package enum Q5_1: BlockCodec {
-    package static let valuesPerBlock = 32
-    package static let bytesPerBlock = 24
+package enum Q5_1: SingleBlockEncoder {
+    package static let type = GGMLType.q5_1
 
-    package static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int) {
-        for b in 0..<blocks {
-            let block = src + b * bytesPerBlock
-            let d = QuantMath.loadHalf(block, 0)
-            let m = QuantMath.loadHalf(block, 2)
-            let qh = block.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian
-            let qs = (block + 8).assumingMemoryBound(to: UInt8.self)
-            let out = dst + b * valuesPerBlock
-            for j in 0..<16 {
-                let h0 = (qh >> UInt32(j)) & 1
-                let h1 = (qh >> UInt32(j + 16)) & 1
-                out[j] = Float(UInt32(qs[j] & 0x0f) | (h0 << 4)) * d + m
-                out[j + 16] = Float(UInt32(qs[j] >> 4) | (h1 << 4)) * d + m
-            }
+    package static func decodeBlock(_ block: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+        let d = QuantMath.loadHalf(block, 0)
+        let m = QuantMath.loadHalf(block, 2)
+        let qh = block.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian
+        let qs = (block + 8).assumingMemoryBound(to: UInt8.self)
+        for j in 0..<16 {
+            let h0 = (qh >> UInt32(j)) & 1
+            let h1 = (qh >> UInt32(j + 16)) & 1
+            out[j] = Float(UInt32(qs[j] & 0x0f) | (h0 << 4)) * d + m
+            out[j + 16] = Float(UInt32(qs[j] >> 4) | (h1 << 4)) * d + m
         }
     }
 
-    package static func encode(_ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, blocks: Int) -> Int? {
-        var failed: Int?
-        for b in 0..<blocks {
-            let x = src + b * valuesPerBlock
-            let block = dst + b * bytesPerBlock
-            let (min, max) = LegacyQuant.minMax(x)
-            let d = (max - min) / 31
-            let id: Float = d != 0 ? 1 / d : 0
-            if failed == nil && !(QuantMath.fitsHalf(d) && QuantMath.fitsHalf(min)) { failed = b }
-            QuantMath.storeHalf(d, block, 0)
-            QuantMath.storeHalf(min, block, 2)
-            var qh: UInt32 = 0
-            for j in 0..<16 {
-                let q0 = Swift.min(31, QuantMath.truncToByte((x[j] - min) * id + 0.5))
-                let q1 = Swift.min(31, QuantMath.truncToByte((x[j + 16] - min) * id + 0.5))
-                block.storeBytes(of: (q0 & 0x0f) | (q1 << 4), toByteOffset: 8 + j, as: UInt8.self)
-                qh |= UInt32(q0 >> 4) << UInt32(j)
-                qh |= UInt32(q1 >> 4) << UInt32(j + 16)
-            }
-            block.storeBytes(of: qh.littleEndian, toByteOffset: 4, as: UInt32.self)
+    package static func encodeBlock(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        let (min, max) = LegacyQuant.minMax(x)
+        let d = (max - min) / 31
+        let id: Float = d != 0 ? 1 / d : 0
+        let fits = (QuantMath.fitsHalf(d) && QuantMath.fitsHalf(min))
+        QuantMath.storeHalf(d, block, 0)
+        QuantMath.storeHalf(min, block, 2)
+        var qh: UInt32 = 0
+        for j in 0..<16 {
+            let q0 = Swift.min(31, QuantMath.truncToByte((x[j] - min) * id + 0.5))
+            let q1 = Swift.min(31, QuantMath.truncToByte((x[j + 16] - min) * id + 0.5))
+            block.storeBytes(of: (q0 & 0x0f) | (q1 << 4), toByteOffset: 8 + j, as: UInt8.self)
+            qh |= UInt32(q0 >> 4) << UInt32(j)
+            qh |= UInt32(q1 >> 4) << UInt32(j + 16)
         }
-        return failed
+        block.storeBytes(of: qh.littleEndian, toByteOffset: 4, as: UInt32.self)
+        return fits
     }
 }

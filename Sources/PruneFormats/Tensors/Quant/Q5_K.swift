@@ -4,33 +4,28 @@
 ///
 /// Quantization follows `quantize_row_q5_K_ref` (see `KAffineQuantizer`).
 package enum Q5_K: BlockCodec {
-    package static let valuesPerBlock = 256
-    package static let bytesPerBlock = 176
+    package static let type = GGMLType.q5_K
 
-    package static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int) {
-        for b in 0..<blocks {
-            let block = src + b * bytesPerBlock
-            let d = QuantMath.loadHalf(block, 0)
-            let dmin = QuantMath.loadHalf(block, 2)
-            let scales = block + 4
-            let qh = (block + 16).assumingMemoryBound(to: UInt8.self)
-            let ql = (block + 48).assumingMemoryBound(to: UInt8.self)
-            let out = dst + b * valuesPerBlock
-            for chunk in 0..<4 {
-                let (sc1, m1) = KScales.get(2 * chunk, scales)
-                let (sc2, m2) = KScales.get(2 * chunk + 1, scales)
-                let d1 = d * Float(sc1), min1 = dmin * Float(m1)
-                let d2 = d * Float(sc2), min2 = dmin * Float(m2)
-                let u1 = UInt8(1) << UInt8(2 * chunk)
-                let u2 = UInt8(2) << UInt8(2 * chunk)
-                let q = ql + 32 * chunk
-                let y = out + 64 * chunk
-                for l in 0..<32 {
-                    let h1: UInt8 = qh[l] & u1 != 0 ? 16 : 0
-                    let h2: UInt8 = qh[l] & u2 != 0 ? 16 : 0
-                    y[l] = d1 * Float((q[l] & 0x0f) + h1) - min1
-                    y[l + 32] = d2 * Float((q[l] >> 4) + h2) - min2
-                }
+    package static func decodeBlock(_ block: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+        let d = QuantMath.loadHalf(block, 0)
+        let dmin = QuantMath.loadHalf(block, 2)
+        let scales = block + 4
+        let qh = (block + 16).assumingMemoryBound(to: UInt8.self)
+        let ql = (block + 48).assumingMemoryBound(to: UInt8.self)
+        for chunk in 0..<4 {
+            let (sc1, m1) = KScales.get(2 * chunk, scales)
+            let (sc2, m2) = KScales.get(2 * chunk + 1, scales)
+            let d1 = d * Float(sc1), min1 = dmin * Float(m1)
+            let d2 = d * Float(sc2), min2 = dmin * Float(m2)
+            let u1 = UInt8(1) << UInt8(2 * chunk)
+            let u2 = UInt8(2) << UInt8(2 * chunk)
+            let q = ql + 32 * chunk
+            let y = out + 64 * chunk
+            for l in 0..<32 {
+                let h1: UInt8 = qh[l] & u1 != 0 ? 16 : 0
+                let h2: UInt8 = qh[l] & u2 != 0 ? 16 : 0
+                y[l] = d1 * Float((q[l] & 0x0f) + h1) - min1
+                y[l + 32] = d2 * Float((q[l] >> 4) + h2) - min2
             }
         }
     }

@@ -5,33 +5,28 @@
 /// Quantization follows `quantize_row_q6_K_ref`: a symmetric fit per 16 values (weights x²),
 /// scales quantized to int8 against the largest, then requantization.
 package enum Q6_K: BlockCodec {
-    package static let valuesPerBlock = 256
-    package static let bytesPerBlock = 210
+    package static let type = GGMLType.q6_K
 
-    package static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int) {
-        for b in 0..<blocks {
-            let block = src + b * bytesPerBlock
-            let qlBase = block.assumingMemoryBound(to: UInt8.self)
-            let qhBase = (block + 128).assumingMemoryBound(to: UInt8.self)
-            let scBase = (block + 192).assumingMemoryBound(to: Int8.self)
-            let d = QuantMath.loadHalf(block, 208)
-            let out = dst + b * valuesPerBlock
-            for half in 0..<2 {
-                let ql = qlBase + 64 * half
-                let qh = qhBase + 32 * half
-                let sc = scBase + 8 * half
-                let y = out + 128 * half
-                for l in 0..<32 {
-                    let s = l / 16
-                    let q1 = Int((ql[l] & 0x0f) | ((qh[l] & 3) << 4)) - 32
-                    let q2 = Int((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32
-                    let q3 = Int((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32
-                    let q4 = Int((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32
-                    y[l] = d * Float(sc[s]) * Float(q1)
-                    y[l + 32] = d * Float(sc[s + 2]) * Float(q2)
-                    y[l + 64] = d * Float(sc[s + 4]) * Float(q3)
-                    y[l + 96] = d * Float(sc[s + 6]) * Float(q4)
-                }
+    package static func decodeBlock(_ block: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+        let qlBase = block.assumingMemoryBound(to: UInt8.self)
+        let qhBase = (block + 128).assumingMemoryBound(to: UInt8.self)
+        let scBase = (block + 192).assumingMemoryBound(to: Int8.self)
+        let d = QuantMath.loadHalf(block, 208)
+        for half in 0..<2 {
+            let ql = qlBase + 64 * half
+            let qh = qhBase + 32 * half
+            let sc = scBase + 8 * half
+            let y = out + 128 * half
+            for l in 0..<32 {
+                let s = l / 16
+                let q1 = Int((ql[l] & 0x0f) | ((qh[l] & 3) << 4)) - 32
+                let q2 = Int((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4)) - 32
+                let q3 = Int((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32
+                let q4 = Int((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32
+                y[l] = d * Float(sc[s]) * Float(q1)
+                y[l + 32] = d * Float(sc[s + 2]) * Float(q2)
+                y[l + 64] = d * Float(sc[s + 4]) * Float(q3)
+                y[l + 96] = d * Float(sc[s + 6]) * Float(q4)
             }
         }
     }

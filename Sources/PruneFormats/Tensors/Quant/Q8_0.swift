@@ -2,38 +2,28 @@
 ///
 /// Quantization follows `quantize_row_q8_0_ref` (d = amax/127, q = round-half-away(x/d)), which is
 /// what gguf-py's `Q8_0.quantize_blocks` reproduces bit for bit.
-package enum Q8_0: BlockCodec {
-    package static let valuesPerBlock = 32
-    package static let bytesPerBlock = 34
+package enum Q8_0: SingleBlockEncoder {
+    package static let type = GGMLType.q8_0
 
-    package static func decode(_ src: UnsafeRawPointer, into dst: UnsafeMutablePointer<Float>, blocks: Int) {
-        for b in 0..<blocks {
-            let block = src + b * bytesPerBlock
-            let d = QuantMath.loadHalf(block, 0)
-            let qs = (block + 2).assumingMemoryBound(to: Int8.self)
-            let out = dst + b * valuesPerBlock
-            for j in 0..<32 {
-                out[j] = Float(qs[j]) * d
-            }
+    package static func decodeBlock(_ block: UnsafeRawPointer, into out: UnsafeMutablePointer<Float>) {
+        let d = QuantMath.loadHalf(block, 0)
+        let qs = (block + 2).assumingMemoryBound(to: Int8.self)
+        for j in 0..<32 {
+            out[j] = Float(qs[j]) * d
         }
     }
 
-    package static func encode(_ src: UnsafePointer<Float>, into dst: UnsafeMutableRawPointer, blocks: Int) -> Int? {
-        var failed: Int?
-        for b in 0..<blocks {
-            let x = src + b * valuesPerBlock
-            let block = dst + b * bytesPerBlock
-            var amax: Float = 0
-            for j in 0..<32 { amax = Swift.max(amax, x[j].magnitude) }
-            let d = amax / 127
-            let id: Float = d != 0 ? 1 / d : 0
-            if failed == nil && !QuantMath.fitsHalf(d) { failed = b }
-            QuantMath.storeHalf(d, block, 0)
-            for j in 0..<32 {
-                block.storeBytes(of: roundHalfAway(x[j] * id), toByteOffset: 2 + j, as: Int8.self)
-            }
+    package static func encodeBlock(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) -> Bool {
+        var amax: Float = 0
+        for j in 0..<32 { amax = Swift.max(amax, x[j].magnitude) }
+        let d = amax / 127
+        let id: Float = d != 0 ? 1 / d : 0
+        let fits = QuantMath.fitsHalf(d)
+        QuantMath.storeHalf(d, block, 0)
+        for j in 0..<32 {
+            block.storeBytes(of: roundHalfAway(x[j] * id), toByteOffset: 2 + j, as: Int8.self)
         }
-        return failed
+        return fits
     }
 
     /// C's `roundf` (half away from zero) into int8, without a libm call: in double precision,
