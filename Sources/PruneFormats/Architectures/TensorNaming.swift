@@ -58,6 +58,44 @@ package enum TensorNaming {
         return "\(hf).\(parameter)"
     }
 
+    /// Buffers some checkpoints carry beside the weights (GPT-2's causal masks, Llama's rotary
+    /// frequencies), which llama.cpp's converter drops.
+    static let bufferSuffixes = [".attn.bias", ".attn.masked_bias", ".rotary_emb.inv_freq"]
+
+    /// The families whose tables name every one of `names` (GGUF names in a GGUF file, Hugging Face
+    /// names otherwise). Several share names: Llama, Mistral, Qwen and Gemma all have `attn_q`;
+    /// GPT-2 and Phi-3 both have `attn_qkv`.
+    package static func fitting(_ names: [String], format: ModelFormat) -> [KnownArchitecture] {
+        KnownArchitecture.allCases.filter { arch in
+            !names.isEmpty && names.allSatisfy { name in
+                format == .gguf ? isGGUFName(name, arch: arch) : ggufName(forHF: name, arch: arch) != nil
+            }
+        }
+    }
+
+    /// The family of a whole checkpoint from its Hugging Face tensor names: among the families that
+    /// name every tensor, those whose recipe's own tensors are there (QK-norm and sandwich norms
+    /// exactly when the recipe has them, q/k/v biases where it always has them). Where several remain
+    /// (Llama and Mistral share everything), the first when all of them name and lay out every tensor
+    /// alike; otherwise nil (unknown: the file's own names only).
+    package static func recognize(checkpoint all: [String]) -> KnownArchitecture? {
+        let names = all.filter { n in !bufferSuffixes.contains { n.hasSuffix($0) } }
+        let canonical = { (arch: KnownArchitecture) in Set(names.compactMap { ggufName(forHF: $0, arch: arch) }) }
+        let found = fitting(names, format: .safetensors).filter { arch in
+            let roles = canonical(arch), r = arch.spec.recipe
+            func has(_ role: String) -> Bool { roles.contains { $0.hasSuffix(".\(role).weight") } }
+            return has("attn_q_norm") == r.qkNorm && has("post_ffw_norm") == r.sandwichNorms
+                && (!r.qkvBias || roles.contains { $0.hasSuffix(".attn_q.bias") })
+        }
+        guard let first = found.first else { return nil }
+        func layout(_ a: KnownArchitecture) -> [String] {
+            let s = a.spec
+            return names.map { ggufName(forHF: $0, arch: a) ?? "" }
+                + ["\(s.permutesQK)", "\(s.hfNormAddsOne)", s.transposedInHF.sorted().joined(separator: ",")]
+        }
+        return found.allSatisfy { layout($0) == layout(first) } ? first : nil
+    }
+
     /// The stored row for each Hugging Face row under llama.cpp's q/k permutation
     /// `w.reshape(h, 2, n/h/2, …).swapaxes(1, 2).reshape(w.shape)`: result[s] = hf[source[s]].
     package static func permutationSource(count n: Int, heads: Int) -> [Int] {

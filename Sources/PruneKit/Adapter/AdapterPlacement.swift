@@ -37,14 +37,9 @@ struct AdapterPlacement: Equatable {
         return fits.count == 1 ? fits[0] : nil
     }
 
-    /// The families whose tensor names include every name (several share names: Llama, Mistral, Qwen
-    /// and Gemma all have `attn_q`; GPT-2 and Phi-3 both have `attn_qkv`).
+    /// The families whose tensor names include every name (`TensorNaming.fitting`).
     static func fittingArchitectures(names: [String], format: ModelFormat) -> [KnownArchitecture] {
-        KnownArchitecture.allCases.filter { arch in
-            !names.isEmpty && names.allSatisfy { name in
-                format == .gguf ? TensorNaming.isGGUFName(name, arch: arch) : TensorNaming.ggufName(forHF: name, arch: arch) != nil
-            }
-        }
+        TensorNaming.fitting(names, format: format)
     }
 
     /// Places the sidecar tensor `name` (stored rows × cols) for `format`.

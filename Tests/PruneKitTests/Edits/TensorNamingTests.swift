@@ -96,4 +96,29 @@ import Testing
         let st = ModelDescription(file: try ModelFile(path: try EditsSupport.fixture("gpt2-tiny/model.safetensors")))
         #expect(st.format == .safetensors && st.knownArchitecture == .gpt2 && st.headCount == 8)
     }
+
+    /// Without config.json the family comes from the tensor names and the recipe's own tensors:
+    /// every family's checkpoint (made by Tests/scripts/arch_make_models.py, the Hugging Face layout
+    /// transformers writes) is recognised; Mistral names and lays out every tensor as Llama does, so
+    /// it reads as Llama. GPT-2's mask buffers do not hide it; names of no family give nil.
+    @Test(arguments: KnownArchitecture.allCases)
+    func familyRecognisedFromCheckpointNames(_ family: KnownArchitecture) throws {
+        let dir = try TestEnvironment.tempDir("naming-\(family)")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try TestProcess.python("arch_make_models.py", [dir, family.rawValue])
+        let names = try EditsSupport.describe("\(dir)/\(family)/model.safetensors").tensors.map(\.name)
+        let expected: KnownArchitecture = family == .mistral ? .llama : family
+        #expect(ModelDescription.detectArchitecture(tensorNames: names) == expected)
+        #expect(ModelDescription.safetensors(tensors: [], configJSON: nil).knownArchitecture == nil)
+        if family == .gpt2 {
+            let masks = names + ["h.0.attn.bias", "h.0.attn.masked_bias"]
+            #expect(ModelDescription.detectArchitecture(tensorNames: masks) == .gpt2)
+        }
+        // One foreign tensor, or a recipe tensor the family lacks, and the names fit no family.
+        #expect(ModelDescription.detectArchitecture(tensorNames: names + ["model.layers.0.mixer.in_proj.weight"]) == nil)
+        if family == .llama || family == .qwen2 {
+            #expect(ModelDescription.detectArchitecture(tensorNames: names + ["model.layers.0.self_attn.q_norm.weight"]) == .qwen3)
+        }
+    }
+
 }

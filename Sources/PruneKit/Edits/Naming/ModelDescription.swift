@@ -58,15 +58,10 @@ public struct ModelDescription: Sendable {
         return ModelDescription(format: .safetensors, tensors: tensors, architecture: detectArchitecture(tensorNames: tensors.map(\.name))?.rawValue)
     }
 
-    /// Recognises GPT-2 and Llama checkpoints by their Hugging Face tensor names.
+    /// The family of a checkpoint without config.json, from its Hugging Face tensor names (see
+    /// `TensorNaming.recognize`); nil where the names fit no family or several that differ.
     public static func detectArchitecture(tensorNames: [String]) -> KnownArchitecture? {
-        var gpt2 = false, llama = false
-        for name in tensorNames {
-            if name.hasSuffix(".attn.c_attn.weight"), TensorNaming.ggufName(forHF: name, arch: .gpt2) != nil { gpt2 = true }
-            if name.hasSuffix(".mlp.gate_proj.weight"), TensorNaming.ggufName(forHF: name, arch: .llama) != nil { llama = true }
-        }
-        if gpt2 != llama { return gpt2 ? .gpt2 : .llama }
-        return nil
+        TensorNaming.recognize(checkpoint: tensorNames)
     }
 }
 
