@@ -265,6 +265,9 @@ static void decode_portable(int type, const uint8_t *w, size_t rb, int rows, int
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 #define AVX2_INLINE __attribute__((target("avx2,fma,f16c"), always_inline)) static inline
 
+/// A block's f16 scale with F16C: the value `half_to_float` gives (exact), without its branches.
+AVX2_INLINE float h2f(const uint8_t *p) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(load16(p)))); }
+
 AVX2_INLINE void cvt_i8x32(__m128i lo16, __m128i hi16, __m256 *v) {
     v[0] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo16));
     v[1] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo16, 8)));
@@ -283,14 +286,14 @@ AVX2_INLINE void a_bf16(const uint8_t *row, int g, __m256 *v) {
 }
 AVX2_INLINE void a_q8_0(const uint8_t *row, int g, __m256 *v) {
     const uint8_t *b = row + 34 * (size_t)g;
-    __m256 d = _mm256_set1_ps(half_to_float(load16(b)));
+    __m256 d = _mm256_set1_ps(h2f(b));
     __m128i lo = _mm_loadu_si128((const __m128i *)(b + 2)), hi = _mm_loadu_si128((const __m128i *)(b + 18));
     cvt_i8x32(lo, hi, v);
     for (int j = 0; j < 4; j++) v[j] = _mm256_mul_ps(v[j], d);
 }
 AVX2_INLINE void a_q4_0(const uint8_t *row, int g, __m256 *v) {
     const uint8_t *b = row + 18 * (size_t)g;
-    __m256 d = _mm256_set1_ps(half_to_float(load16(b)));
+    __m256 d = _mm256_set1_ps(h2f(b));
     __m128i q = _mm_loadu_si128((const __m128i *)(b + 2)), m4 = _mm_set1_epi8(0x0f), e8 = _mm_set1_epi8(8);
     __m128i lo = _mm_sub_epi8(_mm_and_si128(q, m4), e8);
     __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(q, 4), m4), e8);
@@ -299,7 +302,7 @@ AVX2_INLINE void a_q4_0(const uint8_t *row, int g, __m256 *v) {
 }
 AVX2_INLINE void a_q4_1(const uint8_t *row, int g, __m256 *v) {
     const uint8_t *b = row + 20 * (size_t)g;
-    __m256 d = _mm256_set1_ps(half_to_float(load16(b))), m = _mm256_set1_ps(half_to_float(load16(b + 2)));
+    __m256 d = _mm256_set1_ps(h2f(b)), m = _mm256_set1_ps(h2f(b + 2));
     __m128i q = _mm_loadu_si128((const __m128i *)(b + 4)), m4 = _mm_set1_epi8(0x0f);
     cvt_i8x32(_mm_and_si128(q, m4), _mm_and_si128(_mm_srli_epi16(q, 4), m4), v);   // 0..15: signed = unsigned
     for (int j = 0; j < 4; j++) v[j] = _mm256_add_ps(_mm256_mul_ps(v[j], d), m);
@@ -307,7 +310,7 @@ AVX2_INLINE void a_q4_1(const uint8_t *row, int g, __m256 *v) {
 AVX2_INLINE void a_q4_k(const uint8_t *row, int g, __m256 *v) {
     const uint8_t *b = row + 144 * (size_t)(g >> 3);
     int gb = g & 7;
-    float d = half_to_float(load16(b)), dmin = half_to_float(load16(b + 2));
+    float d = h2f(b), dmin = h2f(b + 2);
     uint8_t sc, mn;
     kscale(gb, b + 4, &sc, &mn);
     __m256 dl = _mm256_set1_ps(d * (float)sc), ml = _mm256_set1_ps(dmin * (float)mn);
@@ -320,7 +323,7 @@ AVX2_INLINE void a_q4_k(const uint8_t *row, int g, __m256 *v) {
 AVX2_INLINE void a_q5_k(const uint8_t *row, int g, __m256 *v) {
     const uint8_t *b = row + 176 * (size_t)(g >> 3);
     int gb = g & 7;
-    float d = half_to_float(load16(b)), dmin = half_to_float(load16(b + 2));
+    float d = h2f(b), dmin = h2f(b + 2);
     uint8_t sc, mn;
     kscale(gb, b + 4, &sc, &mn);
     __m256 dl = _mm256_set1_ps(d * (float)sc), ml = _mm256_set1_ps(dmin * (float)mn);
@@ -339,7 +342,7 @@ AVX2_INLINE void a_q6_k(const uint8_t *row, int g, __m256 *v) {
     const uint8_t *b = row + 210 * (size_t)(g >> 3);
     int gb = g & 7, half = gb >> 2, sub = gb & 3;
     const int8_t *sc = (const int8_t *)(b + 192) + 8 * half;
-    float d = half_to_float(load16(b + 208));
+    float d = h2f(b + 208);
     __m256 s0 = _mm256_set1_ps(d * (float)sc[2 * sub]), s1 = _mm256_set1_ps(d * (float)sc[2 * sub + 1]);
     __m256i ql = _mm256_loadu_si256((const __m256i *)(b + 64 * half + 32 * (sub & 1)));
     __m256i qh = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * half));
