@@ -41,7 +41,7 @@ import Testing
             got.withUnsafeMutableBufferPointer {
                 StoredKernels.decode(code, s.base, rowBytes: s.rowBytes, rows: s.rows, k: s.cols, into: $0.baseAddress!, ldd: s.cols, path: path)
             }
-            let first = zip(got, expected).firstIndex { $0.bitPattern != $1.bitPattern }
+            let first = got.indices.first { got[$0].bitPattern != expected[$0].bitPattern }
             #expect(first == nil, "\(s.label) \(s.type) \(path): decoded value \(first ?? 0) differs from TensorCodec's")
         }
         // Three activation rows (a pair and a single one in the AVX2 kernel).
@@ -88,7 +88,7 @@ import Testing
                     "\(s.label) \(s.type) \(path): one activation row differs from the same row in a batch of 3")
         }
         if results.count == 2 {
-            let first = zip(results[0], results[1]).firstIndex { $0.bitPattern != $1.bitPattern }
+            let first = results[0].indices.first { results[0][$0].bitPattern != results[1][$0].bitPattern }
             #expect(first == nil, "\(s.label) \(s.type): the AVX2 and portable paths differ at output \(first ?? 0)")
         }
     }
