@@ -9,9 +9,10 @@ import CBLAS
 package enum Linear {
     package static let blockRows = 64
     /// Up to this many activation rows, a matrix the fused kernels read is multiplied as stored
-    /// (`StoredKernels.gemv`); more rows decode tiles and call sgemm. Measured with
-    /// prune-bench-runtime (the fused kernels decode once per pair of rows).
-    package static let fusedMaxRows = 8
+    /// (`StoredKernels.gemv`); more rows decode tiles and call sgemm. The fused kernels decode once
+    /// per pair of rows; measured here (one thread, Q4_1 1536×576, Q8_0 and Q4_K 2048×2048) the
+    /// tiles and sgemm win from 8 rows on (Q4_1, Q4_K), 12 (Q8_0).
+    package static let fusedMaxRows = 6
     /// Bytes of f32 in one decoded tile of the many-rows path: about half the L2 cache of one core.
     package static let tileBytes = 512 << 10
 
