@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "CPruneCleanup", path: "Sources/CPruneCleanup"),
         // CPUID/XGETBV: which OpenBLAS kernel family the CPU and the OS really run.
         .target(name: "CPruneCPU", path: "Sources/CPruneCPU"),
+        // Fused dequantize-and-multiply kernels and a row decoder on weights as stored (AVX2 and portable).
+        .target(name: "CPruneKernels", dependencies: ["CPruneCPU"], path: "Sources/CPruneKernels"),
         // Model files: byte sources, safetensors/GGUF containers, tensor codecs. Knows nothing of edits.
         .target(
             name: "PruneFormats",
@@ -49,7 +51,7 @@ let package = Package(
         // Knows nothing of manifests or sidecars.
         .target(
             name: "PruneRuntime",
-            dependencies: ["PruneFormats", "PruneTokenizers", "CBLAS", "CPruneCPU"]
+            dependencies: ["PruneFormats", "PruneTokenizers", "CBLAS", "CPruneCPU", "CPruneKernels"]
         ),
         // ROME, MEMIT and AlphaEdit on the CPU: key statistics, hyperparameters, the optimisation.
         .target(
@@ -84,6 +86,7 @@ let package = Package(
                           path: "Benchmarks/prune-bench-facts"),
         .executableTarget(name: "prune-bench-sidecar", dependencies: ["BenchSupport", "PruneFormats", "PruneKit"],
                           path: "Benchmarks/prune-bench-sidecar"),
+        .executableTarget(name: "prune-bench-runtime", dependencies: ["PruneRuntime"], path: "Benchmarks/prune-bench-runtime"),
         .executableTarget(name: "prune-bench-tokenize", dependencies: ["PruneTokenizers"], path: "Benchmarks/prune-bench-tokenize"),
         .executableTarget(name: "prune-fuzz", dependencies: ["PruneFormats", "PruneKit", "CZstd"], path: "Benchmarks/prune-fuzz"),
     ]

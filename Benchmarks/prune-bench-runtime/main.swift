@@ -2,15 +2,20 @@
 // a model much larger than its f32 budget. Every contender runs in a child process of its own, on the
 // same thread count, in the same run, on the same token ids.
 //
-// usage: prune-bench-runtime [--cases fixtures,smol,memory,memory-8b] [--threads N] [--reps R]
+// usage: prune-bench-runtime [--cases fixtures,smol,memory,memory-8b,gguf] [--threads N] [--reps R]
 //                            [--gen-tokens N] [--data DIR] [--torch-venv DIR] [--llama-venv DIR]
-//                            [--no-torch] [--no-llama] [--keep]
+//                            [--no-torch] [--no-llama] [--keep] [--gguf A.gguf,B.gguf] [--before DIR]
 //
 //   fixtures   gpt2-tiny and llama-tiny (../shared/fixtures): HF folder and f32/Q8_0 GGUF
 //   smol       a SmolLM-135M-shaped Llama with random weights (30 layers, d 576, GQA 9/3, vocab 49152)
 //   memory     a Llama-shaped Q8_0 GGUF of 1.6 GB (24 layers, d 2048, ffn 8192, GQA 32/8): peak RSS
 //              of a short generation must stay ≤ file size + 1.5 GiB
 //   memory-8b  the same for a Llama-3-8B shape (8.5 GB; generated, measured, then deleted unless --keep)
+//   gguf       whole processes on the GGUF files of --gguf: prune-generate of this build (beside this
+//              executable), of --before DIR's prune-generate when given, and llama.cpp
+//              (bench_llamacpp.py --whole), on the same text of about 400 tokens. Prompt = wall time of
+//              a run making 1 token; generation s/token = (wall time making 1 + G tokens − that) / G,
+//              G = --gen-tokens; best of --reps after a warm-up; peak RSS of the longer run.
 //
 // Speed: prompt processing = one forward pass over 16 prompts × 32 tokens (logits of each last
 // position); generation = greedy tokens/s of one sequence with the KV cache after a 32-token prompt.
@@ -54,6 +59,8 @@ struct Options: Sendable {
     var torch = true
     var llama = true
     var keep = false
+    var gguf: [String] = []
+    var before: String?
 }
 
 func parseOptions() -> Options {
@@ -76,6 +83,8 @@ func parseOptions() -> Options {
         case "--no-torch": o.torch = false
         case "--no-llama": o.llama = false
         case "--keep": o.keep = true
+        case "--gguf": o.gguf = value().split(separator: ",").map(String.init)
+        case "--before": o.before = value()
         default: fail("unknown argument \(argv[i])")
         }
         i += 1
@@ -83,7 +92,7 @@ func parseOptions() -> Options {
     return o
 }
 let opts = parseOptions()
-for c in opts.cases where !["fixtures", "smol", "memory", "memory-8b"].contains(c) { fail("unknown case \(c)") }
+for c in opts.cases where !["fixtures", "smol", "memory", "memory-8b", "gguf"].contains(c) { fail("unknown case \(c)") }
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 let scripts = packageRoot + "/Benchmarks/scripts"
@@ -93,8 +102,9 @@ let torchVenv = opts.torchVenv ?? opts.data + "/venv-torch"
 let llamaVenv = opts.llamaVenv ?? opts.data + "/venv-llama"
 
 // MARK: set-up (venvs and models)
-if (opts.torch || opts.llama) && (opts.cases.contains("fixtures") || opts.cases.contains("smol")) {
-    let r = spawn("bash", [scripts + "/bench_env.sh", opts.torch ? torchVenv : "-", opts.llama ? llamaVenv : "-"])
+if (opts.torch || opts.llama) && (opts.cases.contains("fixtures") || opts.cases.contains("smol") || opts.cases.contains("gguf")) {
+    let r = spawn("bash", [scripts + "/bench_env.sh", opts.torch && !opts.cases.allSatisfy({ $0 == "gguf" }) ? torchVenv : "-",
+                           opts.llama ? llamaVenv : "-"])
     guard r.status == 0 else { fail("bench_env.sh failed (exit \(r.status))") }
 }
 
@@ -229,4 +239,80 @@ if opts.cases.contains("memory") {
 }
 if opts.cases.contains("memory-8b") {
     memoryCase("memory, Llama-3-8B shape Q8_0", path: opts.data + "/llama3-8b-q8_0.gguf", shape: "llama3-8b", delete: true)
+}
+
+// MARK: whole processes on GGUF files
+if opts.cases.contains("gguf") {
+    guard !opts.gguf.isEmpty else { fail("the gguf case needs --gguf A.gguf[,B.gguf…]") }
+    let textPath = opts.data + "/prompt-\(UUID().uuidString).txt"
+    // About 400 tokens of plain English (the same text for every contender).
+    let words = ["the", "river", "city", "north", "morning", "market", "old", "bridge", "people", "walked", "across",
+                 "stone", "houses", "light", "winter", "long", "road", "small", "garden", "evening", "quiet", "harbor"]
+    var state: UInt64 = 0x2545_F491_4F6C_DD1D
+    var text = "Once upon a time"
+    for i in 0..<330 {
+        state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+        text += (i % 11 == 10 ? ". " : " ") + words[Int((state &* 0x2545_F491_4F6C_DD1D) >> 33) % words.count]
+    }
+    text += "."
+    do { try text.write(toFile: textPath, atomically: true, encoding: .utf8) } catch { fail("cannot write \(textPath): \(error)") }
+    defer { try? FileManager.default.removeItem(atPath: textPath) }
+    let here = URL(fileURLWithPath: selfPath()).deletingLastPathComponent().path
+    struct Whole { var label: String; var run: (Int) -> ChildRun }
+    func prune(_ exe: String, _ model: String) -> (Int) -> ChildRun {
+        { tokens in spawn(exe, [model, text, "--max-tokens", String(tokens), "--threads", String(opts.threads), "--json", "--top", "1"]) }
+    }
+    say("\ngguf files: whole processes, \(opts.threads) threads, generation over \(opts.genTokens) tokens; \(machine)")
+    for model in opts.gguf {
+        var contenders = [Whole(label: "prune (this build)", run: prune(here + "/prune-generate", model))]
+        if let b = opts.before { contenders.append(Whole(label: "prune (before)", run: prune(b + "/prune-generate", model))) }
+        if opts.llama {
+            contenders.append(Whole(label: "llama.cpp", run: { tokens in
+                spawn(llamaVenv + "/bin/python", [scripts + "/bench_llamacpp.py", "--whole", model, textPath, String(tokens), String(opts.threads)],
+                      environment: ["OMP_NUM_THREADS": String(opts.threads)])
+            }))
+        }
+        say("\n\(model) (\(String(format: "%.0f", Double(fileSize(model)) / 1e6)) MB)")
+        say("  contender             prompt tokens   prompt s   gen s/token   peak RSS")
+        var figures: [String: (prompt: Double, gen: Double)] = [:]
+        for c in contenders {
+            let warm = c.run(1)
+            guard warm.status == 0 else { note("\(c.label) failed on \(model) (status \(warm.status))"); continue }
+            var best1 = Double.infinity, bestG = Double.infinity, rss = 0, made = 1 + opts.genTokens
+            for _ in 0..<opts.reps {
+                best1 = min(best1, c.run(1).seconds)
+                let g = c.run(1 + opts.genTokens)
+                bestG = min(bestG, g.seconds)
+                rss = max(rss, g.maxRSSKiB)
+                made = newTokens(g.stdout) ?? made
+            }
+            // prune-generate stops at an end token: the tokens it really made.
+            let gen = (bestG - best1) / Double(max(1, made - 1))
+            figures[c.label] = (best1, gen)
+            say(String(format: "  %-20@ %13@ %10.2f %13.4f %7d MiB", c.label as NSString, promptTokens(warm.stdout) as NSString, best1, gen, rss / 1024))
+        }
+        for ours in ["prune (this build)", "prune (before)"] {
+            guard let a = figures[ours], let l = figures["llama.cpp"] else { continue }
+            say(String(format: "  ratio %@ / llama.cpp: prompt %.2f×, generation %.2f× (llama.cpp's time over prune's)", ours as NSString,
+                       l.prompt / a.prompt, l.gen / a.gen))
+        }
+        say("  (load average after this model: \(loadAverage()))")
+    }
+}
+
+/// New tokens made, from prune-generate --json or bench_llamacpp.py --whole.
+func newTokens(_ stdout: String) -> Int? {
+    guard let line = stdout.split(separator: "\n").last,
+          let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+    if let n = obj["new_tokens"] as? Int { return n }
+    return ((obj["prompts"] as? [[String: Any]])?.first?["steps"] as? [Any])?.count
+}
+
+/// The prompt's token count from prune-generate --json or bench_llamacpp.py --whole.
+func promptTokens(_ stdout: String) -> String {
+    guard let line = stdout.split(separator: "\n").last,
+          let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return "?" }
+    if let n = obj["prompt_tokens"] as? Int { return String(n) }
+    if let p = (obj["prompts"] as? [[String: Any]])?.first, let ids = p["ids"] as? [Any] { return String(ids.count) }
+    return "?"
 }

@@ -6,6 +6,12 @@ WORK.json as for bench_torch.py. The prompt batch is one llama_decode of all pro
 sequences (logits of each last position only); generation decodes one token at a time after the
 generation prompt, greedy (argmax of the logits). llama.cpp's defaults otherwise (mmap, f16 KV cache).
 Prints one JSON object with best-of-reps seconds and the generated ids.
+
+  python bench_llamacpp.py --whole MODEL.gguf PROMPT.txt NEW_TOKENS THREADS
+
+The whole-process case (as prune-generate runs): load, tokenize the text (BOS as the model adds it),
+one llama_decode of the prompt, then NEW_TOKENS − 1 greedy tokens one at a time (end tokens do not
+stop it). Prints {"prompt_tokens", "new_tokens"}; the caller times the process.
 """
 import ctypes
 import json
@@ -107,5 +113,50 @@ def main(path, work_path):
     L.llama_model_free(model)
 
 
+def whole(path, text_path, new_tokens, threads):
+    import llama_cpp as L
+    L.llama_backend_init()
+    _quiet(L)
+    model = L.llama_model_load_from_file(path.encode(), L.llama_model_default_params())
+    if not model:
+        raise SystemExit(f"llama.cpp could not load {path}")
+    vocab = L.llama_model_get_vocab(model)
+    n_vocab = L.llama_vocab_n_tokens(vocab)
+    text = open(text_path, encoding="utf-8").read().encode()
+    ids = (L.llama_token * (len(text) + 16))()
+    n = L.llama_tokenize(vocab, text, len(text), ids, len(ids), True, False)
+    if n < 0:
+        raise SystemExit("llama_tokenize failed")
+    cparams = L.llama_context_default_params()
+    cparams.n_ctx = n + new_tokens + 64
+    cparams.n_batch = max(512, n)
+    cparams.n_ubatch = max(512, n)
+    cparams.n_threads = threads
+    cparams.n_threads_batch = threads
+    ctx = L.llama_init_from_model(model, cparams)
+    batch = L.llama_batch_init(max(n, 1), 0, 1)
+
+    def run(tokens, p0):
+        for j, t in enumerate(tokens):
+            batch.token[j] = t
+            batch.pos[j] = p0 + j
+            batch.n_seq_id[j] = 1
+            batch.seq_id[j][0] = 0
+            batch.logits[j] = j == len(tokens) - 1
+        batch.n_tokens = len(tokens)
+        if L.llama_decode(ctx, batch) != 0:
+            raise SystemExit("llama_decode failed")
+        row = np.ctypeslib.as_array(L.llama_get_logits_ith(ctx, -1), shape=(n_vocab,))
+        return int(row.argmax())
+
+    token = run([ids[i] for i in range(n)], 0)
+    for k in range(new_tokens - 1):
+        token = run([token], n + k)
+    print(json.dumps({"prompt_tokens": n, "new_tokens": new_tokens}))
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    if sys.argv[1] == "--whole":
+        whole(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    else:
+        main(*sys.argv[1:3])

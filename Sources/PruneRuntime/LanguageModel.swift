@@ -6,11 +6,6 @@ import PruneTokenizers
 public struct LoadOptions: Sendable {
     /// Threads of the forward pass (results do not depend on it).
     public var threads: Int
-    /// Matrices stored in 16-bit or quantized form are decoded to f32 once at load when all of them
-    /// together take at most this many bytes as f32 (faster for small models); otherwise they stay
-    /// mapped and are decoded a block of rows at a time during the forward. 0 never decodes up front.
-    public var decodedWeightBudget: Int
-
     /// Whether the tokenizer is loaded.
     public var tokenizer: TokenizerPolicy
 
@@ -24,10 +19,8 @@ public struct LoadOptions: Sendable {
         case skip
     }
 
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, decodedWeightBudget: Int = 1 << 30,
-                tokenizer: TokenizerPolicy = .ifPresent) {
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, tokenizer: TokenizerPolicy = .ifPresent) {
         self.threads = max(1, threads)
-        self.decodedWeightBudget = decodedWeightBudget
         self.tokenizer = tokenizer
     }
 }
@@ -60,7 +53,7 @@ public final class LanguageModel: @unchecked Sendable {
     /// safetensors file with config.json beside it, or a GGUF file (any type prune decodes; `.zst` too).
     public static func load(_ path: String, options: LoadOptions = LoadOptions()) throws -> LanguageModel {
         let config: ModelConfig
-        var weights: ModelWeights
+        let weights: ModelWeights
         let format: ModelFormat
         var folder: String?
         var tokenizerSource: String?
@@ -89,10 +82,6 @@ public final class LanguageModel: @unchecked Sendable {
         case .required:
             guard let source = tokenizerSource else { throw RuntimeError.missingTokenizer(path: path) }
             tokenizer = try TokenizerLoader.load(path: source)
-        }
-        let decoded = weights.decodedBytes
-        if decoded > 0, decoded <= options.decodedWeightBudget {
-            weights = weights.decodedCopy(threads: options.threads)
         }
         return LanguageModel(path: path, format: format, folder: folder,
                              transformer: Transformer(weights: weights, threads: options.threads), tokenizer: tokenizer)

@@ -8,6 +8,13 @@ import CBLAS
 /// result never depend on the number of threads.
 package enum Linear {
     package static let blockRows = 64
+    /// Up to this many activation rows, a matrix the fused kernels read is multiplied as stored
+    /// (`StoredKernels.gemv`); more rows decode tiles and call sgemm. The fused kernels decode once
+    /// per pair of rows; measured here (one thread, Q4_1 1536×576, Q8_0 and Q4_K 2048×2048) the
+    /// tiles and sgemm win from 8 rows on (Q4_1, Q4_K), 12 (Q8_0).
+    package static let fusedMaxRows = 6
+    /// Bytes of f32 in one decoded tile of the many-rows path: about half the L2 cache of one core.
+    package static let tileBytes = 512 << 10
 
     /// Output features per work item. Few rows (generation) are memory-bound: blocks of 64 keep
     /// the threads balanced and the decode scratch small. Many rows (prompts): blocks of about 256
@@ -25,8 +32,23 @@ package enum Linear {
                                 into out: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let n = w.rows, k = w.cols
         guard m > 0, n > 0 else { return }
+        if m <= fusedMaxRows, let stored = w.fusedStorage {
+            // Few rows: the fused kernels read the stored blocks once per pair of rows, no f32 copy.
+            let blocks = (n + blockRows - 1) / blockRows
+            Parallel.forEach(count: blocks, threads: workspace.threads) { b, _ in
+                let r0 = b * blockRows, r1 = min(n, r0 + blockRows)
+                StoredKernels.gemv(stored.code, stored.base + r0 * stored.rowBytes, rowBytes: stored.rowBytes, rows: r1 - r0,
+                                   k: k, x: x, ldx: k, m: m, y: out + r0, ldy: n)
+            }
+            finish(out, rows: m, weight: w, bias: bias)
+            return
+        }
         BLASPin.single()
-        let size = forwardBlockRows(rows: m, features: n)
+        var size = forwardBlockRows(rows: m, features: n)
+        if w.needsDecoding {
+            // Decoded tiles stay within `tileBytes` (the L2 cache), at least 16 rows.
+            size = min(size, max(16, tileBytes / (4 * max(1, k)) / 16 * 16))
+        }
         let blocks = (n + size - 1) / size
         workspace.reserve(WeightMatrix.scratchFloats(rows: size, cols: k))
         Parallel.forEach(count: blocks, threads: workspace.threads) { b, worker in
@@ -43,6 +65,12 @@ package enum Linear {
                             blasint(m), blasint(nb), blasint(k), 1, x, blasint(k), p, blasint(ld), 0, out + r0, blasint(n))
             }
         }
+        finish(out, rows: m, weight: w, bias: bias)
+    }
+
+    /// Output features back into the logical order, then the bias.
+    private static func finish(_ out: UnsafeMutablePointer<Float>, rows m: Int, weight w: WeightMatrix, bias: [Float]?) {
+        let n = w.rows
         if let map = w.logicalRow {
             let tmp = UnsafeMutablePointer<Float>.allocate(capacity: n)
             defer { tmp.deallocate() }
@@ -74,8 +102,10 @@ package enum Linear {
     }
 
     /// `dx[m × W.cols] = dy[m × W.rows] · W`: the gradient of `x·Wᵀ` with respect to x (weights
-    /// frozen). Split into fixed blocks of input features (`forwardBlockRows`); a matrix that is not f32 in
-    /// memory is decoded once for the call.
+    /// frozen). f32 matrices: fixed blocks of input features (`forwardBlockRows`). A matrix that is
+    /// not f32 in memory is never decoded whole: blocks of stored rows (`tileBytes` of f32) are
+    /// decoded one after the other and added into dx in that fixed order, each product split over
+    /// fixed blocks of input features.
     package static func backwardInput(_ dy: UnsafePointer<Float>, rows m: Int, weight w: WeightMatrix,
                                       into dx: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let n = w.rows, k = w.cols
@@ -90,18 +120,19 @@ package enum Linear {
         }
         defer { stored?.deallocate() }
         let g = UnsafePointer(stored) ?? dy
-        let matrix = w.needsDecoding ? w.decoded() : w
-        let full: (UnsafePointer<Float>, transposed: Bool)
-        switch matrix.storage {
-        case .f32(let p): full = (p, false)
-        case .owned(let p): full = (UnsafePointer(p), false)
-        case .f32Transposed(let p): full = (p, true)
-        case .encoded, .encodedTransposed: return   // not reached: decoded above
-        }
         // Input features per item: as the forward's output features (about 256 for many rows, so
         // that sgemm repacks dy less often); the shapes alone fix them.
         let size = forwardBlockRows(rows: m, features: k)
         let blocks = (k + size - 1) / size
+        let full: (UnsafePointer<Float>, transposed: Bool)
+        switch w.storage {
+        case .f32(let p): full = (p, false)
+        case .owned(let p): full = (UnsafePointer(p), false)
+        case .f32Transposed(let p): full = (p, true)
+        case .encoded, .encodedTransposed:
+            backwardInputByRowBlocks(g, rows: m, weight: w, into: dx, featureBlock: size, workspace: workspace)
+            return
+        }
         Parallel.forEach(count: blocks, threads: workspace.threads) { b, _ in
             let c0 = b * size, c1 = min(k, c0 + size), nc = c1 - c0
             if full.transposed {
@@ -123,7 +154,41 @@ package enum Linear {
                 }
             }
         }
-        withExtendedLifetime(matrix) {}
+    }
+
+    /// `dx = g · W` for a matrix kept as stored: stored rows in blocks of `tileBytes`, in order; each
+    /// block is decoded (split over fixed pieces of 16 rows) and added into dx (split over fixed
+    /// blocks of `featureBlock` input features). The summation order depends on the shapes only.
+    private static func backwardInputByRowBlocks(_ g: UnsafePointer<Float>, rows m: Int, weight w: WeightMatrix,
+                                                 into dx: UnsafeMutablePointer<Float>, featureBlock size: Int,
+                                                 workspace: Workspace) {
+        let n = w.rows, k = w.cols
+        let tile = max(16, tileBytes / (4 * k) / 16 * 16)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: tile * k + tile)
+        defer { scratch.deallocate() }
+        let blocks = (k + size - 1) / size
+        for r0 in stride(from: 0, to: n, by: tile) {
+            let r1 = min(n, r0 + tile), nr = r1 - r0
+            if case .encodedTransposed = w.storage {
+                w.decodeRows(r0, r1, into: scratch, spare: scratch + tile * k)
+            } else {
+                Parallel.forEach(count: (nr + 15) / 16, threads: workspace.threads) { p, _ in
+                    let a = r0 + 16 * p, b = min(r1, a + 16)
+                    w.decodeRows(a, b, into: scratch + (a - r0) * k, spare: scratch + tile * k + (a - r0))
+                }
+            }
+            let beta: Float = r0 == 0 ? 0 : 1
+            Parallel.forEach(count: blocks, threads: workspace.threads) { b, _ in
+                let c0 = b * size, c1 = min(k, c0 + size), nc = c1 - c0
+                if m == 1 {
+                    cblas_sgemv(CblasRowMajor, CblasTrans, blasint(nr), blasint(nc), 1, scratch + c0, blasint(k), g + r0, 1,
+                                beta, dx + c0, 1)
+                } else {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(nc), blasint(nr), 1, g + r0,
+                                blasint(n), scratch + c0, blasint(k), beta, dx + c0, blasint(k))
+                }
+            }
+        }
     }
 }
 

@@ -89,41 +89,9 @@ public final class ModelWeights: @unchecked Sendable {
         guard layer >= 0, layer < config.layerCount else { throw RuntimeError.badLayer(layer: layer, layerCount: config.layerCount) }
     }
 
-    // MARK: - Decoding up front
-
-    /// Bytes the matrices that are not f32 would take decoded.
-    var decodedBytes: Int {
-        var total = 0
-        var seen = Set<ObjectIdentifier>()
-        for m in allMatrices where m.needsDecoding && seen.insert(ObjectIdentifier(m)).inserted { total += m.f32Bytes }
-        return total
-    }
-
+    /// Every matrix, shared ones once or more.
     var allMatrices: [WeightMatrix] {
         [tokenEmbedding, output] + (positionEmbedding.map { [$0] } ?? []) + layers.flatMap(\.matrices)
-    }
-
-    /// A copy with every stored matrix decoded to f32 (bit-identical forward, more memory, faster).
-    func decodedCopy(threads: Int) -> ModelWeights {
-        var unique: [WeightMatrix] = []
-        var index: [ObjectIdentifier: Int] = [:]
-        for m in allMatrices where m.needsDecoding && index[ObjectIdentifier(m)] == nil {
-            index[ObjectIdentifier(m)] = unique.count
-            unique.append(m)
-        }
-        let decoded = UnsafeMutableSendableArray<WeightMatrix>(count: unique.count)
-        Parallel.forEach(count: unique.count, threads: threads) { i, _ in decoded[i] = unique[i].decoded() }
-        func d(_ m: WeightMatrix) -> WeightMatrix {
-            guard let i = index[ObjectIdentifier(m)], let x = decoded[i] else { return m }
-            return x
-        }
-        let layers = self.layers.map { l -> LayerWeights in
-            var c = l
-            for role in MatrixRole.allCases { if let m = l.matrix(role) { c.setMatrix(role, d(m)) } }
-            return c
-        }
-        return ModelWeights(config: config, tokenEmbedding: d(tokenEmbedding), positionEmbedding: positionEmbedding.map(d),
-                            outputNorm: outputNorm, output: d(output), layers: layers, names: names, store: store)
     }
 }
 

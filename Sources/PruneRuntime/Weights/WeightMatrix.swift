@@ -5,8 +5,8 @@ import PruneFormats
 ///
 /// f32 weights are used straight from the mapping; 16-bit and quantized weights stay mapped in
 /// their stored form and are decoded a block of rows at a time into a caller's scratch buffer, so
-/// that a forward never holds more than one block per thread in f32 (unless the model chose to
-/// decode everything up front, see `ModelWeights.decodeAll`).
+/// that a forward never holds more than one block per thread in f32; with few activation rows the
+/// fused kernels (`StoredKernels`) read the stored blocks directly.
 public final class WeightMatrix: @unchecked Sendable {
     /// The tensor's name in its file ("" for a matrix set in memory).
     public let name: String
@@ -69,8 +69,11 @@ public final class WeightMatrix: @unchecked Sendable {
         }
     }
 
-    /// Bytes of f32 the whole matrix takes.
-    var f32Bytes: Int { rows * cols * 4 }
+    /// Rows stored in a type the fused kernels read (`StoredKernels`): base, kernel code, bytes per row.
+    var fusedStorage: (base: UnsafeRawPointer, code: Int32, rowBytes: Int)? {
+        guard case .encoded(let base, let type, let rowBytes) = storage, let code = StoredKernels.code(type) else { return nil }
+        return (base, code, rowBytes)
+    }
 
     /// Floats of scratch `rowBlock` needs for a block of `count` rows.
     static func scratchFloats(rows count: Int, cols: Int) -> Int { count * cols + count }
@@ -98,6 +101,10 @@ public final class WeightMatrix: @unchecked Sendable {
         case .f32Transposed(let p):
             for i in 0..<cols { for j in 0..<n { dst[j * cols + i] = p[i * rows + r0 + j] } }
         case .encoded(let base, let type, let rowBytes):
+            if let code = StoredKernels.code(type) {
+                StoredKernels.decode(code, base + r0 * rowBytes, rowBytes: rowBytes, rows: n, k: cols, into: dst, ldd: cols)
+                return
+            }
             // Sizes were validated at load, so decoding cannot fail.
             try? TensorCodec.decode(UnsafeRawBufferPointer(start: base + r0 * rowBytes, count: n * rowBytes), as: type,
                                     into: UnsafeMutableBufferPointer(start: dst, count: n * cols), threads: 1)
@@ -130,16 +137,5 @@ public final class WeightMatrix: @unchecked Sendable {
         var logical = [Float](repeating: 0, count: rows * cols)
         for s in 0..<rows { logical[map[s] * cols ..< (map[s] + 1) * cols] = out[s * cols ..< (s + 1) * cols] }
         return logical
-    }
-
-    /// A copy decoded to f32 in memory, keeping the stored row order (so that the forward through it
-    /// gives the same bits as through this matrix).
-    func decoded() -> WeightMatrix {
-        guard needsDecoding else { return self }
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rows * cols))
-        let spare = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rows))
-        defer { spare.deallocate() }
-        decodeRows(0, rows, into: p, spare: spare)
-        return WeightMatrix(name: name, rows: rows, cols: cols, storage: .owned(p), logicalRow: logicalRow, owner: nil)
     }
 }
