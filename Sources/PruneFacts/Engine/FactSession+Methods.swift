@@ -25,13 +25,17 @@ extension FactSession {
     /// the request computed on the model with the request's updates of the earlier layers applied.
     mutating func computeRome(_ spec: FactEditSpec, _ h: FactHyperparameters) throws
         -> (factors: [LayerFactors], results: [RequestResult], record: [JSONNodeMember]) {
-        var moments: [Int: Matrix] = [:]
+        // C of each layer factored once for all the line's requests (the factor, C's size, is the
+        // only copy: no m × m matrix per request).
+        var factors: [Int: FactLinearAlgebra.SymmetricFactor] = [:]
         var statRecords: [JSONNode] = []
         for layer in h.layers {
             if h.mom2Adjustment {
                 let (c, rec) = try moment(layer, hparams: h, line: spec.line)
                 try requireInvertible(layer, spec)
-                moments[layer] = c
+                if let c, factors[layer] == nil {
+                    do { factors[layer] = try FactLinearAlgebra.SymmetricFactor(c) } catch { throw numerical(spec, error) }
+                }
                 statRecords.append(rec)
             } else {
                 statRecords.append(.object([JSONNodeMember(key: "layer", value: .int(layer)),
@@ -42,7 +46,7 @@ extension FactSession {
         try checkTemplateLengths(templates, spec, h)
         let flat = templates.flatMap { $0 }
         let d = model.config.hiddenSize, m = model.config.ffnSize
-        var factors: [LayerFactors] = []
+        var computed: [LayerFactors] = []
         var results: [RequestResult] = []
         for r in spec.requests {
             let before = try probability(r, model: model)
@@ -54,11 +58,11 @@ extension FactSession {
                 let edit: RomeEdit
                 do {
                     edit = try rome.compute(r, layer: layer) { k in
-                        guard let c = moments[layer] else { return k }
-                        return try FactLinearAlgebra.solveSymmetric(c, try Matrix(rows: k.count, cols: 1, values: k)).storage
+                        guard let f = factors[layer] else { return k }
+                        return try f.solve(try Matrix(rows: k.count, cols: 1, values: k)).storage
                     }
                 } catch { throw numerical(spec, error) }
-                factors.append(LayerFactors(layer: layer, u: edit.lam, v: edit.u, rank: 1))
+                computed.append(LayerFactors(layer: layer, u: edit.lam, v: edit.u, rank: 1))
                 edits.append(edit)
                 if i + 1 < h.layers.count {
                     let term = try LowRankDelta(rows: d, cols: m, rank: 1, a: edit.lam, b: edit.u, tensor: downName(layer))
@@ -86,7 +90,7 @@ extension FactSession {
         }
         var record = commonRecord(spec, h, templates: templates, stats: statRecords)
         record.append(JSONNodeMember(key: "layers", value: .array(h.layers.map(JSONNode.int))))
-        return (factors, results, record)
+        return (computed, results, record)
     }
 
     /// Refuses templates that, filled with a request's prompt, subject and target, do not fit in the

@@ -1,3 +1,4 @@
+import CBLAS
 import CLAPACKE
 import PruneFormats
 import PruneKit
@@ -10,22 +11,110 @@ public enum FactLinearAlgebra {
         case singular(routine: String, info: Int)
     }
 
-    /// X with A X = B for a symmetric positive definite A (Cholesky, `dposv`); when A is not
-    /// positive definite in floating point, LU with partial pivoting (`dgesv`).
+    /// X with A X = B for a symmetric positive definite A (Cholesky); when A is not positive
+    /// definite in floating point, LU with partial pivoting (`SymmetricFactor`).
     public static func solveSymmetric(_ a: Matrix, _ b: Matrix) throws -> Matrix {
         precondition(a.rows == a.cols && a.rows == b.rows)
-        let n = a.rows, k = b.cols
-        var aa = a.storage, bb = b.storage
-        let info = BLASThreads.deterministic {
-            aa.withUnsafeMutableBufferPointer { pa in
-                bb.withUnsafeMutableBufferPointer { pb in
-                    LAPACKE_dposv(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "U")), Int32(n), Int32(k),
-                                  pa.baseAddress, Int32(n), pb.baseAddress, Int32(k))
+        return try SymmetricFactor(a).solve(b)
+    }
+
+    /// A symmetric n × n matrix factored once and solved against many right-hand sides: Cholesky
+    /// (`dpotrf`) or, when it is not positive definite in floating point, LU with partial pivoting
+    /// (`dgetrf`), as `solveSymmetric` does it. The factor takes the place of the matrix: A is built
+    /// by `build` (row-major, only its upper triangle read), factored in place, and never copied
+    /// (column-major LAPACK on the row-major buffer: no transposed copy either), so that solving with
+    /// an m × m C holds C's factor and nothing else of its size.
+    public struct SymmetricFactor: Sendable {
+        public let n: Int
+        let factor: [Double]
+        /// LU's pivots; nil for Cholesky.
+        let pivots: [Int32]?
+
+        /// Factors the matrix `build` returns (called again for the LU when Cholesky fails).
+        public init(n: Int, build: () throws -> [Double]) throws {
+            self.n = n
+            var a = try build()
+            precondition(a.count == n * n)
+            // The row-major upper triangle is the column-major lower one.
+            let info = BLASThreads.deterministic {
+                a.withUnsafeMutableBufferPointer { LAPACKE_dpotrf(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), $0.baseAddress, Int32(n)) }
+            }
+            if info == 0 {
+                factor = a
+                pivots = nil
+                return
+            }
+            a = []
+            a = try build()
+            // Column-major reading of the row-major A is Aᵀ: factored here, solved transposed below.
+            var piv = [Int32](repeating: 0, count: n)
+            let lu = BLASThreads.deterministic {
+                a.withUnsafeMutableBufferPointer { pa in
+                    piv.withUnsafeMutableBufferPointer { LAPACKE_dgetrf(LAPACK_COL_MAJOR, Int32(n), Int32(n), pa.baseAddress, Int32(n), $0.baseAddress) }
+                }
+            }
+            guard lu == 0 else { throw Failure.singular(routine: "dgetrf", info: Int(lu)) }
+            factor = a
+            pivots = piv
+        }
+
+        /// The factor of the symmetric `a` (one copy of it).
+        public init(_ a: Matrix) throws {
+            precondition(a.rows == a.cols)
+            try self.init(n: a.rows) { a.storage }
+        }
+
+        /// X with A X = B (B: n × k, row-major).
+        public func solve(_ b: Matrix) throws -> Matrix {
+            precondition(b.rows == n)
+            let k = b.cols
+            // B in column-major order (k columns of n).
+            var bb = [Double](repeating: 0, count: n * k)
+            for i in 0..<n { for j in 0..<k { bb[j * n + i] = b.storage[i * k + j] } }
+            let info = BLASThreads.deterministic {
+                factor.withUnsafeBufferPointer { pf in
+                    bb.withUnsafeMutableBufferPointer { pb in
+                        if let pivots {
+                            return pivots.withUnsafeBufferPointer {
+                                LAPACKE_dgetrs(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "T")), Int32(n), Int32(k), pf.baseAddress, Int32(n),
+                                               $0.baseAddress, pb.baseAddress, Int32(n))
+                            }
+                        }
+                        return LAPACKE_dpotrs(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), Int32(k), pf.baseAddress, Int32(n),
+                                              pb.baseAddress, Int32(n))
+                    }
+                }
+            }
+            guard info == 0 else { throw Failure.singular(routine: pivots == nil ? "dpotrs" : "dgetrs", info: Int(info)) }
+            var out = [Double](repeating: 0, count: n * k)
+            for i in 0..<n { for j in 0..<k { out[i * k + j] = bb[j * n + i] } }
+            return try Matrix(rows: n, cols: k, values: out)
+        }
+    }
+
+    /// λC + K Kᵀ (C = I when nil), m × m row-major, upper triangle (what `SymmetricFactor` reads;
+    /// the lower one is left zero): one buffer, K Kᵀ added by a single-threaded `dsyrk` (no m × m
+    /// product of its own).
+    public static func regularizedGram(_ k: Matrix, moment c: Matrix?, lambda: Double) -> [Double] {
+        let m = k.rows, n = k.cols
+        var a = [Double](repeating: 0, count: m * m)
+        if let c {
+            precondition(c.rows == m && c.cols == m)
+            c.storage.withUnsafeBufferPointer { pc in
+                for i in 0..<m { for j in i..<m { a[i * m + j] = lambda * pc[i * m + j] } }
+            }
+        } else {
+            for i in 0..<m { a[i * m + i] = lambda }
+        }
+        BLASThreads.deterministic {
+            k.storage.withUnsafeBufferPointer { pk in
+                a.withUnsafeMutableBufferPointer { pa in
+                    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(m), blasint(n), 1, pk.baseAddress, blasint(n),
+                                1, pa.baseAddress, blasint(m))
                 }
             }
         }
-        if info == 0 { return try Matrix(rows: n, cols: k, values: bb) }
-        return try solve(a, b)
+        return a
     }
 
     /// X with A X = B for a general square A (`dgesv`).
