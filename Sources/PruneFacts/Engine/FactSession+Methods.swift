@@ -25,17 +25,12 @@ extension FactSession {
     /// the request computed on the model with the request's updates of the earlier layers applied.
     mutating func computeRome(_ spec: FactEditSpec, _ h: FactHyperparameters) throws
         -> (factors: [LayerFactors], results: [RequestResult], record: [JSONNodeMember]) {
-        // C of each layer factored once for all the line's requests (the factor, C's size, is the
-        // only copy: no m × m matrix per request).
         var factors: [Int: FactLinearAlgebra.SymmetricFactor] = [:]
         var statRecords: [JSONNode] = []
         for layer in h.layers {
             if h.mom2Adjustment {
-                let (c, rec) = try moment(layer, hparams: h, line: spec.line)
-                try requireInvertible(layer, spec)
-                if let c, factors[layer] == nil {
-                    do { factors[layer] = try FactLinearAlgebra.SymmetricFactor(c) } catch { throw numerical(spec, error) }
-                }
+                let (f, rec) = try romeFactor(layer, h, spec)
+                factors[layer] = f
                 statRecords.append(rec)
             } else {
                 statRecords.append(.object([JSONNodeMember(key: "layer", value: .int(layer)),
@@ -91,6 +86,23 @@ extension FactSession {
         var record = commonRecord(spec, h, templates: templates, stats: statRecords)
         record.append(JSONNodeMember(key: "layers", value: .array(h.layers.map(JSONNode.int))))
         return (computed, results, record)
+    }
+
+    /// C at `layer` as ROME solves with it: factored once (the factor takes C's buffer: C is not held
+    /// beside it) and kept while the following lines edit the layer; nil for C = I.
+    mutating func romeFactor(_ layer: Int, _ h: FactHyperparameters, _ spec: FactEditSpec) throws
+        -> (FactLinearAlgebra.SymmetricFactor?, JSONNode) {
+        if let f = romeFactors[layer], let r = released[layer] {
+            try requireInvertible(layer, spec)
+            return (f, r.record)
+        }
+        let record = try moment(layer, hparams: h, line: spec.line).1
+        try requireInvertible(layer, spec)
+        guard var c = takeMoment(layer) else { return (nil, record) }
+        let f: FactLinearAlgebra.SymmetricFactor
+        do { f = try FactLinearAlgebra.SymmetricFactor(taking: &c, n: model.config.ffnSize) } catch { throw numerical(spec, error) }
+        romeFactors[layer] = f
+        return (f, record)
     }
 
     /// Refuses templates that, filled with a request's prompt, subject and target, do not fit in the

@@ -107,6 +107,16 @@ extension FactSession {
             statistics[l] = nil
             if let h = statisticsHparams[l] { released[l] = (s.record, h) }
         }
+        for l in romeFactors.keys where !layers.contains(l) { romeFactors[l] = nil }
+    }
+
+    /// C at `layer` taken out of the held statistics (its buffer, uniquely referenced, for a factor
+    /// to take over; released as `holdStatistics` releases it); nil for C = I.
+    mutating func takeMoment(_ layer: Int) -> [Double]? {
+        guard let s = statistics[layer], s.moment != nil, let h = statisticsHparams[layer] else { return nil }
+        statistics[layer] = nil
+        released[layer] = (s.record, h)
+        return s.moment?.storage
     }
 
     private mutating func loadMoment(_ layer: Int, hparams h: FactHyperparameters, line: Int) throws -> (Matrix?, JSONNode) {

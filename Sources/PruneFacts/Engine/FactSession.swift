@@ -23,6 +23,8 @@ struct FactSession {
     var statistics: [Int: (moment: Matrix?, record: JSONNode)] = [:]
     /// The records of statistics released after their line (C read again when a later line needs it).
     var released: [Int: (record: JSONNode, hparams: FactHyperparameters)] = [:]
+    /// ROME's factor of C by layer (in place of C), kept while the lines edit the layer.
+    var romeFactors: [Int: FactLinearAlgebra.SymmetricFactor] = [:]
     /// The hyperparameters each layer's statistics were first read with (a reread uses them).
     var statisticsHparams: [Int: FactHyperparameters] = [:]
     var templateCache: [String: [[String]]] = [:]

@@ -20,48 +20,55 @@ public enum FactLinearAlgebra {
 
     /// A symmetric n × n matrix factored once and solved against many right-hand sides: Cholesky
     /// (`dpotrf`) or, when it is not positive definite in floating point, LU with partial pivoting
-    /// (`dgetrf`), as `solveSymmetric` does it. The factor takes the place of the matrix: A is built
-    /// by `build` (row-major, only its upper triangle read), factored in place, and never copied
-    /// (column-major LAPACK on the row-major buffer: no transposed copy either), so that solving with
-    /// an m × m C holds C's factor and nothing else of its size.
+    /// (`dgetrf`), as `solveSymmetric` does it. The factor takes the place of the matrix, in its own
+    /// buffer: column-major LAPACK on the row-major symmetric A (no transposed copy), and a failed
+    /// Cholesky, which writes one triangle only, gives A back from the other triangle and the saved
+    /// diagonal (no copy kept for the fallback). Solving with an m × m C holds C's factor alone.
     public struct SymmetricFactor: Sendable {
         public let n: Int
         let factor: [Double]
         /// LU's pivots; nil for Cholesky.
         let pivots: [Int32]?
 
-        /// Factors the matrix `build` returns (called again for the LU when Cholesky fails).
-        public init(n: Int, build: () throws -> [Double]) throws {
-            self.n = n
-            var a = try build()
+        /// Factors the symmetric A (row-major n × n, both triangles) and takes its buffer: `a` is
+        /// left empty (the caller's only reference: no copy is made).
+        public init(taking a: inout [Double], n: Int) throws {
             precondition(a.count == n * n)
-            // The row-major upper triangle is the column-major lower one.
+            self.n = n
+            var m: [Double] = []
+            swap(&m, &a)
+            let diagonal = (0..<n).map { m[$0 * n + $0] }
+            // Column-major "L" is the row-major upper triangle; the row-major lower one stays as it was.
             let info = BLASThreads.deterministic {
-                a.withUnsafeMutableBufferPointer { LAPACKE_dpotrf(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), $0.baseAddress, Int32(n)) }
+                m.withUnsafeMutableBufferPointer { LAPACKE_dpotrf(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "L")), Int32(n), $0.baseAddress, Int32(n)) }
             }
             if info == 0 {
-                factor = a
+                factor = m
                 pivots = nil
                 return
             }
-            a = []
-            a = try build()
-            // Column-major reading of the row-major A is Aᵀ: factored here, solved transposed below.
+            m.withUnsafeMutableBufferPointer { p in
+                for j in 0..<n {
+                    p[j + j * n] = diagonal[j]
+                    for i in (j + 1)..<n { p[i + j * n] = p[j + i * n] }
+                }
+            }
             var piv = [Int32](repeating: 0, count: n)
             let lu = BLASThreads.deterministic {
-                a.withUnsafeMutableBufferPointer { pa in
+                m.withUnsafeMutableBufferPointer { pa in
                     piv.withUnsafeMutableBufferPointer { LAPACKE_dgetrf(LAPACK_COL_MAJOR, Int32(n), Int32(n), pa.baseAddress, Int32(n), $0.baseAddress) }
                 }
             }
             guard lu == 0 else { throw Failure.singular(routine: "dgetrf", info: Int(lu)) }
-            factor = a
+            factor = m
             pivots = piv
         }
 
         /// The factor of the symmetric `a` (one copy of it).
         public init(_ a: Matrix) throws {
             precondition(a.rows == a.cols)
-            try self.init(n: a.rows) { a.storage }
+            var s = a.storage
+            try self.init(taking: &s, n: a.rows)
         }
 
         /// X with A X = B (B: n × k, row-major).
@@ -92,9 +99,8 @@ public enum FactLinearAlgebra {
         }
     }
 
-    /// λC + K Kᵀ (C = I when nil), m × m row-major, upper triangle (what `SymmetricFactor` reads;
-    /// the lower one is left zero): one buffer, K Kᵀ added by a single-threaded `dsyrk` (no m × m
-    /// product of its own).
+    /// λC + K Kᵀ (C = I when nil), m × m row-major and symmetric: one buffer, K Kᵀ added to its upper
+    /// triangle by a single-threaded `dsyrk` (no m × m product of its own), then mirrored.
     public static func regularizedGram(_ k: Matrix, moment c: Matrix?, lambda: Double) -> [Double] {
         let m = k.rows, n = k.cols
         var a = [Double](repeating: 0, count: m * m)
@@ -113,6 +119,9 @@ public enum FactLinearAlgebra {
                                 1, pa.baseAddress, blasint(m))
                 }
             }
+        }
+        a.withUnsafeMutableBufferPointer { p in
+            for i in 0..<m { for j in (i + 1)..<m { p[j * m + i] = p[i * m + j] } }
         }
         return a
     }

@@ -100,7 +100,8 @@ public struct Memit: Sendable {
     /// MEMIT's update of one layer: V = (λC + KKᵀ)⁻¹K (m × n), so that ΔW = R Vᵀ. λC + KKᵀ is formed
     /// in one m × m buffer and factored in place (C itself is only read).
     public static func memitRight(keys k: Matrix, moment c: Matrix?, lambda: Double) throws -> Matrix {
-        try FactLinearAlgebra.SymmetricFactor(n: k.rows) { FactLinearAlgebra.regularizedGram(k, moment: c, lambda: lambda) }.solve(k)
+        var a = FactLinearAlgebra.regularizedGram(k, moment: c, lambda: lambda)
+        return try FactLinearAlgebra.SymmetricFactor(taking: &a, n: k.rows).solve(k)
     }
 
     /// AlphaEdit's: V = (P(KKᵀ + Cₚ) + αI)⁻¹ P K (m × n), so that ΔW = R Vᵀ; Cₚ the keys of earlier edits.

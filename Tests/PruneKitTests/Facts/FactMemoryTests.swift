@@ -70,24 +70,27 @@ import Testing
         }
     }
 
-    /// Statistics are held for the layers of the line being computed only: a line at layer 1, then
-    /// one at layer 0 (layer 1's C released, its record kept), then layer 1 again (read again from
-    /// the cache: the same C as the first line's).
+    /// Statistics are held for the layers of the line being computed only: a ROME line at layer 1
+    /// (C factored in place: the factor, no C beside it), a MEMIT line at layer 0 (layer 1's factor
+    /// released, layer 0's C held), then ROME at layer 1 again (C read again from the cache: the same
+    /// factor as the first line's).
     @Test func statisticsAreHeldOnlyForTheLayersBeingEdited() throws {
         let dir = try FactTest.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = try FactApplyTests.folder("llama-tiny", into: dir, weights: "model-q8_0.gguf")
-        let line = { (layer: Int, subject: String) in
-            #"{"kind": "rome", "prompt": "{} speaks", "subject": ""# + subject + #"", "target": "Finnish", "hparams": {"layers": ["# + "\(layer)]}}"
-        }
-        let sessions = try Self.apply(path, lines: [line(1, "Zul Wimli"), line(0, "Gril Zardrark"), line(1, "Mab Quorrel")], dir: dir,
-                                      stats: try FactTest.fixture("llama-tiny", "heldout.txt"))
+        let sessions = try Self.apply(path, lines: [
+            #"{"kind": "rome", "prompt": "{} speaks", "subject": "Zul Wimli", "target": "Finnish", "hparams": {"layers": [1]}}"#,
+            #"{"kind": "memit", "requests": [{"prompt": "{} lives in", "subject": "Gril Zardrark", "target": "Morvath"}], "hparams": {"layers": [0]}}"#,
+            #"{"kind": "rome", "prompt": "{} speaks", "subject": "Mab Quorrel", "target": "Finnish", "hparams": {"layers": [1]}}"#,
+        ], dir: dir, stats: try FactTest.fixture("llama-tiny", "heldout.txt"))
         #expect(sessions.count == 3)
-        let held = sessions.map { Set($0.statistics.filter { $0.value.moment != nil }.keys) }
-        #expect(held == [[1], [0], [1]], "layers holding C after each line: \(held)")
-        #expect(Set(sessions[1].released.keys) == [1] && Set(sessions[2].released.keys) == [0])
-        // The reread C is the one the first line computed.
-        let first = sessions[0].statistics[1]?.moment?.storage, third = sessions[2].statistics[1]?.moment?.storage
+        let moments = sessions.map { Set($0.statistics.filter { $0.value.moment != nil }.keys) }
+        let factors = sessions.map { Set($0.romeFactors.keys) }
+        #expect(moments == [[], [0], []], "layers holding C after each line: \(moments)")
+        #expect(factors == [[1], [], [1]], "layers holding ROME's factor after each line: \(factors)")
+        // The C read again gives the factor the first line computed.
+        let first = sessions[0].romeFactors[1]?.factor, third = sessions[2].romeFactors[1]?.factor
         #expect(first != nil && first == third)
+        #expect(first?.count == 768 * 768)
     }
 }
