@@ -5,8 +5,8 @@ import PruneKit
 import PruneRuntime
 import PruneTokenizers
 
-// prune-bench-facts [--cases gpt2-tiny,llama-tiny,smol] [--threads N] [--torch PYTHON] [--fixtures DIR]
-//                   [--smol HF_FOLDER] [--rome-edits N] [--parts stats,rome,memit]
+// prune-bench-facts [--cases gpt2-tiny,llama-tiny,smol,…] [--threads N] [--torch PYTHON] [--fixtures DIR]
+//                   [--smol HF_FOLDER] [--rome-edits N] [--steps N] [--parts stats,rome,memit,rss] [--apply PRUNE_APPLY]
 // Seconds per ROME edit and per MEMIT batch of 10, and the key statistics (tokens/s, peak RSS), of
 // prune's fact engine against a torch implementation of the same steps (Benchmarks/scripts/
 // bench_facts_torch.py: same model, hyperparameters, templates, requests and thread count), both
@@ -14,6 +14,15 @@ import PruneTokenizers
 //   gpt2-tiny, llama-tiny  the fixtures, with their reference ROME hyperparameters (rome-reference.json)
 //   smol                   SmolLM2-135M-Instruct (a Hugging Face folder made from the published GGUF by
 //                          Benchmarks/scripts/gguf_to_hf.py), prune's default hyperparameters, real facts
+//   llama3.2-1b-q8_0, llama3.2-1b-q4_k_m, synthetic-1.5b-q8_0
+//                          the synthetic GGUF files of Benchmarks/scripts/make_models.py cache
+//                          (~/.cache/prune-bench/), prune's default hyperparameters, the same facts
+//   gemma3-270m-q4_k_m     the real Gemma 3 270M (~/.cache/prune-models/gemma3-270m/gemma-3-270m-q4_k_m.gguf)
+// GGUF cases run on the file as stored (torch loads it with transformers' gguf_file=, dequantized to
+// f32); statistics over Benchmarks/real-facts/data/python-docs.txt. `--steps N` sets the optimisation's
+// steps on both sides (the large cases). `rss`: peak RSS of prune-apply (one ROME line, then one MEMIT
+// line of the 10 requests, each its own run with the same statistics text, a fresh statistics cache)
+// against the model file's size.
 // Run it with OPENBLAS_CORETYPE set as the tools would choose it (prune's commands restart themselves
 // with it; the benchmark does not): the torch baseline gets the same environment.
 
@@ -37,7 +46,18 @@ nonisolated(unsafe) var fixtures = "../shared/fixtures"
 nonisolated(unsafe) var smolFolder = "/tmp/prune-bench-data/smollm2-135m-real-hf"
 nonisolated(unsafe) var romeEdits = 2
 /// Which measurements to run (all by default; the torch side runs the same ones).
-nonisolated(unsafe) var parts: Set<String> = ["stats", "rome", "memit"]
+nonisolated(unsafe) var parts: Set<String> = ["stats", "rome", "memit", "rss"]
+nonisolated(unsafe) var steps: Int?
+nonisolated(unsafe) var applyPath = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("prune-apply").path
+let benchmarks = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let home = ProcessInfo.processInfo.environment["HOME"] ?? "/root"
+/// The GGUF cases: file, display name.
+let ggufCases: [String: (path: String, name: String)] = [
+    "llama3.2-1b-q8_0": (home + "/.cache/prune-bench/llama3.2-1b-q8_0.gguf", "synthetic Llama-3.2-1B Q8_0"),
+    "llama3.2-1b-q4_k_m": (home + "/.cache/prune-bench/llama3.2-1b-q4_k_m.gguf", "synthetic Llama-3.2-1B Q4_K_M"),
+    "synthetic-1.5b-q8_0": (home + "/.cache/prune-bench/llama-1b-q8_0.gguf", "synthetic 1.5B Q8_0"),
+    "gemma3-270m-q4_k_m": (home + "/.cache/prune-models/gemma3-270m/gemma-3-270m-q4_k_m.gguf", "Gemma 3 270M Q4_K_M"),
+]
 do {
     let a = CommandLine.arguments
     var i = 1
@@ -50,9 +70,11 @@ do {
         case "--fixtures": fixtures = value()
         case "--smol": smolFolder = value()
         case "--rome-edits": romeEdits = max(1, Int(value()) ?? 2)
+        case "--steps": steps = Int(value()).map { max(1, $0) }
+        case "--apply": applyPath = value()
         case "--parts":
             parts = Set(value().split(separator: ",").map(String.init))
-            guard parts.isSubset(of: ["stats", "rome", "memit"]), !parts.isEmpty else { fail("--parts takes stats, rome, memit") }
+            guard parts.isSubset(of: ["stats", "rome", "memit", "rss"]), !parts.isEmpty else { fail("--parts takes stats, rome, memit, rss") }
         default: fail("unknown argument \(a[i])")
         }
         i += 1
@@ -96,9 +118,17 @@ func makeCase(_ name: String, network: FactModel) -> Case {
                                     layerCount: network.config.layerCount, contextLength: network.config.contextLength)
     var rome = HyperparameterDefaults.defaults(.rome, context: ctx)
     var memit = HyperparameterDefaults.defaults(.memit, context: ctx)
-    if name == "smol" {
+    if name == "smol" || ggufCases[name] != nil {
         rome.earlyStopLoss = -1
         memit.earlyStopLoss = -1
+        if let n = steps {
+            rome.vNumGradSteps = n
+            memit.vNumGradSteps = n
+        }
+        if let g = ggufCases[name] {
+            return Case(name: g.name, folder: g.path, rome: rome, memit: memit, templates: fixedTemplates, requests: smolRequests,
+                        statsText: benchmarks.appendingPathComponent("real-facts/data/python-docs.txt").path)
+        }
         return Case(name: "SmolLM2-135M", folder: smolFolder, rome: rome, memit: memit, templates: fixedTemplates,
                     requests: smolRequests, statsText: fixtures + "/gpt2-tiny/heldout.txt")
     }
@@ -130,8 +160,7 @@ func runTorch(_ python: String, _ work: [String: Any]) -> [String: Any]? {
     defer { try? FileManager.default.removeItem(atPath: path) }
     guard let data = try? JSONSerialization.data(withJSONObject: work) else { fail("cannot encode the torch work") }
     FileManager.default.createFile(atPath: path, contents: data)
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("scripts/bench_facts_torch.py").path
+    let script = benchmarks.appendingPathComponent("scripts/bench_facts_torch.py").path
     let p = Process()
     p.executableURL = URL(fileURLWithPath: python)
     p.arguments = [script, path]
@@ -156,16 +185,48 @@ say("prune-bench-facts: \(threads) threads, OpenBLAS kernels \(BLASCore.name) (O
 let load = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)
 say("load average at start: \(load?.split(separator: " ").prefix(3).joined(separator: " ") ?? "?")")
 
+/// Peak RSS of prune-apply computing `line` on `model` (a fresh statistics cache), as `/usr/bin/time -v` reports it.
+func applyPeak(model: String, line: String, hparams: [String: Any], statsText: String) -> (kib: Int, seconds: Double)? {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("prune-bench-facts-\(UUID().uuidString)").path
+    try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    FileManager.default.createFile(atPath: dir + "/edits.jsonl", contents: Data((line + "\n").utf8))
+    guard let h = try? JSONSerialization.data(withJSONObject: hparams) else { return nil }
+    FileManager.default.createFile(atPath: dir + "/h.json", contents: h)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/time")
+    p.arguments = ["-v", "-o", dir + "/time.txt", applyPath, "--threads", "\(threads)", "--hparams", dir + "/h.json", "--stats-text", statsText,
+                   "-o", dir + "/out.gguf", "--sidecar", dir + "/out.prune", model, dir + "/edits.jsonl"]
+    var env = ProcessInfo.processInfo.environment
+    env["PRUNE_CACHE"] = dir + "/cache"
+    p.environment = env
+    p.standardOutput = FileHandle.nullDevice
+    let t0 = now()
+    do { try p.run() } catch { note("rss: cannot run \(applyPath): \(error)"); return nil }
+    p.waitUntilExit()
+    let seconds = now() - t0
+    guard p.terminationStatus == 0, let t = try? String(contentsOfFile: dir + "/time.txt", encoding: .utf8),
+          let l = t.split(separator: "\n").first(where: { $0.contains("Maximum resident set size") }),
+          let kib = Int(l.split(separator: " ").last ?? "") else {
+        note("rss: \(applyPath) on \(model) failed (status \(p.terminationStatus))")
+        return nil
+    }
+    return (kib, seconds)
+}
+
 for name in cases {
-    guard ["gpt2-tiny", "llama-tiny", "smol"].contains(name) else { fail("unknown case \(name)") }
-    let folder = name == "smol" ? smolFolder : fixtures + "/" + name
-    guard FileManager.default.fileExists(atPath: folder + "/config.json") else {
+    guard ["gpt2-tiny", "llama-tiny", "smol"].contains(name) || ggufCases[name] != nil else { fail("unknown case \(name)") }
+    let folder = name == "smol" ? smolFolder : ggufCases[name]?.path ?? fixtures + "/" + name
+    if ggufCases[name] != nil {
+        guard FileManager.default.fileExists(atPath: folder) else { fail("\(folder): no such file (make it: python Benchmarks/scripts/make_models.py cache)") }
+    } else if !FileManager.default.fileExists(atPath: folder + "/config.json") {
         fail("\(folder): no Hugging Face folder" + (name == "smol" ? " (make it: python Benchmarks/scripts/gguf_to_hf.py SmolLM2-135M-Instruct.F32.gguf \(folder))" : ""))
     }
     let hwm0 = vmHWM()
     let model: LanguageModel, tok: RuntimeTokenizer, net: FactModel
     do {
-        model = try LanguageModel.load(folder, options: LoadOptions(threads: threads))
+        // As the fact engine loads it: the weights stay as stored.
+        model = try LanguageModel.load(folder, options: LoadOptions(threads: threads, decodedWeightBudget: 0))
         tok = RuntimeTokenizer(try TokenizerLoader.load(path: folder))
         net = FactModel(model)
     } catch { fail("\(folder): \(error)") }
@@ -219,8 +280,10 @@ for name in cases {
         memit["layers"] = c.memit.layers
         memit["lambda"] = c.memit.mom2UpdateWeight
         memit["templates"] = groups
+        let isGGUF = ggufCases[name] != nil
         let work: [String: Any] = [
-            "model": c.folder, "threads": threads, "mode": "edits", "layer": layer, "templates": c.templates, "requests": reqs,
+            "model": isGGUF ? URL(fileURLWithPath: c.folder).deletingLastPathComponent().path : c.folder,
+            "gguf": isGGUF ? URL(fileURLWithPath: c.folder).lastPathComponent : "", "threads": threads, "mode": "edits", "layer": layer, "templates": c.templates, "requests": reqs,
             "rome": rome, "memit": memit, "parts": Array(parts).sorted(), "stats": ["text": c.statsText, "doc_tokens": 128, "max_tokens": 20000] as [String: Any],
         ]
         torchResult = runTorch(py, work)
@@ -233,6 +296,23 @@ for name in cases {
     if parts.contains("rome") { say(String(format: "  ROME: %.3f s per edit", romeSeconds) + ratio("rome_seconds", romeSeconds)) }
     if parts.contains("memit") {
         say(String(format: "  MEMIT batch of %d: %.3f s", c.requests.count, memitSeconds) + ratio("memit_seconds", memitSeconds))
+    }
+    if parts.contains("rss") {
+        let file = ((try? FileManager.default.attributesOfItem(atPath: folder)[.size] as? Int) ?? nil) ?? 0
+        let stats: [String: Any] = ["stats_doc_tokens": 128, "stats_max_tokens": 20000]
+        func hp(_ h: FactHyperparameters) -> [String: Any] {
+            stats.merging(["v_num_grad_steps": h.vNumGradSteps, "context_templates": c.templates, "layers": h.layers]) { $1 }
+        }
+        let r0 = c.requests[0]
+        let rome = #"{"kind": "rome", "prompt": \#(JSONText.quote(r0.prompt)), "subject": \#(JSONText.quote(r0.subject)), "target": \#(JSONText.quote(r0.target))}"#
+        let reqs = c.requests.map { #"{"prompt": \#(JSONText.quote($0.prompt)), "subject": \#(JSONText.quote($0.subject)), "target": \#(JSONText.quote($0.target))}"# }
+        let memit = #"{"kind": "memit", "requests": [\#(reqs.joined(separator: ", "))]}"#
+        for (what, line, h) in [("ROME", rome, hp(c.rome)), ("MEMIT batch of \(c.requests.count)", memit, hp(c.memit))]
+        where ggufCases[name] != nil || name == "smol" {
+            guard let got = applyPeak(model: folder, line: line, hparams: h, statsText: c.statsText) else { continue }
+            say(String(format: "  prune-apply %@ (layers %@): peak RSS %@, the file %@: peak − file %@ (%.0f s)", what,
+                       h["layers"].map { "\($0)" } ?? "?", mib(got.kib), mib(file / 1024), mib(got.kib - file / 1024), got.seconds))
+        }
     }
     guard parts.contains("stats") else { continue }
     let tps = Double(stats.count) / statSeconds

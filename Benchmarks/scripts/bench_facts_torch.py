@@ -2,7 +2,7 @@
 
   python bench_facts_torch.py WORK.json
 
-WORK.json (written by the benchmark): {"model": HF folder, "threads", "mode": "edits" | "stats",
+WORK.json (written by the benchmark): {"model": HF folder, "gguf": optional GGUF file name in it, "threads", "mode": "edits" | "stats",
 "layer", "templates", "requests": [{"prompt", "subject", "target"}], "rome": {"n", "steps", "lr",
 "clamp", "kl", "wd"}, "memit": {"n", "layers", "steps", "lr", "clamp", "kl", "wd", "lambda",
 "templates": [[...], [...]]}, "stats": {"text", "doc_tokens", "max_tokens"}, "parts": optional subset of
@@ -42,8 +42,10 @@ def main(work_path):
     torch.set_num_threads(work["threads"])
     torch.set_num_interop_threads(1)
     transformers.logging.set_verbosity_error()
-    tok = transformers.AutoTokenizer.from_pretrained(work["model"])
-    model = transformers.AutoModelForCausalLM.from_pretrained(work["model"], dtype=torch.float32).eval()
+    # A GGUF file ("gguf": its name in the "model" folder) is dequantized to f32 by transformers.
+    extra = {"gguf_file": work["gguf"]} if work.get("gguf") else {}
+    tok = transformers.AutoTokenizer.from_pretrained(work["model"], **extra)
+    model = transformers.AutoModelForCausalLM.from_pretrained(work["model"], dtype=torch.float32, **extra).eval()
     for p in model.parameters():
         p.requires_grad_(False)
     gpt2 = model.config.model_type == "gpt2"

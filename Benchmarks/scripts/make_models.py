@@ -2,6 +2,15 @@
 
   python3 make_models.py gguf llama-1b OUT.gguf        Llama-shaped Q8_0 GGUF: 24 layers, d 2048, ffn 8192,
                                                        GQA 32/8, vocab 32000 (SentencePiece), ~1.7 GB
+  python3 make_models.py gguf llama3.2-1b OUT.gguf     Llama-3.2-1B shape in Q8_0: 16 layers, d 2048, ffn 8192,
+                                                       GQA 32/8, head_dim 64, vocab 128256 (llama-bpe), tied
+                                                       embeddings, rope theta 500000, ~1.3 GB
+  python3 make_models.py q4_k_m IN.gguf OUT.gguf       IN (Q8_0 or F16) requantized to Q4_K_M by llama.cpp's own
+                                                       quantizer (llama_cpp.llama_model_quantize; run it with
+                                                       /work/llama/venv/bin/python, llama-cpp-python)
+  python3 make_models.py cache                         the benchmark's files in ~/.cache/prune-bench/ (made once):
+                                                       llama-1b-q8_0.gguf, llama3.2-1b-q8_0.gguf,
+                                                       llama3.2-1b-q4_k_m.gguf (run with the llama venv)
   python3 make_models.py gguf llama3-8b OUT.gguf       Llama-3-8B shape in Q8_0: 32 layers, d 4096, ffn 14336,
                                                        GQA 32/8, vocab 128256 (byte-level BPE, llama-bpe), ~8.5 GB
   python3 make_models.py smol OUT_DIR                  SmolLM-135M shape: 30 layers, d 576, ffn 1536, GQA 9/3,
@@ -32,6 +41,8 @@ SHAPES = {
     # name: layers, d, ffn, heads, kv heads, head_dim, vocab, context, rope theta, tokenizer, tied
     "llama-1b": dict(layers=24, d=2048, ffn=8192, heads=32, kv=8, head_dim=64, vocab=32000, ctx=4096,
                      theta=10000.0, tok="sentencepiece", tied=False, name="Bench Llama 1.6B"),
+    "llama3.2-1b": dict(layers=16, d=2048, ffn=8192, heads=32, kv=8, head_dim=64, vocab=128256, ctx=8192,
+                        theta=500000.0, tok="llama-bpe", tied=True, name="Bench Llama-3.2 1B"),
     "llama3-8b": dict(layers=32, d=4096, ffn=14336, heads=32, kv=8, head_dim=128, vocab=128256, ctx=8192,
                       theta=500000.0, tok="llama-bpe", tied=False, name="Bench Llama-3 8B"),
     "smol-135m": dict(layers=30, d=576, ffn=1536, heads=9, kv=3, head_dim=64, vocab=49152, ctx=2048,
@@ -180,9 +191,49 @@ def write_hf(s, folder):
     os.replace(tmp, os.path.join(folder, "model.safetensors"))
 
 
+def quantize_q4_k_m(source, path):
+    """`source` requantized to Q4_K_M by llama.cpp (llama-cpp-python's binding of llama_model_quantize),
+    the quantizer llama.cpp's own files come from; written to a temporary name, then renamed."""
+    import ctypes
+    import llama_cpp
+    tmp = path + ".partial"
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M
+    params.allow_requantize = True
+    params.nthread = os.cpu_count() or 1
+    rc = llama_cpp.llama_model_quantize(source.encode(), tmp.encode(), ctypes.byref(params))
+    if rc != 0:
+        raise SystemExit(f"{source}: llama_model_quantize failed ({rc})")
+    os.replace(tmp, path)
+
+
+CACHE = os.path.expanduser("~/.cache/prune-bench")
+
+
+def cache():
+    """The benchmark's synthetic models in ~/.cache/prune-bench/ (each made once; never in the repository)."""
+    os.makedirs(CACHE, exist_ok=True)
+    made = []
+    for shape in ("llama-1b", "llama3.2-1b"):
+        path = os.path.join(CACHE, f"{shape}-q8_0.gguf")
+        if not os.path.exists(path):
+            write_gguf(SHAPES[shape], path, gguf.GGMLQuantizationType.Q8_0)
+        made.append(path)
+    q4 = os.path.join(CACHE, "llama3.2-1b-q4_k_m.gguf")
+    if not os.path.exists(q4):
+        quantize_q4_k_m(os.path.join(CACHE, "llama3.2-1b-q8_0.gguf"), q4)
+    made.append(q4)
+    for p in made:
+        print(f"{p}: {os.path.getsize(p) / 2**20:.0f} MiB")
+
+
 def main(argv):
-    if len(argv) == 3 and argv[0] == "gguf" and argv[1] in ("llama-1b", "llama3-8b"):
+    if len(argv) == 3 and argv[0] == "gguf" and argv[1] in ("llama-1b", "llama3.2-1b", "llama3-8b"):
         write_gguf(SHAPES[argv[1]], argv[2], gguf.GGMLQuantizationType.Q8_0)
+    elif len(argv) == 3 and argv[0] == "q4_k_m":
+        quantize_q4_k_m(argv[1], argv[2])
+    elif argv == ["cache"]:
+        cache()
     elif len(argv) == 2 and argv[0] == "smol":
         s, out = SHAPES["smol-135m"], argv[1]
         write_hf(s, os.path.join(out, "hf"))

@@ -16,6 +16,8 @@ public struct FactEngine: FactEditProvider {
     public var cache: StatisticsCache
     /// Called with progress lines (a terminal display); never required.
     public var progress: (@Sendable (String) -> Void)?
+    /// Tests: called with the session after each fact line is computed and added to the model.
+    var afterLine: (@Sendable (FactSession) -> Void)?
 
     public init(hparamsFile: HyperparameterSource? = nil, statsText: String? = nil,
                 cache: StatisticsCache = .fromEnvironment(), progress: (@Sendable (String) -> Void)? = nil) {

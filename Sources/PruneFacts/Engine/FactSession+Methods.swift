@@ -25,13 +25,12 @@ extension FactSession {
     /// the request computed on the model with the request's updates of the earlier layers applied.
     mutating func computeRome(_ spec: FactEditSpec, _ h: FactHyperparameters) throws
         -> (factors: [LayerFactors], results: [RequestResult], record: [JSONNodeMember]) {
-        var moments: [Int: Matrix] = [:]
+        var factors: [Int: FactLinearAlgebra.SymmetricFactor] = [:]
         var statRecords: [JSONNode] = []
         for layer in h.layers {
             if h.mom2Adjustment {
-                let (c, rec) = try moment(layer, hparams: h, line: spec.line)
-                try requireInvertible(layer, spec)
-                moments[layer] = c
+                let (f, rec) = try romeFactor(layer, h, spec)
+                factors[layer] = f
                 statRecords.append(rec)
             } else {
                 statRecords.append(.object([JSONNodeMember(key: "layer", value: .int(layer)),
@@ -42,7 +41,7 @@ extension FactSession {
         try checkTemplateLengths(templates, spec, h)
         let flat = templates.flatMap { $0 }
         let d = model.config.hiddenSize, m = model.config.ffnSize
-        var factors: [LayerFactors] = []
+        var computed: [LayerFactors] = []
         var results: [RequestResult] = []
         for r in spec.requests {
             let before = try probability(r, model: model)
@@ -54,11 +53,11 @@ extension FactSession {
                 let edit: RomeEdit
                 do {
                     edit = try rome.compute(r, layer: layer) { k in
-                        guard let c = moments[layer] else { return k }
-                        return try FactLinearAlgebra.solveSymmetric(c, try Matrix(rows: k.count, cols: 1, values: k)).storage
+                        guard let f = factors[layer] else { return k }
+                        return try f.solve(try Matrix(rows: k.count, cols: 1, values: k)).storage
                     }
                 } catch { throw numerical(spec, error) }
-                factors.append(LayerFactors(layer: layer, u: edit.lam, v: edit.u, rank: 1))
+                computed.append(LayerFactors(layer: layer, u: edit.lam, v: edit.u, rank: 1))
                 edits.append(edit)
                 if i + 1 < h.layers.count {
                     let term = try LowRankDelta(rows: d, cols: m, rank: 1, a: edit.lam, b: edit.u, tensor: downName(layer))
@@ -86,7 +85,24 @@ extension FactSession {
         }
         var record = commonRecord(spec, h, templates: templates, stats: statRecords)
         record.append(JSONNodeMember(key: "layers", value: .array(h.layers.map(JSONNode.int))))
-        return (factors, results, record)
+        return (computed, results, record)
+    }
+
+    /// C at `layer` as ROME solves with it: factored once (the factor takes C's buffer: C is not held
+    /// beside it) and kept while the following lines edit the layer; nil for C = I.
+    mutating func romeFactor(_ layer: Int, _ h: FactHyperparameters, _ spec: FactEditSpec) throws
+        -> (FactLinearAlgebra.SymmetricFactor?, JSONNode) {
+        if let f = romeFactors[layer], let r = released[layer] {
+            try requireInvertible(layer, spec)
+            return (f, r.record)
+        }
+        let record = try moment(layer, hparams: h, line: spec.line).1
+        try requireInvertible(layer, spec)
+        guard var c = takeMoment(layer) else { return (nil, record) }
+        let f: FactLinearAlgebra.SymmetricFactor
+        do { f = try FactLinearAlgebra.SymmetricFactor(taking: &c, n: model.config.ffnSize) } catch { throw numerical(spec, error) }
+        romeFactors[layer] = f
+        return (f, record)
     }
 
     /// Refuses templates that, filled with a request's prompt, subject and target, do not fit in the

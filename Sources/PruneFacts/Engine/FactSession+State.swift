@@ -11,10 +11,9 @@ extension FactSession {
         let d = model.config.hiddenSize, m = model.config.ffnSize
         for f in factors {
             if edited[f.layer] == nil {
-                let w0 = try model.down(f.layer)
                 let s = job.restraint.function == .none ? 1
-                    : try RestraintEngine.sigmaMax(weights: w0, rows: d, cols: m, tensor: downName(f.layer)).sigmaMax
-                edited[f.layer] = (w0, s, [])
+                    : try RestraintEngine.sigmaMax(weights: try base.down(f.layer), rows: d, cols: m, tensor: downName(f.layer)).sigmaMax
+                edited[f.layer] = (s, [])
             }
             let term = try LowRankDelta(rows: d, cols: m, rank: f.rank, a: f.u, b: f.v, tensor: downName(f.layer))
             edited[f.layer]!.terms.append(term)
@@ -51,10 +50,9 @@ extension FactSession {
                 terms.append(try LowRankDelta(rows: d, cols: m, rank: k, a: u, b: v, tensor: downName(l)))
             }
             guard !terms.isEmpty else { continue }
-            let w0 = try model.down(l)
             let s = job.restraint.function == .none ? 1
-                : try RestraintEngine.sigmaMax(weights: w0, rows: d, cols: m, tensor: downName(l)).sigmaMax
-            edited[l] = (w0, s, terms)
+                : try RestraintEngine.sigmaMax(weights: try base.down(l), rows: d, cols: m, tensor: downName(l)).sigmaMax
+            edited[l] = (s, terms)
             switch job.restraint.schedule {
             case .end: for term in terms { try addRaw(term, layer: l) }
             case .each: try setRestrained(l)
@@ -71,7 +69,8 @@ extension FactSession {
         let d = model.config.hiddenSize, m = model.config.ffnSize
         let r = try RestraintEngine.restrain(edits: e.terms.map { .lowRank($0) }, rows: d, cols: m, sigmaMax: e.sigmaMax,
                                              configuration: job.restraint, tensor: downName(layer))
-        var w = e.w0
+        // W₀ decoded again from the model as read (its stored form stays the only copy between edits).
+        var w = try base.down(layer)
         try r.factored.add(to: &w, threads: job.threads, tensor: downName(layer))
         model = try model.settingDown(layer, w)
     }
@@ -87,6 +86,40 @@ extension FactSession {
     /// which `requireInvertible` refuses for the methods that solve with C).
     mutating func moment(_ layer: Int, hparams h: FactHyperparameters, line: Int) throws -> (Matrix?, JSONNode) {
         if let s = statistics[layer] { return s }
+        if let r = released[layer] {
+            // Read again (cache or file) for a later line, as the first line read them; the record
+            // is the first line's.
+            let again = try loadMoment(layer, hparams: r.hparams, line: line)
+            statistics[layer] = (again.0, r.record)
+            released[layer] = nil
+            return (again.0, r.record)
+        }
+        let got = try loadMoment(layer, hparams: h, line: line)
+        statisticsHparams[layer] = h
+        return got
+    }
+
+    /// Holds C only for the layers of the line about to be computed: the statistics of every other
+    /// layer are released (their records kept; `moment` reads them again if a later line edits the
+    /// layer). AlphaEdit's projectors and preserved keys are kept (they accumulate over the run).
+    mutating func holdStatistics(only layers: [Int]) {
+        for (l, s) in statistics where !layers.contains(l) {
+            statistics[l] = nil
+            if let h = statisticsHparams[l] { released[l] = (s.record, h) }
+        }
+        for l in romeFactors.keys where !layers.contains(l) { romeFactors[l] = nil }
+    }
+
+    /// C at `layer` taken out of the held statistics (its buffer, uniquely referenced, for a factor
+    /// to take over; released as `holdStatistics` releases it); nil for C = I.
+    mutating func takeMoment(_ layer: Int) -> [Double]? {
+        guard let s = statistics[layer], s.moment != nil, let h = statisticsHparams[layer] else { return nil }
+        statistics[layer] = nil
+        released[layer] = (s.record, h)
+        return s.moment?.storage
+    }
+
+    private mutating func loadMoment(_ layer: Int, hparams h: FactHyperparameters, line: Int) throws -> (Matrix?, JSONNode) {
         guard let path = engine.statsText else {
             let w = "no --stats-text: the key statistics are C = I (as mom2_adjustment: false)"
             if !warnings.contains(w) { warnings.append(w) }
@@ -159,7 +192,8 @@ extension FactSession {
             ])
         }
         guard stats.count > 0 else { throw FactError.badStatisticsFile(path: path, reason: "no tokens (count 0)") }
-        let spectrum = try stats.spectrum(name: path)
+        // The spectrum once per layer (statistics read again for a later line are the same).
+        let spectrum = try spectra[layer]?.spectrum ?? stats.spectrum(name: path)
         if stats.count < width {
             let w = "\(path): the key statistics at layer \(layer) come from \(stats.count) tokens, fewer than the key width \(width): C is singular"
             if !warnings.contains(w) { warnings.append(w) }

@@ -18,11 +18,19 @@ struct FactSession {
     let loaded: LanguageModel
     let context: HyperparameterContext
     var warnings: [String] = []
-    /// Statistics by layer (computed or read once per run, on the input model).
+    /// Statistics by layer (computed or read on the input model), held only for the layers of the
+    /// line being computed (`holdStatistics`).
     var statistics: [Int: (moment: Matrix?, record: JSONNode)] = [:]
+    /// The records of statistics released after their line (C read again when a later line needs it).
+    var released: [Int: (record: JSONNode, hparams: FactHyperparameters)] = [:]
+    /// ROME's factor of C by layer (in place of C), kept while the lines edit the layer.
+    var romeFactors: [Int: FactLinearAlgebra.SymmetricFactor] = [:]
+    /// The hyperparameters each layer's statistics were first read with (a reread uses them).
+    var statisticsHparams: [Int: FactHyperparameters] = [:]
     var templateCache: [String: [[String]]] = [:]
-    /// Per edited layer: W₀ (logical [d, m]), σ_max(W₀) and the raw terms in edit order.
-    var edited: [Int: (w0: [Float], sigmaMax: Double, terms: [LowRankDelta])] = [:]
+    /// Per edited layer: σ_max(W₀) and the raw terms in edit order (W₀ itself is read again from
+    /// `base` when needed: no f32 copy is held between edits).
+    var edited: [Int: (sigmaMax: Double, terms: [LowRankDelta])] = [:]
     var text: StatisticsText?
     /// `TokenizerLoader.identity` of the model's tokenizer (a key of cached statistics), read once.
     var tokenizerIdentity: String?
@@ -47,7 +55,8 @@ struct FactSession {
         }
         let model: LanguageModel
         do {
-            model = try LanguageModel.load(continuedBase?.path ?? path, options: LoadOptions(threads: job.threads))
+            // The weights stay as stored (mapped): only the edited matrices are held in f32.
+            model = try LanguageModel.load(continuedBase?.path ?? path, options: LoadOptions(threads: job.threads, decodedWeightBudget: 0))
         } catch {
             let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
             throw FactError.unsupportedModel(path: path, reason: "cannot run the model for the fact lines (\(job.manifest.path):\(firstLine)): " + (continuedBase?.naming(message) ?? message))
@@ -96,6 +105,7 @@ struct FactSession {
                 h = try h.applying(HyperparameterSource(name: "\(spec.manifest):\(spec.line): hparams", values: o), context: context)
             }
             try check(spec, h)
+            holdStatistics(only: h.layers)
             let (factors, results, record) = try compute(spec, hparams: h)
             // Place the factors on the file's tensors (HF names and orientation → stored).
             var targets: [TensorDelta] = []
@@ -107,6 +117,7 @@ struct FactSession {
             edits[index] = ResolvedEdit(id: edit.id, line: edit.line, kind: spec.method.rawValue, targets: targets)
             pending.append((index, spec, h, results, record))
             try advance(factors)
+            engine.afterLine?(self)
         }
         // The model as the run leaves it (restrained once for `end`), for each fact's probability after.
         try finalState()

@@ -97,13 +97,11 @@ public struct Memit: Sendable {
         return try Matrix(rows: d, cols: n, values: out)
     }
 
-    /// MEMIT's update of one layer: V = (λC + KKᵀ)⁻¹K (m × n), so that ΔW = R Vᵀ.
+    /// MEMIT's update of one layer: V = (λC + KKᵀ)⁻¹K (m × n), so that ΔW = R Vᵀ. λC + KKᵀ is formed
+    /// in one m × m buffer and factored in place (C itself is only read).
     public static func memitRight(keys k: Matrix, moment c: Matrix?, lambda: Double) throws -> Matrix {
-        let m = k.rows
-        let kkt = Matrix.gemm(k, k, transposeB: true)
-        var a = [Double](repeating: 0, count: m * m)
-        for i in 0..<m { for j in 0..<m { a[i * m + j] = kkt[i, j] + lambda * (c?[i, j] ?? (i == j ? 1 : 0)) } }
-        return try FactLinearAlgebra.solveSymmetric(try Matrix(rows: m, cols: m, values: a), k)
+        var a = FactLinearAlgebra.regularizedGram(k, moment: c, lambda: lambda)
+        return try FactLinearAlgebra.SymmetricFactor(taking: &a, n: k.rows).solve(k)
     }
 
     /// AlphaEdit's: V = (P(KKᵀ + Cₚ) + αI)⁻¹ P K (m × n), so that ΔW = R Vᵀ; Cₚ the keys of earlier edits.
