@@ -23,12 +23,13 @@ public enum StatisticsCheckpoint {
         }
 
         var fields: [(String, String)] {
-            [("model", key.modelHash), ("network", key.network), ("tokenizer", key.tokenizer), ("layer", String(key.layer)),
-             ("text", key.textSHA256), ("doc_tokens", String(key.docTokens)), ("max_tokens", String(key.maxTokens)),
-             ("max_documents", String(key.maxDocuments)), ("blas", key.arithmetic),
-             ("part", "\(part.index)/\(part.count)"), ("width", String(width)),
+            // The options a user sets first, the identities they imply after.
+            [("layer", String(key.layer)), ("part", "\(part.index)/\(part.count)"), ("text", key.textSHA256),
+             ("doc_tokens", String(key.docTokens)), ("max_tokens", String(key.maxTokens)),
+             ("max_documents", String(key.maxDocuments)), ("width", String(width)),
              ("chunk_documents", String(StatisticsComputer.chunkDocuments)),
-             ("exact_fraction_bits", String(ExactKeySum.fractionBits))]
+             ("exact_fraction_bits", String(ExactKeySum.fractionBits)), ("blas", key.arithmetic),
+             ("tokenizer", key.tokenizer), ("network", key.network), ("model", key.modelHash)]
         }
 
         /// How a field's difference is told.
