@@ -3,6 +3,7 @@ import Testing
 @testable import PruneFacts
 @testable import PruneFormats
 @testable import PruneKit
+@testable import PruneRuntime
 
 /// `prune-stats compute --part K/N` on N local processes (standing in for N machines), then
 /// `prune-stats merge`: the merged file is byte-identical to one run, for N = 1, 2, 3, with an empty
@@ -250,5 +251,92 @@ import Testing
         try full.add(chunk: [0x1p60], name: "f")
         #expect(throws: FactError.self) { try full.add(chunk: [0x1p61], name: "f") }
         #expect(throws: FactError.self) { try ExactKeySum(width: 1).add(chunk: [0x1p62], name: "f") }
+    }
+
+    /// The shell script of the first `- |` block scalar of a YAML file.
+    static func blockScalar(_ yaml: String) throws -> String {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let start = lines.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "- |" }), start + 1 < lines.count else {
+            throw TestFailure("no `- |` block")
+        }
+        let indent = lines[start + 1].prefix { $0 == " " }.count
+        var out: [String] = []
+        for l in lines[(start + 1)...] {
+            guard l.prefix(while: { $0 == " " }).count >= indent || l.isEmpty else { break }
+            out.append(String(l.dropFirst(min(indent, l.count))))
+        }
+        return out.joined(separator: "\n")
+    }
+
+    @Test("the Slurm and Kubernetes samples run here (N = 3 local processes) and merge to the single run's bytes; their options exist")
+    func schedulerSamples() throws {
+        let model = try Self.models()[1]
+        let dir = try FactTest.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let samples = ReportTest.packageRoot.appendingPathComponent("samples/statistics").path
+        let exe = try Self.stats()
+        let bin = URL(fileURLWithPath: exe).deletingLastPathComponent().path
+        var env = ProcessInfo.processInfo.environment
+        env["PATH"] = bin + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+        env["OPENBLAS_CORETYPE"] = BLASCore.name            // the scripts pin one kernel family: so does the single run
+        env["MODEL"] = model
+        env["TEXT"] = try Self.text(model)
+        env["LAYER"] = "1"
+        let single = try ReportTest.run(exe, [model, try Self.text(model), "--layer", "1", "-o", dir + "/single.stats"], environment: env)
+        #expect(single.status == 0, "\(single.stderr)")
+
+        // Slurm: the array's tasks 1…3, then the merge job.
+        var slurm = env
+        slurm["OUT"] = dir + "/slurm"
+        slurm["PARTS"] = "3"
+        slurm["SLURM_ARRAY_TASK_COUNT"] = "3"
+        slurm["SLURM_CPUS_PER_TASK"] = "1"
+        let results = Results(3)
+        DispatchQueue.concurrentPerform(iterations: 3) { k in
+            var e = slurm
+            e["SLURM_ARRAY_TASK_ID"] = String(k + 1)
+            results.set(k, Result { try ReportTest.run("/bin/bash", [samples + "/slurm-part.sh"], environment: e) })
+        }
+        for slot in results.values {
+            let r = try #require(try slot?.get())
+            #expect(r.status == 0 && r.stderr.isEmpty, "slurm-part.sh: \(r.stderr)")
+        }
+        let merged = try ReportTest.run("/bin/bash", [samples + "/slurm-merge.sh"], environment: slurm)
+        #expect(merged.status == 0, "slurm-merge.sh: \(merged.stderr)")
+        #expect(Self.bytes(dir + "/slurm/layer-1.stats") == Self.bytes(dir + "/single.stats"), "the Slurm run differs from the single run")
+
+        // Kubernetes: the indexed Job's container script for indexes 0…2, then the merge Job's.
+        let parts = try String(contentsOfFile: samples + "/k8s-parts-job.yaml", encoding: .utf8)
+        let merge = try String(contentsOfFile: samples + "/k8s-merge-job.yaml", encoding: .utf8)
+        let completions = parts.firstMatch(of: /completions: (\d+)/).map { String($0.1) }
+        #expect(completions != nil && parts.contains("{ name: PARTS, value: \"\(completions ?? "")\" }")
+                && merge.contains("{ name: PARTS, value: \"\(completions ?? "")\" }"), "PARTS must equal completions")
+        #expect(parts.contains("completionMode: Indexed"))
+        var k8s = env
+        k8s["OUT"] = dir + "/k8s"
+        k8s["PARTS"] = "3"
+        let partScript = try Self.blockScalar(parts), mergeScript = try Self.blockScalar(merge)
+        for index in 0..<3 {
+            var e = k8s
+            e["JOB_COMPLETION_INDEX"] = String(index)
+            let r = try ReportTest.run("/bin/bash", ["-c", partScript], environment: e)
+            #expect(r.status == 0 && r.stderr.isEmpty, "k8s part \(index): \(r.stderr)")
+        }
+        let m = try ReportTest.run("/bin/bash", ["-c", mergeScript], environment: k8s)
+        #expect(m.status == 0, "k8s merge: \(m.stderr)")
+        #expect(Self.bytes(dir + "/k8s/layer-1.stats") == Self.bytes(dir + "/single.stats"), "the Kubernetes run differs from the single run")
+
+        // Every option the samples give prune-stats is one of its options.
+        let compute = try ReportTest.run(exe, ["compute", "--help"]).stdout, mergeHelp = try ReportTest.run(exe, ["merge", "--help"]).stdout
+        for file in try FileManager.default.contentsOfDirectory(atPath: samples) {
+            let text = try String(contentsOfFile: samples + "/" + file, encoding: .utf8)
+            for m in text.matches(of: /prune-stats (compute|merge)((?:[^\n]|\\\n)*)/) {
+                let help = m.1 == "merge" ? mergeHelp : compute
+                for o in String(m.2).matches(of: /\s(--?[a-z][a-z-]*)/) {
+                    #expect(help.contains(" \(o.1) ") || help.contains(" \(o.1),") || help.contains("\(o.1)\n") || help.contains(", \(o.1) "),
+                            "\(file): prune-stats \(m.1) has no option \(o.1)")
+                }
+            }
+        }
     }
 }
