@@ -3,15 +3,41 @@ import PruneKit
 import PruneFacts
 
 /// Progress of an apply, replay or revert on standard error, one self-overwriting line, only when
-/// standard error is a terminal; `finish()` clears it before the summary line.
-public final class CLIProgress {
+/// standard error is a terminal (and not `quiet`); `finish()` clears it before the summary line.
+/// A fact edit's optimisation shows its steps on that line (`factStep`).
+public final class CLIProgress: @unchecked Sendable {
     let tool: String
     let enabled: Bool
     private var shown = false
+    private let lock = NSLock()
+    private var factStart: Date?
 
-    init(tool: String) {
+    init(tool: String, quiet: Bool = false) {
         self.tool = tool
-        enabled = CLIOutput.isTerminal(2)
+        enabled = !quiet && CLIOutput.isTerminal(2)
+    }
+
+    /// The line for one optimisation step, `seconds` after the first: the time left assumes every
+    /// request takes as long as those so far and runs all its steps (early stops make it shorter).
+    static func factLine(tool: String, _ s: FactEngine.FactStep, seconds: Double) -> String {
+        let done = (Double(s.request - 1) + Double(s.step) / Double(max(1, s.steps))) / Double(max(1, s.requests))
+        let left = done > 0 ? seconds * (1 - done) / done : 0
+        return "\(tool): \(s.method) request \(s.request)/\(s.requests), layer \(s.layer), step \(s.step)/\(s.steps), "
+            + String(format: "loss %.4g, ETA ", s.loss) + duration(left)
+    }
+
+    /// The callback for the fact engine's optimisation steps (nil off a terminal or when quiet).
+    var factStep: (@Sendable (FactEngine.FactStep) -> Void)? {
+        guard enabled else { return nil }
+        return { [self] s in
+            lock.lock()
+            defer { lock.unlock() }
+            let start = factStart ?? Date()
+            factStart = start
+            shown = true
+            let text = Self.factLine(tool: tool, s, seconds: Date().timeIntervalSince(start))
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+        }
     }
 
     /// The callback to hand to the operation (nil off a terminal).
