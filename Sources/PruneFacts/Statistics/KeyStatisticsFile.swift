@@ -127,10 +127,10 @@ public enum KeyStatisticsFile {
                       let tk = src["tokens"]?.nonNegativeInt else { throw bad("a source lacks its fields") }
                 var source = KeyStatistics.Source(textSHA256: t, docTokens: d, maxTokens: mt, maxDocuments: md, tokens: tk)
                 if let p = src["part"] {
-                    guard let text = p.stringValue, let (k, n) = parsePart(text), let blas = src["blas"]?.stringValue else {
+                    guard let text = p.stringValue, let kn = parsePart(text), let blas = src["blas"]?.stringValue else {
                         throw bad("a source's part is not K/N with 1 ≤ K ≤ N, with its blas")
                     }
-                    (source.part, source.parts, source.arithmetic) = (k, n, blas)
+                    (source.part, source.parts, source.arithmetic) = (kn.0, kn.1, blas)
                 }
                 return source
             }

@@ -78,7 +78,7 @@ public enum StatisticsCheckpoint {
         for (field, value) in expected.fields {
             guard let v = doc[field]?.stringValue else { throw bad("the checkpoint lacks \(field)") }
             guard v == value else {
-                let shown = { (s: String) in s.count > 16 ? s.prefix(16) + "…" : s }
+                let shown = { (s: String) -> String in s.count > 16 ? String(s.prefix(16)) + "…" : s }
                 throw bad("a checkpoint of \(Identity.describe(field)) (\(field) \(shown(v)), this run's \(shown(value))): remove it, or run as it was started")
             }
         }
