@@ -49,6 +49,8 @@ public struct ApplyArguments: ParsableArguments {
     var allowOutsidePaths = false
     @Option(help: "Also write the restrained deltas as a LoRA adapter here (.gguf: llama.cpp; else a PEFT folder); without -o, no model is written.")
     var adapter: String?
+    @Flag(name: .shortAndLong, help: "No progress line and no summary lines (warnings and errors still print).")
+    var quiet = false
 
     public init() {}
 
@@ -92,18 +94,21 @@ public struct ApplyArguments: ParsableArguments {
                 options.restraint = chosen.function
                 options.schedule = chosen.schedule
             }
+            let progress = CLIOutput.progress(tool: "prune-apply", quiet: quiet)
+            var facts = try FactCLISupport.engine(hparams: hparams, statsText: statsText, tool: "prune-apply")
+            facts.steps = progress.factStep
             var request = ApplyRequest(model: model, manifest: manifest, output: target, sidecar: sidecar,
-                                       continueFrom: continueFrom, options: options,
-                                       facts: try FactCLISupport.engine(hparams: hparams, statsText: statsText, tool: "prune-apply"))
+                                       continueFrom: continueFrom, options: options, facts: facts)
             request.adapter = adapter
             if let restraintFile { request.otherInputs.append((restraintFile, "the restraint file")) }
-            let progress = CLIOutput.progress(tool: "prune-apply")
             let r = try Apply.run(request, progress: progress.report)
             progress.finish()
             for w in r.factWarnings { CLIOutput.err("prune-apply: warning: " + w) }
-            for f in r.factSummaries { CLIOutput.err("prune-apply: " + f) }
-            CLIOutput.err("prune-apply: " + Self.summary(r))
-            if let adapter { CLIOutput.err("prune-apply: adapter \(adapter)\(output == nil ? " (no model written)" : "")") }
+            if !quiet {
+                for f in r.factSummaries { CLIOutput.err("prune-apply: " + f) }
+                CLIOutput.err("prune-apply: " + Self.summary(r))
+                if let adapter { CLIOutput.err("prune-apply: adapter \(adapter)\(output == nil ? " (no model written)" : "")") }
+            }
         }
     }
 

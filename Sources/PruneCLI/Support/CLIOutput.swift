@@ -56,7 +56,7 @@ public enum CLIOutput {
     }
 
     /// Progress lines for `tool` on standard error, shown only when it is a terminal.
-    public static func progress(tool: String) -> CLIProgress { CLIProgress(tool: tool) }
+    public static func progress(tool: String, quiet: Bool = false) -> CLIProgress { CLIProgress(tool: tool, quiet: quiet) }
 
     /// The zstd levels the tools accept (one range for the help, the check and the message).
     public static let levels: ClosedRange<Int32> = 1...19

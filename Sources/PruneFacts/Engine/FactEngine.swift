@@ -18,6 +18,8 @@ public struct FactEngine: FactEditProvider {
     public var progress: (@Sendable (String) -> Void)?
     /// Tests: called with the session after each fact line is computed and added to the model.
     var afterLine: (@Sendable (FactSession) -> Void)?
+    /// Called after each optimisation step of a request's target (a terminal display); never required.
+    public var steps: (@Sendable (FactStep) -> Void)?
 
     public init(hparamsFile: HyperparameterSource? = nil, statsText: String? = nil,
                 cache: StatisticsCache = .fromEnvironment(), progress: (@Sendable (String) -> Void)? = nil) {
@@ -30,6 +32,18 @@ public struct FactEngine: FactEditProvider {
     /// `--hparams` and `--stats-text`: inputs of the run.
     public var inputFiles: [(path: String, what: String)] {
         (hparamsFile.map { [($0.name, "the --hparams file")] } ?? []) + (statsText.map { [($0, "the --stats-text file")] } ?? [])
+    }
+
+    /// One optimisation step of a fact edit: which method, request (1-based, of `requests` in the
+    /// line), layer, step (1-based, of at most `steps`) and the loss after it.
+    public struct FactStep: Sendable {
+        public var method: String
+        public var request: Int
+        public var requests: Int
+        public var layer: Int
+        public var step: Int
+        public var steps: Int
+        public var loss: Double
     }
 
     public func compute(_ job: FactJob) throws -> FactOutcome {

@@ -43,12 +43,16 @@ extension FactSession {
         let d = model.config.hiddenSize, m = model.config.ffnSize
         var computed: [LayerFactors] = []
         var results: [RequestResult] = []
-        for r in spec.requests {
+        for (index, r) in spec.requests.enumerated() {
             let before = try probability(r, model: model)
             var working = model
             var edits: [RomeEdit] = []
             for (i, layer) in h.layers.enumerated() {
-                let rome = Rome(model: working, tokenizer: tokenizer, hparams: h, templates: flat, threads: job.threads)
+                var rome = Rome(model: working, tokenizer: tokenizer, hparams: h, templates: flat, threads: job.threads)
+                if let report = engine.steps {
+                    let n = spec.requests.count
+                    rome.onStep = { report(FactEngine.FactStep(method: "rome", request: index + 1, requests: n, layer: layer, step: $0, steps: $1, loss: $2)) }
+                }
                 engine.progress?("rome \(r.subject) → \(r.target)" + (h.layers.count > 1 ? " (layer \(layer))" : ""))
                 let edit: RomeEdit
                 do {
@@ -183,9 +187,14 @@ extension FactSession {
         let outcome: MemitBatch.Outcome
         do {
             let report = engine.progress
+            var onStep: (@Sendable (Int, Int, Int, Double) -> Void)?
+            if let steps = engine.steps {
+                let method = spec.method.rawValue, n = spec.requests.count, layer = h.layers.last ?? 0
+                onStep = { steps(FactEngine.FactStep(method: method, request: $0 + 1, requests: n, layer: layer, step: $1, steps: $2, loss: $3)) }
+            }
             outcome = try MemitBatch.run(model: model, tokenizer: tokenizer, requests: spec.requests, hparams: h,
                                          templates: templates, moments: moments, alpha: alpha, threads: job.threads,
-                                         progress: { report?("\(spec.method.rawValue) " + $0) })
+                                         progress: { report?("\(spec.method.rawValue) " + $0) }, onStep: onStep)
         } catch { throw numerical(spec, error) }
         if isAlpha {
             for (layer, kkt) in outcome.keyMoments {

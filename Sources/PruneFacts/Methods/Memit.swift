@@ -15,6 +15,8 @@ public struct Memit: Sendable {
     public var templates: [[String]]
     public var klPrompt = "{} is a"
     public var threads: Int
+    /// Called after each optimisation step with (step, steps, loss): a progress display; never required.
+    public var onStep: (@Sendable (_ step: Int, _ steps: Int, _ loss: Double) -> Void)?
 
     public init(model: FactModel, tokenizer: FactTokenizer, hparams: FactHyperparameters, templates: [[String]], threads: Int) {
         self.model = model
@@ -44,8 +46,10 @@ public struct Memit: Sendable {
         }
         let klPos = TokenPositions.lookup(klPrompt, subject: r.subject, strategy: hparams.factToken, tokenizer: tokenizer)
         let kl = TargetObjective.Prompt(ids: tokenizer.encode(FactRequest.fill(klPrompt, with: r.subject)), lookup: klPos)
-        let o = try TargetObjective(model: model, layer: layer, rewriting: rewriting, kl: kl, target: tgt,
-                                    hparams: hparams, site: .residual, threads: threads).optimize()
+        var objective = TargetObjective(model: model, layer: layer, rewriting: rewriting, kl: kl, target: tgt,
+                                        hparams: hparams, site: .residual, threads: threads)
+        objective.onStep = onStep
+        let o = try objective.optimize()
         let z = (0..<d).map { o.initial[$0] + o.delta[$0] }
         return Target(z: z, targetIDs: tgt, trace: o.trace, firstGradient: o.firstGradient)
     }

@@ -37,7 +37,8 @@ public struct MemitBatch: Sendable {
 
     public static func run(model start: FactModel, tokenizer: FactTokenizer, requests: [FactRequest],
                            hparams h: FactHyperparameters, templates: [[String]], moments: [Int: Matrix?],
-                           alpha: Alpha?, threads: Int, progress: ((String) -> Void)? = nil) throws -> Outcome {
+                           alpha: Alpha?, threads: Int, progress: ((String) -> Void)? = nil,
+                           onStep: (@Sendable (_ request: Int, _ step: Int, _ steps: Int, _ loss: Double) -> Void)? = nil) throws -> Outcome {
         let zLayer = h.layers.last!
         let d = start.config.hiddenSize, m = start.config.ffnSize, n = requests.count
         var memit = Memit(model: start, tokenizer: tokenizer, hparams: h, templates: templates, threads: threads)
@@ -52,7 +53,12 @@ public struct MemitBatch: Sendable {
         while r0 < n {
             let round = Array(requests[r0..<min(n, r0 + max(1, threads))])
             for r in round { progress?("z for \(r.subject) → \(r.target)") }
-            let got = try ParallelMap.map(round.count, threads: threads) { i in try each.target(round[i], layer: zLayer) }
+            let first = r0
+            let got = try ParallelMap.map(round.count, threads: threads) { i in
+                var one = each
+                if let onStep { one.onStep = { onStep(first + i, $0, $1, $2) } }
+                return try one.target(round[i], layer: zLayer)
+            }
             for (i, t) in got.enumerated() {
                 for e in 0..<d { zs[e * n + r0 + i] = Double(t.z[e]) }
                 targets.append(t)

@@ -13,6 +13,8 @@ public struct Rome: Sendable {
     public var templates: [String]
     public var klPrompt = "{} is a"
     public var threads: Int
+    /// Called after each optimisation step with (step, steps, loss): a progress display; never required.
+    public var onStep: (@Sendable (_ step: Int, _ steps: Int, _ loss: Double) -> Void)?
 
     public init(model: FactModel, tokenizer: FactTokenizer, hparams: FactHyperparameters, templates: [String], threads: Int) {
         self.model = model
@@ -57,8 +59,9 @@ public struct Rome: Sendable {
         }
         let klPos = TokenPositions.lookup(klPrompt, subject: request.subject, strategy: hparams.factToken, tokenizer: tokenizer)
         let kl = TargetObjective.Prompt(ids: tokenizer.encode(FactRequest.fill(klPrompt, with: request.subject)), lookup: klPos)
-        let objective = TargetObjective(model: model, layer: layer, rewriting: rewriting, kl: kl, target: target,
+        var objective = TargetObjective(model: model, layer: layer, rewriting: rewriting, kl: kl, target: target,
                                         hparams: hparams, site: .mlpOutput, threads: threads)
+        objective.onStep = onStep
         let r = try objective.optimize()
         let starPos = TokenPositions.lookup(request.prompt, subject: request.subject, strategy: hparams.factToken, tokenizer: tokenizer)
         let kstar = try key(tokenizer.encode(request.filledPrompt), at: starPos, layer: layer)

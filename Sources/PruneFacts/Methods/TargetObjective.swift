@@ -48,6 +48,8 @@ public struct TargetObjective: Sendable {
     public var hparams: FactHyperparameters
     public var site: Site
     public var threads: Int
+    /// Called after each optimisation step with (step, steps, loss): a progress display; never required.
+    public var onStep: (@Sendable (_ step: Int, _ steps: Int, _ loss: Double) -> Void)?
 
     public init(model: FactModel, layer: Int, rewriting: [Prompt], kl: Prompt, target: [Int32],
                 hparams: FactHyperparameters, site: Site, threads: Int) {
@@ -181,6 +183,7 @@ public struct TargetObjective: Sendable {
                 throw FactLinearAlgebra.Failure.singular(routine: "the loss is not finite at step \(step)", info: step)
             }
             trace.append(Step(loss: loss, nll: nll, kl: klv, weightDecay: wd, deltaNorm: dn, probability: prob))
+            onStep?(step + 1, hparams.vNumGradSteps, loss)
             if loss < hparams.earlyStopLoss || step == hparams.vNumGradSteps - 1 { break }
             var g = [Float](repeating: 0, count: d)
             for r in results { for j in 0..<d { g[j] += r.grad[j] } }

@@ -26,6 +26,9 @@ public struct KeyStatistics: Sendable, Equatable {
     public var documents: Int
     /// SHA-256 of each text the statistics came from, with its caps (one entry per shard).
     public var sources: [Source]
+    /// The sum held exactly (`ExactKeySum`), from which `sum` is written: what makes merged parts
+    /// byte-identical to one run. Nil for files written before it, and when read for an edit.
+    public var exact: ExactKeySum?
 
     public struct Source: Sendable, Equatable {
         public var textSHA256: String
@@ -33,13 +36,67 @@ public struct KeyStatistics: Sendable, Equatable {
         public var maxTokens: Int
         public var maxDocuments: Int
         public var tokens: Int
-        public init(textSHA256: String, docTokens: Int, maxTokens: Int, maxDocuments: Int, tokens: Int) {
+        /// `--part K/N`: the K-th (1-based) of N slices of the text's chunks; 0/0 for the whole text.
+        public var part: Int
+        public var parts: Int
+        /// The OpenBLAS kernel family of a part (`BLASCore.name`): the chunk sums of parts add up to
+        /// the whole run's only when computed with the same kernels. Empty for the whole text.
+        public var arithmetic: String
+        public init(textSHA256: String, docTokens: Int, maxTokens: Int, maxDocuments: Int, tokens: Int,
+                    part: Int = 0, parts: Int = 0, arithmetic: String = "") {
             self.textSHA256 = textSHA256
             self.docTokens = docTokens
             self.maxTokens = maxTokens
             self.maxDocuments = maxDocuments
             self.tokens = tokens
+            self.part = part
+            self.parts = parts
+            self.arithmetic = arithmetic
         }
+
+        /// The same text and caps.
+        func sameSlicing(_ o: Source) -> Bool {
+            textSHA256 == o.textSHA256 && docTokens == o.docTokens && maxTokens == o.maxTokens && maxDocuments == o.maxDocuments
+        }
+    }
+
+    /// Sources with the parts of one text and caps joined into one source once all N are present
+    /// (the whole run's source, at the place of the first part); refuses (naming `name`) a part given
+    /// twice, parts of different splits of the same text, and parts computed with different kernels.
+    static func coalesce(_ sources: [Source], name: String) throws -> [Source] {
+        var out: [Source] = []
+        for s in sources {
+            guard s.parts > 0 else { out.append(s); continue }
+            for o in out where o.parts > 0 && o.sameSlicing(s) {
+                let text = "text \(s.textSHA256.prefix(16))…"
+                guard o.parts == s.parts else {
+                    throw FactError.statisticsMismatch(path: name, reason: "part \(s.part)/\(s.parts) and part \(o.part)/\(o.parts) of \(text) are slices of different splits: they overlap")
+                }
+                guard o.part != s.part else {
+                    throw FactError.statisticsMismatch(path: name, reason: "part \(s.part)/\(s.parts) of \(text) is given twice")
+                }
+                guard o.arithmetic == s.arithmetic else {
+                    throw FactError.statisticsMismatch(path: name, reason: "part \(s.part)/\(s.parts) of \(text) was computed with OpenBLAS kernels \(s.arithmetic), part \(o.part)/\(o.parts) with \(o.arithmetic): set the same OPENBLAS_CORETYPE on every machine")
+                }
+            }
+            out.append(s)
+        }
+        // Join complete sets (the parts of a split are 1…N, none twice: N of them are all of them).
+        var joined: [Source] = []
+        var done = Set<Int>()
+        for (i, s) in out.enumerated() where !done.contains(i) {
+            guard s.parts > 0 else { joined.append(s); continue }
+            let members = out.indices.filter { out[$0].parts == s.parts && out[$0].sameSlicing(s) }
+            guard members.count == s.parts else { joined.append(s); continue }
+            done.formUnion(members)
+            var whole = s
+            whole.tokens = members.reduce(0) { $0.addingReportingOverflow(out[$1].tokens).partialValue }
+            whole.part = 0
+            whole.parts = 0
+            whole.arithmetic = ""
+            joined.append(whole)
+        }
+        return joined
     }
 
     public init(modelHash: String, layer: Int, width: Int) {
@@ -50,6 +107,7 @@ public struct KeyStatistics: Sendable, Equatable {
         self.count = 0
         self.documents = 0
         self.sources = []
+        self.exact = nil
     }
 
     /// C = sum / count as a Matrix (count 0 gives zeros).
@@ -116,12 +174,21 @@ public struct KeyStatistics: Sendable, Equatable {
     public func merged(with other: KeyStatistics, otherName: String) throws -> KeyStatistics {
         try other.requireMatch(layer: layer, width: width, modelHash: modelHash, name: otherName, expected: "the others are")
         var out = self
-        for i in 0..<sum.count { out.sum[i] += other.sum[i] }
+        if var e = exact, let o = other.exact {
+            // Exact: the result does not depend on how the text was split or the order of the files.
+            try e.add(o, name: otherName)
+            out.exact = e
+            out.sum = e.doubles()
+        } else {
+            // A file of a prune before the exact sums: added in f64, as then.
+            for i in 0..<sum.count { out.sum[i] += other.sum[i] }
+            out.exact = nil
+        }
         let (c, o) = count.addingReportingOverflow(other.count)
         guard !o else { throw FactError.statisticsMismatch(path: otherName, reason: "the counts overflow") }
         out.count = c
         out.documents += other.documents
-        out.sources += other.sources
+        out.sources = try Self.coalesce(sources + other.sources, name: otherName)
         return out
     }
 

@@ -12,24 +12,36 @@ public enum KeyStatisticsFile {
         try b.add("sum", f64: s.sum, shape: [s.width, s.width])
         var count = Int64(s.count).littleEndian
         try b.add("count", dtype: .i64, shape: [1], bytes: withUnsafeBytes(of: &count) { Array($0) })
+        if let e = s.exact {
+            try b.add(exactTensor, dtype: .i64, shape: [e.values.count, 2], bytes: e.bytes)
+        }
         let sources: [JSONNode] = s.sources.map { src in
-            .object([
+            var members = [
                 JSONNodeMember(key: "doc_tokens", value: .int(src.docTokens)),
                 JSONNodeMember(key: "max_documents", value: .int(src.maxDocuments)),
                 JSONNodeMember(key: "max_tokens", value: .int(src.maxTokens)),
-                JSONNodeMember(key: "text_sha256", value: .string(src.textSHA256)),
-                JSONNodeMember(key: "tokens", value: .int(src.tokens)),
-            ])
+            ]
+            if src.parts > 0 {
+                members.append(JSONNodeMember(key: "blas", value: .string(src.arithmetic)))
+                members.append(JSONNodeMember(key: "part", value: .string("\(src.part)/\(src.parts)")))
+            }
+            members.append(JSONNodeMember(key: "text_sha256", value: .string(src.textSHA256)))
+            members.append(JSONNodeMember(key: "tokens", value: .int(src.tokens)))
+            return .object(members)
         }
-        let doc: JSONNode = .object([
+        var members = [
             JSONNodeMember(key: "count", value: .int(s.count)),
             JSONNodeMember(key: "documents", value: .int(s.documents)),
+        ]
+        if s.exact != nil { members.append(JSONNodeMember(key: "exact_fraction_bits", value: .int(ExactKeySum.fractionBits))) }
+        members += [
             JSONNodeMember(key: "layer", value: .int(s.layer)),
             JSONNodeMember(key: "model_hash", value: .string(s.modelHash)),
             JSONNodeMember(key: "sha256", value: .string(s.sha256)),
             JSONNodeMember(key: "sources", value: .array(sources)),
             JSONNodeMember(key: "width", value: .int(s.width)),
-        ])
+        ]
+        let doc: JSONNode = .object(members)
         b.setMetadata("format", KeyStatistics.formatName)
         b.setMetadata("format_version", String(KeyStatistics.formatVersion))
         b.setMetadata("prune_stats", doc.serialized())
@@ -43,11 +55,15 @@ public enum KeyStatisticsFile {
         try staged.commit()
     }
 
+    /// The tensor holding the exact sum (`ExactKeySum`: I64 [m(m+1)/2, 2], low and high words).
+    static let exactTensor = "sum_exact"
+
     /// Reads and checks a statistics file: its identity, a count that agrees with the metadata and
     /// the sources, an exactly symmetric sum with a non-negative diagonal, and the content hash when
-    /// the file records one (files of prune before it did not).
-    public static func read(path: String) throws -> KeyStatistics {
-        try readWithMetadata(path: path, requireContentHash: false).statistics
+    /// the file records one (files of prune before it did not). `exact`: also read the exact sum
+    /// where the file has one (for a merge), checked against `sum`.
+    public static func read(path: String, exact: Bool = false) throws -> KeyStatistics {
+        try readWithMetadata(path: path, requireContentHash: false, exact: exact).statistics
     }
 
     /// Whether the bytes start like a safetensors file (an 8-byte header length, then `{`): a file
@@ -63,7 +79,7 @@ public enum KeyStatisticsFile {
     }
 
     /// `read`, with the file's `__metadata__`; `requireContentHash` refuses a file without `sha256`.
-    public static func readWithMetadata(path: String, requireContentHash: Bool) throws
+    public static func readWithMetadata(path: String, requireContentHash: Bool, exact: Bool = false) throws
         -> (statistics: KeyStatistics, metadata: [String: String]) {
         func bad(_ r: String) -> FactError { .badStatisticsFile(path: path, reason: r) }
         let file: SafetensorsFile
@@ -109,7 +125,14 @@ public enum KeyStatisticsFile {
                 guard let t = src["text_sha256"]?.stringValue, let d = src["doc_tokens"]?.nonNegativeInt,
                       let mt = src["max_tokens"]?.nonNegativeInt, let md = src["max_documents"]?.nonNegativeInt,
                       let tk = src["tokens"]?.nonNegativeInt else { throw bad("a source lacks its fields") }
-                return KeyStatistics.Source(textSHA256: t, docTokens: d, maxTokens: mt, maxDocuments: md, tokens: tk)
+                var source = KeyStatistics.Source(textSHA256: t, docTokens: d, maxTokens: mt, maxDocuments: md, tokens: tk)
+                if let p = src["part"] {
+                    guard let text = p.stringValue, let kn = parsePart(text), let blas = src["blas"]?.stringValue else {
+                        throw bad("a source's part is not K/N with 1 ≤ K ≤ N, with its blas")
+                    }
+                    (source.part, source.parts, source.arithmetic) = (kn.0, kn.1, blas)
+                }
+                return source
             }
             let tokens = s.sources.reduce(0) { $0.addingReportingOverflow($1.tokens).partialValue }
             guard s.sources.isEmpty || tokens == s.count else {
@@ -129,6 +152,26 @@ public enum KeyStatisticsFile {
         } else if requireContentHash {
             throw bad("no sha256 of its content in the metadata")
         }
+        if exact, let info = file.info(named: exactTensor) {
+            let n = width * (width + 1) / 2
+            guard info.type == .safetensors(.i64), info.shape == [n, 2],
+                  doc["exact_fraction_bits"]?.nonNegativeInt == ExactKeySum.fractionBits else {
+                throw bad("tensor \(exactTensor) must be I64 [\(n), 2] with exact_fraction_bits \(ExactKeySum.fractionBits)")
+            }
+            guard let e = try file.withData(for: exactTensor, { ExactKeySum.decode(width: width, raw: $0) }) else {
+                throw bad("tensor \(exactTensor) holds a value out of range")
+            }
+            guard e.doubles() == s.sum else { throw bad("tensor \(exactTensor) does not match the sum: damaged") }
+            s.exact = e
+        }
         return (s, meta)
+    }
+
+    /// `K/N` with 1 ≤ K ≤ N (both decimal), else nil.
+    package static func parsePart(_ text: String) -> (Int, Int)? {
+        let f = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard f.count == 2, f.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              let k = Int(f[0]), let n = Int(f[1]), k >= 1, k <= n else { return nil }
+        return (k, n)
     }
 }

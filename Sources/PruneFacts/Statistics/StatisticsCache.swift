@@ -40,9 +40,10 @@ public struct StatisticsCache: Sendable {
             self.arithmetic = arithmetic
         }
 
-        /// The key as one line (stored in the entry's metadata, hashed for its name).
+        /// The key as one line (stored in the entry's metadata, hashed for its name). v3: the sums of
+        /// chunks of 64 documents added exactly (`ExactKeySum`), other bits than v2's running f64 sum.
         public var text: String {
-            "v2|model \(modelHash)|network \(network)|tokenizer \(tokenizer)|layer \(layer)|text \(textSHA256)|doc_tokens \(docTokens)"
+            "v3|model \(modelHash)|network \(network)|tokenizer \(tokenizer)|layer \(layer)|text \(textSHA256)|doc_tokens \(docTokens)"
                 + "|max_tokens \(maxTokens)|max_documents \(maxDocuments)|blas \(arithmetic)"
         }
     }
@@ -93,9 +94,12 @@ public struct StatisticsCache: Sendable {
         return .hit(s)
     }
 
-    /// Stores statistics under `key`; a cache that cannot be written is not an error (returns false).
+    /// Stores statistics under `key` (without the exact sum: an edit reads only the f64 one); a cache
+    /// that cannot be written is not an error (returns false).
     @discardableResult
     public func store(_ s: KeyStatistics, key: Key) -> Bool {
+        var s = s
+        s.exact = nil
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try KeyStatisticsFile.write(s, to: path(key), metadata: [Self.keyMetadata: key.text])
