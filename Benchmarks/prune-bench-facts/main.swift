@@ -226,7 +226,7 @@ for name in cases {
     let model: LanguageModel, tok: RuntimeTokenizer, net: FactModel
     do {
         // As the fact engine loads it: the weights stay as stored.
-        model = try LanguageModel.load(folder, options: LoadOptions(threads: threads, decodedWeightBudget: 0))
+        model = try LanguageModel.load(folder, options: LoadOptions(threads: threads))
         tok = RuntimeTokenizer(try TokenizerLoader.load(path: folder))
         net = FactModel(model)
     } catch { fail("\(folder): \(error)") }

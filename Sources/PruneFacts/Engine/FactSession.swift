@@ -56,7 +56,7 @@ struct FactSession {
         let model: LanguageModel
         do {
             // The weights stay as stored (mapped): only the edited matrices are held in f32.
-            model = try LanguageModel.load(continuedBase?.path ?? path, options: LoadOptions(threads: job.threads, decodedWeightBudget: 0))
+            model = try LanguageModel.load(continuedBase?.path ?? path, options: LoadOptions(threads: job.threads))
         } catch {
             let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
             throw FactError.unsupportedModel(path: path, reason: "cannot run the model for the fact lines (\(job.manifest.path):\(firstLine)): " + (continuedBase?.naming(message) ?? message))

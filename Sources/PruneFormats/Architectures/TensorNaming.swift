@@ -75,25 +75,31 @@ package enum TensorNaming {
 
     /// The family of a whole checkpoint from its Hugging Face tensor names: among the families that
     /// name every tensor, those whose recipe's own tensors are there (QK-norm and sandwich norms
-    /// exactly when the recipe has them, q/k/v biases where it always has them). Where several remain
+    /// exactly when the recipe has them, q/k/v biases where it always has them; where biases are
+    /// there, the families that always have them before those that allow them). Where several remain
     /// (Llama and Mistral share everything), the first when all of them name and lay out every tensor
     /// alike; otherwise nil (unknown: the file's own names only).
     package static func recognize(checkpoint all: [String]) -> KnownArchitecture? {
         let names = all.filter { n in !bufferSuffixes.contains { n.hasSuffix($0) } }
         let canonical = { (arch: KnownArchitecture) in Set(names.compactMap { ggufName(forHF: $0, arch: arch) }) }
+        var biased: [KnownArchitecture: Bool] = [:]
         let found = fitting(names, format: .safetensors).filter { arch in
             let roles = canonical(arch), r = arch.spec.recipe
             func has(_ role: String) -> Bool { roles.contains { $0.hasSuffix(".\(role).weight") } }
-            return has("attn_q_norm") == r.qkNorm && has("post_ffw_norm") == r.sandwichNorms
-                && (!r.qkvBias || roles.contains { $0.hasSuffix(".attn_q.bias") })
+            biased[arch] = roles.contains { $0.hasSuffix(".attn_q.bias") }
+            return has("attn_q_norm") == r.qkNorm && has("post_ffw_norm") == r.sandwichNorms && (!r.qkvBias || biased[arch]!)
         }
-        guard let first = found.first else { return nil }
+        // q/k/v biases where a recipe always has them (Qwen2) rather than as an option (Llama's
+        // attention_bias): the families whose recipe agrees with the checkpoint first.
+        let agreeing = found.filter { biased[$0] == $0.spec.recipe.qkvBias }
+        let candidates = agreeing.isEmpty ? found : agreeing
+        guard let first = candidates.first else { return nil }
         func layout(_ a: KnownArchitecture) -> [String] {
             let s = a.spec
             return names.map { ggufName(forHF: $0, arch: a) ?? "" }
                 + ["\(s.permutesQK)", "\(s.hfNormAddsOne)", s.transposedInHF.sorted().joined(separator: ",")]
         }
-        return found.allSatisfy { layout($0) == layout(first) } ? first : nil
+        return candidates.allSatisfy { layout($0) == layout(first) } ? first : nil
     }
 
     /// The stored row for each Hugging Face row under llama.cpp's q/k permutation
