@@ -307,36 +307,34 @@ AVX2_INLINE void a_q4_1(const uint8_t *row, int g, __m256 *v) {
     cvt_i8x32(_mm_and_si128(q, m4), _mm_and_si128(_mm_srli_epi16(q, 4), m4), v);   // 0..15: signed = unsigned
     for (int j = 0; j < 4; j++) v[j] = _mm256_add_ps(_mm256_mul_ps(v[j], d), m);
 }
+/// Q4_K and Q5_K (a super-block at `b`, group gb of 8): the low nibbles of the group's 32 values
+/// (qs: the super-block's packed nibbles, two groups per 32 bytes), and its scale and min.
+AVX2_INLINE __m256i k_nibbles(const uint8_t *qs, int gb) {
+    __m256i q = _mm256_loadu_si256((const __m256i *)(qs + 32 * (gb >> 1)));
+    if (gb & 1) q = _mm256_srli_epi16(q, 4);
+    return _mm256_and_si256(q, _mm256_set1_epi8(0x0f));
+}
+/// v = d·sc·q − dmin·mn for the group's values q (0..31).
+AVX2_INLINE void k_affine(const uint8_t *b, int gb, __m256i q, __m256 *v) {
+    uint8_t sc, mn;
+    kscale(gb, b + 4, &sc, &mn);
+    __m256 dl = _mm256_set1_ps(h2f(b) * (float)sc), ml = _mm256_set1_ps(h2f(b + 2) * (float)mn);
+    cvt_i8x32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1), v);
+    for (int j = 0; j < 4; j++) v[j] = _mm256_sub_ps(_mm256_mul_ps(dl, v[j]), ml);
+}
 AVX2_INLINE void a_q4_k(const uint8_t *row, int g, __m256 *v) {
     const uint8_t *b = row + 144 * (size_t)(g >> 3);
     int gb = g & 7;
-    float d = h2f(b), dmin = h2f(b + 2);
-    uint8_t sc, mn;
-    kscale(gb, b + 4, &sc, &mn);
-    __m256 dl = _mm256_set1_ps(d * (float)sc), ml = _mm256_set1_ps(dmin * (float)mn);
-    __m256i q = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * (gb >> 1)));
-    if (gb & 1) q = _mm256_srli_epi16(q, 4);
-    q = _mm256_and_si256(q, _mm256_set1_epi8(0x0f));
-    cvt_i8x32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1), v);
-    for (int j = 0; j < 4; j++) v[j] = _mm256_sub_ps(_mm256_mul_ps(dl, v[j]), ml);
+    k_affine(b, gb, k_nibbles(b + 16, gb), v);
 }
 AVX2_INLINE void a_q5_k(const uint8_t *row, int g, __m256 *v) {
     const uint8_t *b = row + 176 * (size_t)(g >> 3);
     int gb = g & 7;
-    float d = h2f(b), dmin = h2f(b + 2);
-    uint8_t sc, mn;
-    kscale(gb, b + 4, &sc, &mn);
-    __m256 dl = _mm256_set1_ps(d * (float)sc), ml = _mm256_set1_ps(dmin * (float)mn);
-    __m256i q = _mm256_loadu_si256((const __m256i *)(b + 48 + 32 * (gb >> 1)));
-    if (gb & 1) q = _mm256_srli_epi16(q, 4);
-    q = _mm256_and_si256(q, _mm256_set1_epi8(0x0f));
     __m256i h = _mm256_loadu_si256((const __m256i *)(b + 16));
     // bit gb of each byte → 16
     __m256i bit = _mm256_set1_epi8((char)(1 << gb));
     h = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(h, bit), bit), _mm256_set1_epi8(16));
-    q = _mm256_or_si256(q, h);
-    cvt_i8x32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1), v);
-    for (int j = 0; j < 4; j++) v[j] = _mm256_sub_ps(_mm256_mul_ps(dl, v[j]), ml);
+    k_affine(b, gb, _mm256_or_si256(k_nibbles(b + 48, gb), h), v);
 }
 AVX2_INLINE void a_q6_k(const uint8_t *row, int g, __m256 *v) {
     const uint8_t *b = row + 210 * (size_t)(g >> 3);

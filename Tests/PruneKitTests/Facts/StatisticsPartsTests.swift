@@ -128,8 +128,10 @@ import Testing
         let model = try Self.models()[0]
         let dir = try FactTest.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for bad in ["0/3", "4/3", "x/y", "3", "1/0", "-1/3", "1/3/5", ""] {
-            let r = try ReportTest.run(try Self.stats(), [model, try Self.text(model), "--layer", "1", "--part", bad, "-o", dir + "/s.stats"])
+        // (An empty value is ArgumentParser's own "missing value" error.)
+        for bad in ["0/3", "4/3", "x/y", "3", "1/0", "-1/3", "1/3/5", " "] {
+            // `--part=V`: a value beginning with "-" would otherwise be read as an option.
+            let r = try ReportTest.run(try Self.stats(), [model, try Self.text(model), "--layer", "1", "--part=\(bad)", "-o", dir + "/s.stats"])
             Self.expectOneLine(r, status: 64, ["--part", "K/N", "\"\(bad)\""])
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/s.stats"))
