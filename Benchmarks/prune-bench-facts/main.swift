@@ -239,12 +239,13 @@ for name in cases {
     // Key statistics at the ROME layer: 128 tokens a document, 20,000 tokens.
     let hwmLoaded = vmHWM()
     var t0 = now()
-    let stats: KeyStatistics
-    do {
+    var stats = KeyStatistics(modelHash: "bench", layer: layer, width: net.config.ffnSize)
+    // (Not needed by `rss` alone: prune-apply computes its own.)
+    if !parts.isDisjoint(with: ["stats", "rome", "memit"]) { do {
         stats = try StatisticsComputer(model: net, tokenizer: tok, threads: threads)
             .compute(text: try StatisticsText.load(path: c.statsText), layer: layer, modelHash: "bench", docTokens: 128, maxTokens: 20000,
                      maxDocuments: 100_000)
-    } catch { fail("\(c.statsText): \(error)") }
+    } catch { fail("\(c.statsText): \(error)") } }
     let statSeconds = now() - t0
     let hwmStats = vmHWM()
     let moment = stats.moment
