@@ -34,9 +34,7 @@ public final class CLIProgress: @unchecked Sendable {
             defer { lock.unlock() }
             let start = factStart ?? Date()
             factStart = start
-            shown = true
-            let text = Self.factLine(tool: tool, s, seconds: Date().timeIntervalSince(start))
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+            show(Self.factLine(tool: tool, s, seconds: Date().timeIntervalSince(start)))
         }
     }
 
@@ -44,27 +42,32 @@ public final class CLIProgress: @unchecked Sendable {
     var report: ((ApplyProgress) -> Void)? {
         guard enabled else { return nil }
         return { [self] p in
-            shown = true
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(tool): tensor \(p.tensorsDone)/\(p.tensorsTotal) (\(p.edits) edits), \(p.bytesDone >> 20)/\(p.bytesTotal >> 20) MiB, \(p.tensor)".utf8))
+            show("\(tool): tensor \(p.tensorsDone)/\(p.tensorsTotal) (\(p.edits) edits), \(p.bytesDone >> 20)/\(p.bytesTotal >> 20) MiB, \(p.tensor)")
         }
     }
 
+    /// Replaces the line with `text`.
+    func show(_ text: String) {
+        shown = true
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
+    }
+
+    /// Clears the line (once).
     func finish() {
         if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        shown = false
     }
 }
 
 /// Progress of `prune-stats compute` on standard error: documents, tokens, tokens/s and the time
 /// left, on one self-overwriting line, only when standard error is a terminal and not `quiet`.
 public final class StatsProgress: @unchecked Sendable {
-    let tool: String
-    let enabled: Bool
+    /// The terminal line (and whether one is shown).
+    let terminal: CLIProgress
     private let start = Date()
-    private var shown = false
 
     init(tool: String, quiet: Bool) {
-        self.tool = tool
-        enabled = !quiet && CLIOutput.isTerminal(2)
+        terminal = CLIProgress(tool: tool, quiet: quiet)
     }
 
     /// The line for a state, `seconds` after the start (the rate counts this run's tokens only).
@@ -77,18 +80,11 @@ public final class StatsProgress: @unchecked Sendable {
 
     /// The callback to hand to the computation (nil when nothing is shown).
     var report: ((StatisticsComputer.Progress) -> Void)? {
-        guard enabled else { return nil }
-        return { [self] p in
-            shown = true
-            let text = Self.line(tool: tool, p, seconds: Date().timeIntervalSince(start))
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8))
-        }
+        guard terminal.enabled else { return nil }
+        return { [self] p in terminal.show(Self.line(tool: terminal.tool, p, seconds: Date().timeIntervalSince(start))) }
     }
 
-    func finish() {
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        shown = false
-    }
+    func finish() { terminal.finish() }
 }
 
 extension CLIProgress {
