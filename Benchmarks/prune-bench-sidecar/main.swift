@@ -63,7 +63,7 @@ func writeSafetensors(_ path: String, tensors: [(String, [Float], [Int])]) throw
     var b = SafetensorsBuilder()
     b.setMetadata("format", "pt")
     for (name, values, shape) in tensors { try b.add(name, f32: values, shape: shape) }
-    guard FileManager.default.createFile(atPath: path, contents: Data(b.build())) else { fail("cannot write \(path)") }
+    guard FileManager.default.createFile(atPath: path, contents: Data(try b.build())) else { fail("cannot write \(path)") }
 }
 
 func b64(_ v: [Float], shape: [Int]) -> String {

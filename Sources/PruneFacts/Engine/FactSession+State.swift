@@ -131,7 +131,7 @@ extension FactSession {
         let width = model.config.ffnSize
         // Statistics of the model as it was read (the original repositories compute them once).
         let hash = try StatisticsIdentity.modelHash(base, layer: layer)
-        let stats: KeyStatistics
+        var stats: KeyStatistics
         let rec: JSONNode
         if KeyStatisticsFile.looksLikeStatistics(path: path) {
             // A prune-stats file (e.g. merged shards) instead of a text: used for its own layer.
@@ -167,7 +167,8 @@ extension FactSession {
             if found == nil {
                 engine.progress?("key statistics at layer \(layer) over \(path)")
                 let computed = try StatisticsComputer(model: base, tokenizer: tokenizer, threads: job.threads)
-                    .compute(text: t, layer: layer, modelHash: hash, docTokens: docTokens, maxTokens: maxTokens, maxDocuments: maxDocs)
+                    .compute(text: t, layer: layer, modelHash: hash, docTokens: docTokens, maxTokens: maxTokens, maxDocuments: maxDocs,
+                             keepExact: false)
                 engine.cache.store(computed, key: key)
                 stats = computed
             } else {
@@ -199,7 +200,8 @@ extension FactSession {
             if !warnings.contains(w) { warnings.append(w) }
         }
         spectra[layer] = (spectrum, stats.count, path)
-        let c = stats.moment
+        // C made in the sum's buffer: the statistics hold one m × m matrix from here on.
+        let c = stats.takeMoment()
         statistics[layer] = (c, rec)
         return (c, rec)
     }

@@ -118,14 +118,40 @@ public struct ExactKeySum: Sendable, Equatable {
 
     /// The values as little-endian (low 64 bits, high 64 bits) pairs: the `sum_exact` tensor's bytes.
     public var bytes: [UInt8] {
-        var out = [UInt8](repeating: 0, count: values.count * 16)
-        out.withUnsafeMutableBytes { b in
-            for (k, x) in values.enumerated() {
-                b.storeBytes(of: UInt64(truncatingIfNeeded: x).littleEndian, toByteOffset: k * 16, as: UInt64.self)
-                b.storeBytes(of: UInt64(truncatingIfNeeded: x >> 64).littleEndian, toByteOffset: k * 16 + 8, as: UInt64.self)
+        var out = [UInt8]()
+        out.reserveCapacity(values.count * 16)
+        try? write { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// `bytes`, written to `sink` in pieces.
+    public func write(to sink: SafetensorsBuilder.Sink) throws {
+        try values.withUnsafeBufferPointer { v in
+            try SafetensorsBuilder.pieces(count: v.count, width: 16, sink: sink) { k, p in
+                p.storeBytes(of: UInt64(truncatingIfNeeded: v[k]).littleEndian, as: UInt64.self)
+                p.storeBytes(of: UInt64(truncatingIfNeeded: v[k] >> 64).littleEndian, toByteOffset: 8, as: UInt64.self)
             }
         }
-        return out
+    }
+
+    /// Whether `sum` (m × m) is `doubles()`, without making it.
+    public func matches(_ sum: [Double]) -> Bool {
+        let m = width
+        guard sum.count == m * m else { return false }
+        return values.withUnsafeBufferPointer { v in
+            sum.withUnsafeBufferPointer { d in
+                var k = 0
+                for i in 0..<m {
+                    let dead = v[Self.index(i, i, width: m)] == 0
+                    for j in i..<m {
+                        let x = dead || v[Self.index(j, j, width: m)] == 0 ? 0 : Double(v[k]) / Self.scale
+                        guard d[i * m + j] == x, d[j * m + i] == x else { return false }
+                        k += 1
+                    }
+                }
+                return true
+            }
+        }
     }
 
     /// Reads `bytes` written by `bytes` (the caller checked the length); nil when an entry is out of range.

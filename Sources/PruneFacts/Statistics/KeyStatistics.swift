@@ -112,8 +112,20 @@ public struct KeyStatistics: Sendable, Equatable {
 
     /// C = sum / count as a Matrix (count 0 gives zeros).
     public var moment: Matrix {
+        var copy = self
+        return copy.takeMoment()
+    }
+
+    /// C = sum / count, made in the sum's own buffer, which it takes (`sum` is left empty): the
+    /// statistics of an edit need no second m × m matrix. The bits of `moment`.
+    public mutating func takeMoment() -> Matrix {
         let c = count > 0 ? 1 / Double(count) : 0
-        return try! Matrix(rows: width, cols: width, values: sum.map { $0 * c })
+        var values = sum
+        sum = []
+        values.withUnsafeMutableBufferPointer { v in
+            for i in v.indices { v[i] *= c }
+        }
+        return try! Matrix(rows: width, cols: width, values: values)
     }
 
     /// Adds the keys of one document: `keys` is T × m row-major (f32), summed in float64 in a
@@ -170,26 +182,26 @@ public struct KeyStatistics: Sendable, Equatable {
         }
     }
 
-    /// The sum of two partial statistics of the same model part and layer.
-    public func merged(with other: KeyStatistics, otherName: String) throws -> KeyStatistics {
+    /// Adds partial statistics of the same model part and layer (read from `otherName`), in place.
+    /// Exact when both hold their exact sums (the result then does not depend on how the text was
+    /// split or the order of the files); else added in f64, as for files of a prune before them.
+    public mutating func merge(_ other: KeyStatistics, otherName: String) throws {
         try other.requireMatch(layer: layer, width: width, modelHash: modelHash, name: otherName, expected: "the others are")
-        var out = self
-        if var e = exact, let o = other.exact {
-            // Exact: the result does not depend on how the text was split or the order of the files.
-            try e.add(o, name: otherName)
-            out.exact = e
-            out.sum = e.doubles()
-        } else {
-            // A file of a prune before the exact sums: added in f64, as then.
-            for i in 0..<sum.count { out.sum[i] += other.sum[i] }
-            out.exact = nil
-        }
         let (c, o) = count.addingReportingOverflow(other.count)
         guard !o else { throw FactError.statisticsMismatch(path: otherName, reason: "the counts overflow") }
-        out.count = c
-        out.documents += other.documents
-        out.sources = try Self.coalesce(sources + other.sources, name: otherName)
-        return out
+        let joined = try Self.coalesce(sources + other.sources, name: otherName)
+        if exact != nil, let e = other.exact {
+            try exact!.add(e, name: otherName)
+            exact!.fill(&sum)
+        } else {
+            exact = nil
+            sum.withUnsafeMutableBufferPointer { s in
+                other.sum.withUnsafeBufferPointer { t in for i in s.indices { s[i] += t[i] } }
+            }
+        }
+        count = c
+        documents += other.documents
+        sources = joined
     }
 
     /// Refuses statistics (read from `name`) of another layer, key width or model part than `expected`
@@ -223,6 +235,7 @@ public struct KeyStatistics: Sendable, Equatable {
     /// Each product of f32 keys is exact in f64 and the sums of `count` of them round by about
     /// `count`·ε relative to the entries; the eigensolver adds about `width`·ε·λ_max: an eigenvalue
     /// within (count + width)·ε·λ_max of zero is zero, one below −that is a sum no keys can give.
+    /// Holds one m × m matrix besides the sum (the scaled copy, which the eigensolver overwrites).
     public func spectrum(name: String) throws -> Spectrum {
         let m = width
         var scale = [Double](repeating: 0, count: m)
@@ -243,7 +256,7 @@ public struct KeyStatistics: Sendable, Equatable {
                 r[i * m + j] = v * scale[i] * scale[j]
             }
         }
-        let values = try BLASThreads.deterministic { try Matrix(rows: m, cols: m, values: r).symmetricEigen() }.0
+        let values = try BLASThreads.deterministic { try Matrix.symmetricEigenvalues(overwriting: &r, n: m) }
         let largest = values.max() ?? 0, smallest = values.min() ?? 0
         let tol = Double(count + width) * Double.ulpOfOne * max(largest, 0)
         guard smallest >= -tol else {

@@ -8,12 +8,17 @@ import PruneKit
 /// SHA-256 of the sum and count (`KeyStatistics.sha256`), verified on read.
 public enum KeyStatisticsFile {
     public static func encode(_ s: KeyStatistics, metadata extra: [String: String] = [:]) throws -> [UInt8] {
+        try builder(s, metadata: extra).build()
+    }
+
+    /// The file, its large tensors (the sum, the exact sum) written from their own arrays in pieces.
+    static func builder(_ s: KeyStatistics, metadata extra: [String: String]) throws -> SafetensorsBuilder {
         var b = SafetensorsBuilder()
-        try b.add("sum", f64: s.sum, shape: [s.width, s.width])
+        try b.add("sum", f64Streamed: s.sum, shape: [s.width, s.width])
         var count = Int64(s.count).littleEndian
         try b.add("count", dtype: .i64, shape: [1], bytes: withUnsafeBytes(of: &count) { Array($0) })
         if let e = s.exact {
-            try b.add(exactTensor, dtype: .i64, shape: [e.values.count, 2], bytes: e.bytes)
+            try b.add(exactTensor, dtype: .i64, shape: [e.values.count, 2], byteCount: e.values.count * 16, producer: e.write(to:))
         }
         let sources: [JSONNode] = s.sources.map { src in
             var members = [
@@ -46,12 +51,14 @@ public enum KeyStatisticsFile {
         b.setMetadata("format_version", String(KeyStatistics.formatVersion))
         b.setMetadata("prune_stats", doc.serialized())
         for (k, v) in extra.sorted(by: { $0.key < $1.key }) { b.setMetadata(k, v) }
-        return b.build()
+        return b
     }
 
-    /// Writes atomically (temporary file in the destination folder, then rename).
+    /// Writes atomically (temporary file in the destination folder, then rename), streamed: no copy
+    /// of the sum in memory.
     public static func write(_ s: KeyStatistics, to path: String, metadata: [String: String] = [:]) throws {
-        let staged = try StagedFile(bytes: try encode(s, metadata: metadata), destination: path)
+        let b = try builder(s, metadata: metadata)
+        let staged = try StagedFile(destination: path) { try b.write(to: $0) }
         try staged.commit()
     }
 
@@ -161,7 +168,7 @@ public enum KeyStatisticsFile {
             guard let e = try file.withData(for: exactTensor, { ExactKeySum.decode(width: width, raw: $0) }) else {
                 throw bad("tensor \(exactTensor) holds a value out of range")
             }
-            guard e.doubles() == s.sum else { throw bad("tensor \(exactTensor) does not match the sum: damaged") }
+            guard e.matches(s.sum) else { throw bad("tensor \(exactTensor) does not match the sum: damaged") }
             s.exact = e
         }
         return (s, meta)

@@ -49,19 +49,26 @@ public enum StatisticsCheckpoint {
     }
 
     public static func encode(_ c: StatisticsComputer.Checkpoint, identity: Identity) throws -> [UInt8] {
+        try builder(c, identity: identity).build()
+    }
+
+    /// The file, the exact sum written from its own array in pieces.
+    static func builder(_ c: StatisticsComputer.Checkpoint, identity: Identity) throws -> SafetensorsBuilder {
         var b = SafetensorsBuilder()
-        try b.add(KeyStatisticsFile.exactTensor, dtype: .i64, shape: [c.exact.values.count, 2], bytes: c.exact.bytes)
+        let n = c.exact.values.count
+        try b.add(KeyStatisticsFile.exactTensor, dtype: .i64, shape: [n, 2], byteCount: n * 16, producer: c.exact.write(to:))
         var members = identity.fields.map { JSONNodeMember(key: $0.0, value: .string($0.1)) }
         members += [JSONNodeMember(key: "count", value: .int(c.count)), JSONNodeMember(key: "documents", value: .int(c.documents)),
                     JSONNodeMember(key: "next_chunk", value: .int(c.nextChunk))]
         b.setMetadata("format", formatName)
         b.setMetadata("checkpoint", JSONNode.object(members).serialized())
-        return b.build()
+        return b
     }
 
-    /// Writes atomically.
+    /// Writes atomically, streamed.
     public static func write(_ c: StatisticsComputer.Checkpoint, identity: Identity, to path: String) throws {
-        try StagedFile(bytes: try encode(c, identity: identity), destination: path).commit()
+        let b = try builder(c, identity: identity)
+        try StagedFile(destination: path) { try b.write(to: $0) }.commit()
     }
 
     /// Reads a checkpoint and refuses one of another run, naming what differs.

@@ -93,11 +93,12 @@ public struct StatisticsComputer: Sendable {
 
     /// The statistics of `part` of the text. `resume`: a checkpoint of the same run to go on from;
     /// `checkpoint` is called every `checkpointEvery` chunks (0 = never) before the last, and may
-    /// throw to stop the run there.
+    /// throw to stop the run there. `keepExact`: return the exact sum with the statistics (for a file
+    /// that may be merged); an edit that only needs C leaves it out, and its m × m buffer with it.
     public func compute(text: StatisticsText, layer: Int, modelHash: String, docTokens: Int, maxTokens: Int,
                         maxDocuments: Int, part: Part = .whole, arithmetic: String = "", resume: Checkpoint? = nil,
                         checkpointEvery: Int = 0, checkpoint: ((Checkpoint) throws -> Void)? = nil,
-                        progress: ((Progress) -> Void)? = nil) throws -> KeyStatistics {
+                        progress: ((Progress) -> Void)? = nil, keepExact: Bool = true) throws -> KeyStatistics {
         var stats = KeyStatistics(modelHash: modelHash, layer: layer, width: model.config.ffnSize)
         let name = "\(text.path) (layer \(layer))"
         let cut = docTokens > 0 ? min(docTokens, model.config.contextLength) : model.config.contextLength
@@ -151,7 +152,7 @@ public struct StatisticsComputer: Sendable {
             }
         }
         exact.fill(&stats.sum)
-        stats.exact = exact
+        if keepExact { stats.exact = exact }
         let sliced = part.count > 1
         stats.sources = [KeyStatistics.Source(textSHA256: text.sha256, docTokens: docTokens, maxTokens: maxTokens,
                                               maxDocuments: maxDocuments, tokens: stats.count,

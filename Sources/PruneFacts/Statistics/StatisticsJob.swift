@@ -86,21 +86,8 @@ public enum StatisticsJob {
     public static func merge(_ paths: [String]) throws -> KeyStatistics {
         guard let first = paths.first else { throw FactError.badStatisticsFile(path: "-", reason: "nothing to merge") }
         var total = try KeyStatisticsFile.read(path: first, exact: true)
-        var exact = total.exact
-        total.exact = nil
         for p in paths.dropFirst() {
-            var next = try KeyStatisticsFile.read(path: p, exact: true)
-            if exact != nil, let e = next.exact {
-                try exact!.add(e, name: p)
-            } else {
-                exact = nil
-            }
-            next.exact = nil
-            total = try total.merged(with: next, otherName: p)
-        }
-        if let e = exact {
-            e.fill(&total.sum)
-            total.exact = e
+            try total.merge(try KeyStatisticsFile.read(path: p, exact: true), otherName: p)
         }
         return total
     }

@@ -45,6 +45,6 @@ enum PEFTAdapterWriter {
             try builder.add("base_model.model.\(p.target).lora_A.weight", f32: p.a, shape: [p.rank, p.inFeatures])
             try builder.add("base_model.model.\(p.target).lora_B.weight", f32: p.b, shape: [p.outFeatures, p.rank])
         }
-        return builder.build()
+        return try builder.build()
     }
 }

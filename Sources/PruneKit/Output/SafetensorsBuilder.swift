@@ -1,13 +1,45 @@
 import PruneFormats
-/// Builds a new safetensors file in memory: tensors are laid out in the order they are added,
-/// the header lists `__metadata__` first and then the tensors sorted by name, and is padded with
-/// spaces to a multiple of 8 bytes. The same calls always give the same bytes.
+/// Builds a new safetensors file: tensors are laid out in the order they are added, the header
+/// lists `__metadata__` first and then the tensors sorted by name, and is padded with spaces to a
+/// multiple of 8 bytes. The same calls always give the same bytes.
+///
+/// A tensor is given as bytes, or as a producer that writes its bytes in pieces when the file is
+/// written (`write(to:)`): a large tensor (an m × m matrix of statistics) then goes to the file
+/// without a second copy of it in memory.
 public struct SafetensorsBuilder {
+    /// Takes the next piece of a file's bytes.
+    public typealias Sink = (UnsafeRawBufferPointer) throws -> Void
+    /// Writes a tensor's bytes, in order, to the sink it is given.
+    public typealias Producer = (Sink) throws -> Void
+
     public struct Entry {
         public var name: String
         public var dtype: SafetensorsDType
         public var shape: [Int]
-        public var bytes: [UInt8]
+        public var byteCount: Int
+        let producer: Producer?
+        let stored: [UInt8]
+
+        /// The tensor's bytes (a produced tensor's, produced in full).
+        public var bytes: [UInt8] {
+            guard let producer else { return stored }
+            var out = [UInt8]()
+            out.reserveCapacity(byteCount)
+            try? producer { out.append(contentsOf: $0) }
+            return out
+        }
+
+        /// Writes the bytes to `sink`; a producer that writes another count than it declared is refused.
+        func write(to sink: Sink) throws {
+            guard let producer else { return try stored.withUnsafeBytes { try sink($0) } }
+            var written = 0
+            try producer { piece in
+                written += piece.count
+                guard written <= byteCount else { throw SidecarError.builder("\(name): more than its \(byteCount) bytes produced") }
+                try sink(piece)
+            }
+            guard written == byteCount else { throw SidecarError.builder("\(name): \(written) bytes produced, \(byteCount) declared") }
+        }
     }
 
     public private(set) var metadata: [(key: String, value: String)] = []
@@ -28,6 +60,60 @@ public struct SafetensorsBuilder {
     /// Adds a tensor. Names must be unique and not `__metadata__`; the byte count must match
     /// the dtype and shape.
     public mutating func add(_ name: String, dtype: SafetensorsDType, shape: [Int], bytes: [UInt8]) throws {
+        try check(name, dtype: dtype, shape: shape, byteCount: bytes.count)
+        names.insert(name)
+        entries.append(Entry(name: name, dtype: dtype, shape: shape, byteCount: bytes.count, producer: nil, stored: bytes))
+    }
+
+    /// Adds a tensor whose `byteCount` bytes `producer` writes when the file is written.
+    public mutating func add(_ name: String, dtype: SafetensorsDType, shape: [Int], byteCount: Int,
+                             producer: @escaping Producer) throws {
+        try check(name, dtype: dtype, shape: shape, byteCount: byteCount)
+        names.insert(name)
+        entries.append(Entry(name: name, dtype: dtype, shape: shape, byteCount: byteCount, producer: producer, stored: []))
+    }
+
+    /// Adds an f64 tensor written straight from `values` (pieces of its own memory, no copy).
+    public mutating func add(_ name: String, f64Streamed values: [Double], shape: [Int]) throws {
+        try add(name, dtype: .f64, shape: shape, byteCount: values.count * 8) { sink in
+            #if _endian(little)
+            try values.withUnsafeBytes { raw in
+                var at = 0
+                while at < raw.count {
+                    let n = min(Self.piece, raw.count - at)
+                    try sink(UnsafeRawBufferPointer(rebasing: raw[at ..< at + n]))
+                    at += n
+                }
+            }
+            #else
+            try Self.pieces(count: values.count, width: 8, sink: sink) { i, p in
+                p.storeBytes(of: values[i].bitPattern.littleEndian, as: UInt64.self)
+            }
+            #endif
+        }
+    }
+
+    /// The size of the pieces producers here write (4 MiB).
+    public static let piece = 1 << 22
+
+    /// Writes `count` values of `width` bytes each through a reused buffer of `piece` bytes:
+    /// `store(i, p)` writes value i at p.
+    public static func pieces(count: Int, width: Int, sink: Sink,
+                              store: (Int, UnsafeMutableRawPointer) -> Void) throws {
+        let per = max(1, piece / width)
+        var buffer = [UInt8](repeating: 0, count: min(count, per) * width)
+        var i = 0
+        while i < count {
+            let n = min(per, count - i)
+            try buffer.withUnsafeMutableBytes { b in
+                for k in 0..<n { store(i + k, b.baseAddress! + k * width) }
+                try sink(UnsafeRawBufferPointer(rebasing: b[0 ..< n * width]))
+            }
+            i += n
+        }
+    }
+
+    private func check(_ name: String, dtype: SafetensorsDType, shape: [Int], byteCount: Int) throws {
         guard name != "__metadata__", !names.contains(name) else {
             throw SidecarError.builder("duplicate or reserved tensor name \(name)")
         }
@@ -37,11 +123,9 @@ public struct SafetensorsBuilder {
             guard d >= 0, !o else { throw SidecarError.builder("bad shape \(shape) for \(name)") }
             count = p
         }
-        guard dtype.byteCount(forElements: count) == bytes.count else {
-            throw SidecarError.builder("\(name): \(bytes.count) bytes do not fit \(dtype.rawValue) \(shape)")
+        guard dtype.byteCount(forElements: count) == byteCount else {
+            throw SidecarError.builder("\(name): \(byteCount) bytes do not fit \(dtype.rawValue) \(shape)")
         }
-        names.insert(name)
-        entries.append(Entry(name: name, dtype: dtype, shape: shape, bytes: bytes))
     }
 
     public mutating func add(_ name: String, f32 values: [Float], shape: [Int]) throws {
@@ -73,8 +157,8 @@ public struct SafetensorsBuilder {
         var offsets: [String: (Int, Int)] = [:]
         var at = 0
         for e in entries {
-            offsets[e.name] = (at, at + e.bytes.count)
-            at += e.bytes.count
+            offsets[e.name] = (at, at + e.byteCount)
+            at += e.byteCount
         }
         for e in entries.sorted(by: { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }) {
             if !first { s += "," }
@@ -89,15 +173,19 @@ public struct SafetensorsBuilder {
     }
 
     /// The complete file.
-    public func build() -> [UInt8] {
+    public func build() throws -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(entries.reduce(8 + headerJSON().count + 8) { $0 + $1.byteCount })
+        try write { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// Writes the file to `sink` in pieces: the length and header, then each tensor's bytes.
+    public func write(to sink: Sink) throws {
         var header = headerJSON()
         while header.count % 8 != 0 { header.append(0x20) }
-        var out = [UInt8]()
-        let total = entries.reduce(8 + header.count) { $0 + $1.bytes.count }
-        out.reserveCapacity(total)
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { out.append(contentsOf: $0) }
-        out.append(contentsOf: header)
-        for e in entries { out.append(contentsOf: e.bytes) }
-        return out
+        try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try sink($0) }
+        try header.withUnsafeBytes { try sink($0) }
+        for e in entries { try e.write(to: sink) }
     }
 }

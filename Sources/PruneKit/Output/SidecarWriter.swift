@@ -122,7 +122,7 @@ public enum SidecarWriter {
         b.setMetadata("tool_version", sidecar.toolVersion)
         b.setMetadata("prune", text)
         b.setMetadata("prune_sha256", SHA256Hasher.hex(Array(json)))
-        return b.build()
+        return try b.build()
     }
 
     /// Writes the sidecar atomically: a temporary file in the destination folder, then rename.

@@ -11,7 +11,14 @@ public final class StagedFile {
     private var done = false
     private let registration: TemporaryFiles.Registration
 
-    public init(bytes: [UInt8], destination: String) throws {
+    public convenience init(bytes: [UInt8], destination: String) throws {
+        try self.init(destination: destination) { sink in try bytes.withUnsafeBytes { try sink($0) } }
+    }
+
+    /// A staged file whose bytes `produce` hands, in pieces, to the sink it is given (so that a large
+    /// file needs no copy of itself in memory). When `produce` throws, the temporary file is removed
+    /// and its error rethrown.
+    public init(destination: String, produce: (SafetensorsBuilder.Sink) throws -> Void) throws {
         self.destination = destination
         let url = URL(fileURLWithPath: destination)
         let dir = url.deletingLastPathComponent().path
@@ -28,25 +35,34 @@ public final class StagedFile {
             registration.release()
             throw SidecarError.io(path: destination, reason: "cannot create a file in its folder: \(String(cString: strerror(openErrno)))")
         }
-        var ok = true
-        var err: Int32 = 0
-        bytes.withUnsafeBytes { raw in
-            var at = 0
-            while at < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + at, raw.count - at)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    ok = false; err = errno; return
+        /// A failed write(2): its errno.
+        struct WriteFailure: Error { var code: Int32 }
+        var failure: Error?
+        do {
+            try produce { raw in
+                var at = 0
+                while at < raw.count {
+                    let n = Foundation.write(fd, raw.baseAddress! + at, raw.count - at)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw WriteFailure(code: errno)
+                    }
+                    at += n
                 }
-                at += n
             }
+            if fsync(fd) != 0 { throw WriteFailure(code: errno) }
+        } catch {
+            failure = error
         }
-        if ok && fsync(fd) != 0 { ok = false; err = errno }
         close(fd)
-        guard ok else {
+        if let failure {
             unlink(temporaryPath)
             registration.release()
-            throw SidecarError.io(path: destination, reason: "cannot write: \(String(cString: strerror(err)))")
+            done = true
+            if let w = failure as? WriteFailure {
+                throw SidecarError.io(path: destination, reason: "cannot write: \(String(cString: strerror(w.code)))")
+            }
+            throw failure
         }
     }
 

@@ -36,6 +36,51 @@ import PruneTokenizers
             #expect((error as? LocalizedError)?.errorDescription?.hasPrefix(dir + "/c.stats:") == true)
         }
     }
+
+    /// An edit holds one m × m matrix of statistics: C is made in the sum's own buffer (the sum is
+    /// given up), with the bits of sum[i] · (1 / count); the exact sum is left out when asked.
+    @Test func momentTakesTheSumsBuffer() throws {
+        let net = try FactTest.network("gpt2-tiny")
+        let lines = try String(contentsOfFile: try FactTest.fixture("gpt2-tiny", "heldout.txt"), encoding: .utf8)
+            .split(separator: "\n").prefix(6).joined(separator: "\n")
+        let text = try StatisticsText.parse(bytes: Array(lines.utf8), path: "t")
+        let computer = StatisticsComputer(model: net, tokenizer: PruneFactsTestTokenizer.gpt2(), threads: 2)
+        var s = try computer.compute(text: text, layer: 1, modelHash: "h", docTokens: 32, maxTokens: 0, maxDocuments: 1000,
+                                     keepExact: false)
+        #expect(s.exact == nil && s.count > 0)
+        let withExact = try computer.compute(text: text, layer: 1, modelHash: "h", docTokens: 32, maxTokens: 0, maxDocuments: 1000)
+        #expect(withExact.exact?.doubles() == s.sum && withExact.count == s.count)
+        let expected = s.sum.map { $0 * (1 / Double(s.count)) }
+        let before = s.sum.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let c = s.takeMoment()
+        #expect(s.sum.isEmpty)
+        #expect(c.storage.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == before)
+        #expect(c.rows == s.width && c.cols == s.width)
+        #expect(c.storage.map(\.bitPattern) == expected.map(\.bitPattern))
+    }
+
+    /// The spectrum's eigenvalues (values only, in the scaled copy's own buffer) agree with the
+    /// eigen-decomposition with vectors (another LAPACK path: divide and conquer) within the bound of
+    /// a backward-stable symmetric eigensolver, n·ε·‖A‖₂ each, taken 8× for the constants.
+    @Test func eigenvaluesInPlaceAgreeWithTheDecomposition() throws {
+        let n = 97
+        var g = SplitMix64(seed: 11)
+        var a = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            for j in i..<n {
+                let x = Double(g.next() % 2001) / 1000 - 1
+                a[i * n + j] = x
+                a[j * n + i] = x
+            }
+        }
+        let (full, _) = try Matrix(rows: n, cols: n, values: a).symmetricEigen()
+        var work = a
+        let values = try Matrix.symmetricEigenvalues(overwriting: &work, n: n)
+        #expect(values == values.sorted())
+        let norm = full.map(\.magnitude).max() ?? 0
+        let bound = 8 * 2 * Double(n) * Double.ulpOfOne * norm
+        for (x, y) in zip(values, full.reversed()) { #expect(abs(x - y) <= bound, "\(x) vs \(y), bound \(bound)") }
+    }
 }
 
 /// A tokenizer of the fixture for tests that need one but not the reference's exact ids.

@@ -254,6 +254,15 @@ import Testing
         #expect(throws: FactError.self) { try full.add(chunk: [0x1p61], name: "f") }
         var one = ExactKeySum(width: 1)
         #expect(throws: FactError.self) { try one.add(chunk: [0x1p62], name: "f") }
+        // `matches` is `doubles() ==` without the second matrix: a zeroed row counts as zero, and a
+        // change in either triangle is seen.
+        #expect(e.matches(d) && e.matches([4, 0, 0, 0, 0.5, 0, 0, 0, 0]))
+        for k in [2, 6, 4] {
+            var off = d
+            off[k] = off[k] == 0 ? 1e-300 : off[k] * 2
+            #expect(!e.matches(off), "entry \(k)")
+        }
+        #expect(!e.matches(Array(d.prefix(4))))
     }
 
     /// The shell script of the first `- |` block scalar of a YAML file.

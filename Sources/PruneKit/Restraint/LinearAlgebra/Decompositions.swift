@@ -150,6 +150,26 @@ extension Matrix {
         }
         return (values, vectors)
     }
+
+    /// The eigenvalues (ascending) of the symmetric n × n matrix in `a`, which is overwritten
+    /// (`dsyevd` without vectors, on the buffer itself: no copy, O(n) workspace). `a` must be exactly
+    /// symmetric: it is handed to LAPACK as column-major, which reads the other triangle.
+    public static func symmetricEigenvalues(overwriting a: inout [Double], n: Int) throws -> [Double] {
+        precondition(a.count == n * n, "symmetricEigenvalues: n × n values expected")
+        guard let ln = lapackDimension(n) else {
+            throw RestraintError.invalidDimensions(tensor: "<matrix>", rows: n, cols: n)
+        }
+        if n == 0 { return [] }
+        var w = [Double](repeating: 0, count: n)
+        let info = a.withUnsafeMutableBufferPointer { pa in
+            w.withUnsafeMutableBufferPointer { pw in
+                LAPACKE_dsyevd(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "U")), ln,
+                               pa.baseAddress, ln, pw.baseAddress)
+            }
+        }
+        guard info == 0 else { throw RestraintError.lapackFailure(tensor: "<matrix>", routine: "dsyevd", info: Int(info)) }
+        return w
+    }
 }
 
 /// The numerical rank rule of `numpy.linalg.matrix_rank`: the number of singular values strictly
