@@ -133,6 +133,11 @@ extension FactSession {
         let hash = try StatisticsIdentity.modelHash(base, layer: layer)
         var stats: KeyStatistics
         let rec: JSONNode
+        // The file the statistics were read from or written to: read again for C after the spectrum
+        // (computed in the sum's own buffer). A temporary one when the cache cannot take them.
+        var source = path
+        var temporary: String?
+        defer { if let t = temporary { try? FileManager.default.removeItem(atPath: t) } }
         if KeyStatisticsFile.looksLikeStatistics(path: path) {
             // A prune-stats file (e.g. merged shards) instead of a text: used for its own layer.
             let given = try KeyStatisticsFile.read(path: path)
@@ -158,6 +163,7 @@ extension FactSession {
                                           tokenizer: tokenizerIdentity!, layer: layer, textSHA256: t.sha256,
                                           docTokens: docTokens, maxTokens: maxTokens, maxDocuments: maxDocs, arithmetic: BLASCore.name)
             var found: KeyStatistics?
+            source = engine.cache.path(key)
             switch engine.cache.load(key) {
             case .hit(let s) where s.width == width: found = s
             case .hit: warnings.append("\(engine.cache.path(key)): cached statistics of another key width: recomputed")
@@ -166,19 +172,29 @@ extension FactSession {
             }
             if found == nil {
                 engine.progress?("key statistics at layer \(layer) over \(path)")
-                let computed = try StatisticsComputer(model: base, tokenizer: tokenizer, threads: job.threads)
+                // Held by the exact sum alone, written to the cache (or a temporary file) row by row,
+                // and read back: the f64 sum and the exact one are never held together.
+                var computed = try StatisticsComputer(model: base, tokenizer: tokenizer, threads: job.threads)
                     .compute(text: t, layer: layer, modelHash: hash, docTokens: docTokens, maxTokens: maxTokens, maxDocuments: maxDocs,
-                             keepExact: false)
-                engine.cache.store(computed, key: key)
-                stats = computed
+                             materialize: false)
+                if !engine.cache.store(computed, key: key) {
+                    let t = NSTemporaryDirectory() + "/prune-stats-\(UUID().uuidString).safetensors"
+                    temporary = t
+                    try KeyStatisticsFile.write(computed, to: t, withExact: false)
+                    source = t
+                }
+                computed.exact = nil
+                stats = try KeyStatisticsFile.read(path: source)
             } else {
                 stats = found!
             }
+            let cached = found != nil
+            found = nil
             guard stats.count > 0 else {
                 throw FactError.badStatisticsText(path: path, reason: "no tokens to compute statistics from")
             }
             rec = .object([
-                JSONNodeMember(key: "cached", value: .bool(found != nil)),
+                JSONNodeMember(key: "cached", value: .bool(cached)),
                 JSONNodeMember(key: "doc_tokens", value: .int(docTokens)),
                 JSONNodeMember(key: "documents", value: .int(stats.documents)),
                 JSONNodeMember(key: "layer", value: .int(layer)),
@@ -193,8 +209,19 @@ extension FactSession {
             ])
         }
         guard stats.count > 0 else { throw FactError.badStatisticsFile(path: path, reason: "no tokens (count 0)") }
-        // The spectrum once per layer (statistics read again for a later line are the same).
-        let spectrum = try spectra[layer]?.spectrum ?? stats.spectrum(name: path)
+        // The spectrum once per layer (statistics read again for a later line are the same), in the
+        // sum's own buffer; the sum is then read again from its file.
+        let spectrum: KeyStatistics.Spectrum
+        if let known = spectra[layer]?.spectrum {
+            spectrum = known
+        } else {
+            let sha = stats.sha256
+            spectrum = try stats.spectrumOverwritingSum(name: path)
+            stats = try KeyStatisticsFile.read(path: source)
+            guard stats.sha256 == sha else {
+                throw FactError.badStatisticsFile(path: source, reason: "changed while it was read")
+            }
+        }
         if stats.count < width {
             let w = "\(path): the key statistics at layer \(layer) come from \(stats.count) tokens, fewer than the key width \(width): C is singular"
             if !warnings.contains(w) { warnings.append(w) }

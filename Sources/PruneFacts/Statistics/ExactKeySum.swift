@@ -1,4 +1,5 @@
 import Foundation
+import PruneFormats
 import PruneKit
 
 /// Σ k kᵀ held exactly: the upper triangle (row-major, j ≥ i) as Int128 fixed point at the binary
@@ -40,6 +41,17 @@ public struct ExactKeySum: Sendable, Equatable {
         .statisticsMismatch(path: name, reason: "sum[\(i), \(j)] exceeds the exact accumulator's range (±2^62 at the scale 2^-64): keys this large are not activations")
     }
 
+    /// Adds `x` rounded to the nearest multiple of 2^-64 (ties to even) to `v`; false when `x` or the
+    /// total leaves the range.
+    @inline(__always) static func accumulate(_ x: Double, into v: inout Int128) -> Bool {
+        let y = (x * scale).rounded(.toNearestOrEven)
+        guard y.magnitude < limit * scale else { return false }
+        let (s, o) = v.addingReportingOverflow(Int128(y))
+        guard !o, s.magnitude < UInt128(1) << 126 else { return false }
+        v = s
+        return true
+    }
+
     /// Adds the upper triangle of `chunk` (m × m row-major f64, the lower triangle ignored), each entry
     /// rounded to the nearest multiple of 2^-64 (ties to even).
     public mutating func add(chunk: [Double], name: String) throws {
@@ -51,13 +63,32 @@ public struct ExactKeySum: Sendable, Equatable {
                 var k = 0
                 rows: for i in 0..<m {
                     for j in i..<m {
-                        let x = c[i * m + j]
-                        let y = (x * Self.scale).rounded(.toNearestOrEven)
-                        guard y.magnitude < Self.limit * Self.scale else { bad = (i, j); break rows }
-                        let (s, o) = v[k].addingReportingOverflow(Int128(y))
-                        guard !o, s.magnitude < UInt128(1) << 126 else { bad = (i, j); break rows }
-                        v[k] = s
+                        guard Self.accumulate(c[i * m + j], into: &v[k]) else { bad = (i, j); break rows }
                         k += 1
+                    }
+                }
+            }
+        }
+        if let (i, j) = bad { throw Self.rangeError(name, i, j) }
+    }
+
+    /// Adds a chunk's tiled sum, entry by entry as `add(chunk:)` adds the same matrix (the result is
+    /// the same; a range error names the first entry out of range in tile order).
+    mutating func add(tiles sum: TiledKeySum, name: String) throws {
+        let m = width
+        precondition(sum.width == m)
+        var bad: (Int, Int)?
+        sum.values.withUnsafeBufferPointer { t in
+            values.withUnsafeMutableBufferPointer { v in
+                tiles: for tile in sum.tiles {
+                    for r in 0..<tile.ni {
+                        let i = tile.i0 + r
+                        let c0 = tile.i0 == tile.j0 ? r : 0
+                        let row = tile.offset + r * tile.nj, k0 = Self.index(i, tile.j0, width: m)
+                        for c in c0..<tile.nj where !Self.accumulate(t[row + c], into: &v[k0 + c]) {
+                            bad = (i, tile.j0 + c)
+                            break tiles
+                        }
                     }
                 }
             }
@@ -99,19 +130,38 @@ public struct ExactKeySum: Sendable, Equatable {
         let m = width
         precondition(out.count == m * m)
         out.withUnsafeMutableBufferPointer { d in
-            values.withUnsafeBufferPointer { v in
-                var k = 0
-                for i in 0..<m {
-                    for j in i..<m {
-                        let x = Double(v[k]) / Self.scale
-                        d[i * m + j] = x
-                        d[j * m + i] = x
-                        k += 1
-                    }
-                }
-                for i in 0..<m where v[Self.index(i, i, width: m)] == 0 {
-                    for j in 0..<m { d[i * m + j] = 0; d[j * m + i] = 0 }
-                }
+            for i in 0..<m { row(i, into: UnsafeMutableBufferPointer(rebasing: d[i * m ..< (i + 1) * m])) }
+        }
+    }
+
+    /// Row i of `doubles()` (m values): (j, i) of the triangle for j < i, (i, j) from i on; zero in a
+    /// dead row or column (a zero diagonal entry).
+    func row(_ i: Int, into d: UnsafeMutableBufferPointer<Double>) {
+        let m = width
+        values.withUnsafeBufferPointer { v in
+            guard v[Self.index(i, i, width: m)] != 0 else { d.update(repeating: 0); return }
+            for j in 0..<i {
+                d[j] = v[Self.index(j, j, width: m)] == 0 ? 0 : Double(v[Self.index(j, i, width: m)]) / Self.scale
+            }
+            let k0 = Self.index(i, i, width: m)
+            for j in i..<m {
+                d[j] = v[Self.index(j, j, width: m)] == 0 ? 0 : Double(v[k0 + j - i]) / Self.scale
+            }
+        }
+    }
+
+    /// The bytes of `doubles()` (little-endian f64, row-major), written to `sink` row by row: a file's
+    /// `sum` tensor made from the exact sum without the m × m matrix.
+    public func writeDoubles(to sink: SafetensorsBuilder.Sink) throws {
+        let m = width
+        var buffer = [Double](repeating: 0, count: m)
+        try buffer.withUnsafeMutableBufferPointer { d in
+            for i in 0..<m {
+                row(i, into: d)
+                #if !_endian(little)
+                for j in 0..<m { d[j] = Double(bitPattern: d[j].bitPattern.littleEndian) }
+                #endif
+                try sink(UnsafeRawBufferPointer(d))
             }
         }
     }
@@ -138,16 +188,12 @@ public struct ExactKeySum: Sendable, Equatable {
     public func matches(_ sum: [Double]) -> Bool {
         let m = width
         guard sum.count == m * m else { return false }
-        return values.withUnsafeBufferPointer { v in
-            sum.withUnsafeBufferPointer { d in
-                var k = 0
+        var buffer = [Double](repeating: 0, count: m)
+        return buffer.withUnsafeMutableBufferPointer { d in
+            sum.withUnsafeBufferPointer { s in
                 for i in 0..<m {
-                    let dead = v[Self.index(i, i, width: m)] == 0
-                    for j in i..<m {
-                        let x = dead || v[Self.index(j, j, width: m)] == 0 ? 0 : Double(v[k]) / Self.scale
-                        guard d[i * m + j] == x, d[j * m + i] == x else { return false }
-                        k += 1
-                    }
+                    row(i, into: d)
+                    for j in 0..<m where s[i * m + j] != d[j] { return false }
                 }
                 return true
             }
@@ -155,16 +201,23 @@ public struct ExactKeySum: Sendable, Equatable {
     }
 
     /// Reads `bytes` written by `bytes` (the caller checked the length); nil when an entry is out of range.
-    static func decode(width: Int, raw: UnsafeRawBufferPointer) -> ExactKeySum? {
+    /// The tensor `tensor` of `file` read in pieces (each given back once read).
+    static func decode(width: Int, file: SafetensorsFile, tensor: String) throws -> ExactKeySum? {
         let n = width * (width + 1) / 2
         var values = [Int128](repeating: 0, count: n)
-        for k in 0..<n {
-            let lo = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k * 16, as: UInt64.self))
-            let hi = Int64(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: k * 16 + 8, as: UInt64.self)))
-            let x = Int128(hi) << 64 | Int128(lo)
-            guard x.magnitude < UInt128(1) << 126 else { return nil }
-            values[k] = x
+        var inRange = true
+        try values.withUnsafeMutableBufferPointer { v in
+            try file.withPieces(of: tensor) { raw, at in
+                guard inRange else { return }
+                for e in 0..<(raw.count / 16) {
+                    let lo = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: e * 16, as: UInt64.self))
+                    let hi = Int64(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: e * 16 + 8, as: UInt64.self)))
+                    let x = Int128(hi) << 64 | Int128(lo)
+                    guard x.magnitude < UInt128(1) << 126 else { inRange = false; return }
+                    v[at / 16 + e] = x
+                }
+            }
         }
-        return ExactKeySum(width: width, values: values)
+        return inRange ? ExactKeySum(width: width, values: values) : nil
     }
 }

@@ -18,7 +18,9 @@ public struct KeyStatistics: Sendable, Equatable {
     public var layer: Int
     /// m, the width of the keys.
     public var width: Int
-    /// Row-major m × m, symmetric.
+    /// Row-major m × m, symmetric. Empty when the statistics are held by their exact sum alone
+    /// (`exact`, as `StatisticsComputer` gives them for a file): the file's sum is then written from
+    /// it row by row, and no m × m matrix of f64 is made.
     public var sum: [Double]
     /// Number of keys (token positions) added.
     public var count: Int
@@ -119,6 +121,7 @@ public struct KeyStatistics: Sendable, Equatable {
     /// C = sum / count, made in the sum's own buffer, which it takes (`sum` is left empty): the
     /// statistics of an edit need no second m × m matrix. The bits of `moment`.
     public mutating func takeMoment() -> Matrix {
+        precondition(!isExactOnly, "takeMoment: the statistics are held by their exact sum alone")
         let c = count > 0 ? 1 / Double(count) : 0
         var values = sum
         sum = []
@@ -126,60 +129,6 @@ public struct KeyStatistics: Sendable, Equatable {
             for i in v.indices { v[i] *= c }
         }
         return try! Matrix(rows: width, cols: width, values: values)
-    }
-
-    /// Adds the keys of one document: `keys` is T × m row-major (f32), summed in float64 in a
-    /// fixed order, the upper triangle mirrored (with `mirror: false` the lower triangle is left
-    /// stale, for a caller that adds many documents and calls `symmetrize()` once: the same bits,
-    /// without an m × m pass per document).
-    public mutating func add(keys: [Float], tokens: Int, mirror: Bool = true) {
-        add(keys: keys, tokens: tokens, documents: 1, mirror: mirror, threads: 1)
-    }
-
-    /// Adds the keys of `documents` documents, T × m rows in all. The upper triangle is cut into
-    /// fixed tiles of `tileSize` (one single-threaded dsyrk or dgemm each, over the rows in order),
-    /// run on up to `threads` threads: the bits never depend on the thread count.
-    public mutating func add(keys: [Float], tokens: Int, documents: Int, mirror: Bool, threads: Int) {
-        precondition(keys.count == tokens * width)
-        guard tokens > 0 else { return }
-        let k = keys.map(Double.init)
-        let m = width, size = Self.tileSize, blocks = (m + size - 1) / size
-        let tiles: [(Int, Int)] = (0..<blocks).flatMap { i in (i..<blocks).map { (i, $0) } }
-        BLASThreads.deterministic {
-            k.withUnsafeBufferPointer { kp in
-                sum.withUnsafeMutableBufferPointer { sp in
-                    let kb = kp.baseAddress!, sb = sp.baseAddress!
-                    Parallel.forEach(count: tiles.count, threads: threads) { t, _ in
-                        let (bi, bj) = tiles[t]
-                        let i0 = bi * size, j0 = bj * size, ni = min(m, i0 + size) - i0, nj = min(m, j0 + size) - j0
-                        if bi == bj {
-                            // upper(sum[i, i]) += kᵢᵀ kᵢ, kᵢ the T × ni columns of the tile.
-                            cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, Int32(ni), Int32(tokens),
-                                        1, kb + i0, Int32(m), 1, sb + i0 * m + i0, Int32(m))
-                        } else {
-                            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(ni), Int32(nj), Int32(tokens),
-                                        1, kb + i0, Int32(m), kb + j0, Int32(m), 1, sb + i0 * m + j0, Int32(m))
-                        }
-                    }
-                }
-            }
-        }
-        if mirror { symmetrize() }
-        count += tokens
-        self.documents += documents
-    }
-
-    /// The side of the tiles `add` splits Σ k kᵀ into.
-    static let tileSize = 256
-
-    /// Makes `sum` exactly symmetric from the upper triangle dsyrk wrote.
-    public mutating func symmetrize() {
-        let m = width
-        sum.withUnsafeMutableBufferPointer { s in
-            for i in 0..<m where i + 1 < m {
-                for j in (i + 1)..<m { s[j * m + i] = s[i * m + j] }
-            }
-        }
     }
 
     /// Adds partial statistics of the same model part and layer (read from `otherName`), in place.
@@ -192,11 +141,14 @@ public struct KeyStatistics: Sendable, Equatable {
         let joined = try Self.coalesce(sources + other.sources, name: otherName)
         if exact != nil, let e = other.exact {
             try exact!.add(e, name: otherName)
-            exact!.fill(&sum)
+            if !isExactOnly { exact!.fill(&sum) }
         } else {
+            // A file of a prune before the exact sums: added in f64, as then.
+            if isExactOnly, let e = exact { sum = e.doubles() }
             exact = nil
+            let add = other.isExactOnly ? other.exact!.doubles() : other.sum
             sum.withUnsafeMutableBufferPointer { s in
-                other.sum.withUnsafeBufferPointer { t in for i in s.indices { s[i] += t[i] } }
+                add.withUnsafeBufferPointer { t in for i in s.indices { s[i] += t[i] } }
             }
         }
         count = c
@@ -235,25 +187,38 @@ public struct KeyStatistics: Sendable, Equatable {
     /// Each product of f32 keys is exact in f64 and the sums of `count` of them round by about
     /// `count`·ε relative to the entries; the eigensolver adds about `width`·ε·λ_max: an eigenvalue
     /// within (count + width)·ε·λ_max of zero is zero, one below −that is a sum no keys can give.
-    /// Holds one m × m matrix besides the sum (the scaled copy, which the eigensolver overwrites).
+    /// Holds one m × m matrix besides the sum (the scaled copy, which the eigensolver overwrites);
+    /// `spectrumOverwritingSum` needs none.
     public func spectrum(name: String) throws -> Spectrum {
+        var copy = self
+        return try copy.spectrumOverwritingSum(name: name)
+    }
+
+    /// `spectrum`, computed in the sum's own buffer: the sum is left empty (read the statistics
+    /// again for C).
+    public mutating func spectrumOverwritingSum(name: String) throws -> Spectrum {
+        precondition(!isExactOnly, "spectrum: the statistics are held by their exact sum alone")
         let m = width
+        var r = sum
+        sum = []
+        defer { r = [] }
         var scale = [Double](repeating: 0, count: m)
         for i in 0..<m {
-            let d = sum[i * m + i]
+            let d = r[i * m + i]
             if d > 0 { scale[i] = 1 / d.squareRoot() }
         }
-        var r = [Double](repeating: 0, count: m * m)
-        for i in 0..<m {
-            for j in 0..<m {
-                let v = sum[i * m + j]
-                if scale[i] == 0 || scale[j] == 0 {
-                    guard v == 0 else {
-                        throw FactError.badStatisticsFile(path: name, reason: "the sum is not positive semidefinite (sum[\(i), \(j)] ≠ 0 with a zero diagonal entry): not a sum of k kᵀ")
+        try r.withUnsafeMutableBufferPointer { r in
+            for i in 0..<m {
+                for j in 0..<m {
+                    let v = r[i * m + j]
+                    if scale[i] == 0 || scale[j] == 0 {
+                        guard v == 0 else {
+                            throw FactError.badStatisticsFile(path: name, reason: "the sum is not positive semidefinite (sum[\(i), \(j)] ≠ 0 with a zero diagonal entry): not a sum of k kᵀ")
+                        }
+                        continue
                     }
-                    continue
+                    r[i * m + j] = v * scale[i] * scale[j]
                 }
-                r[i * m + j] = v * scale[i] * scale[j]
             }
         }
         let values = try BLASThreads.deterministic { try Matrix.symmetricEigenvalues(overwriting: &r, n: m) }
@@ -266,10 +231,25 @@ public struct KeyStatistics: Sendable, Equatable {
         return Spectrum(smallest: smallest, largest: largest, rank: values.filter { $0 > tol }.count, tolerance: tol)
     }
 
+    /// Whether only the exact sum holds the statistics (`sum` is empty).
+    public var isExactOnly: Bool { sum.isEmpty && width > 0 }
+
+    /// The statistics with their f64 sum made (from the exact sum, when held by it alone).
+    public func materialized() -> KeyStatistics {
+        guard isExactOnly, let e = exact else { return self }
+        var s = self
+        s.sum = e.doubles()
+        return s
+    }
+
     /// SHA-256 of the sum's and count's bytes: the statistics' own identity, recorded in sidecars.
     public var sha256: String {
         let h = SHA256Hasher()
-        sum.withUnsafeBytes { h.update($0) }
+        if isExactOnly, let e = exact {
+            try? e.writeDoubles { h.update($0) }
+        } else {
+            sum.withUnsafeBytes { h.update($0) }
+        }
         withUnsafeBytes(of: Int64(count).littleEndian) { h.update($0) }
         return h.finalizeHex()
     }

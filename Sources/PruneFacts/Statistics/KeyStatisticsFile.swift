@@ -8,16 +8,21 @@ import PruneKit
 /// SHA-256 of the sum and count (`KeyStatistics.sha256`), verified on read.
 public enum KeyStatisticsFile {
     public static func encode(_ s: KeyStatistics, metadata extra: [String: String] = [:]) throws -> [UInt8] {
-        try builder(s, metadata: extra).build()
+        try builder(s, metadata: extra, withExact: true).build()
     }
 
-    /// The file, its large tensors (the sum, the exact sum) written from their own arrays in pieces.
-    static func builder(_ s: KeyStatistics, metadata extra: [String: String]) throws -> SafetensorsBuilder {
+    /// The file, its large tensors (the sum, the exact sum) written from their own arrays in pieces;
+    /// the exact sum only with `withExact` (a file for merges; an edit reads the f64 sum alone).
+    static func builder(_ s: KeyStatistics, metadata extra: [String: String], withExact: Bool) throws -> SafetensorsBuilder {
         var b = SafetensorsBuilder()
-        try b.add("sum", f64Streamed: s.sum, shape: [s.width, s.width])
+        if s.isExactOnly, let e = s.exact {
+            try b.add("sum", dtype: .f64, shape: [s.width, s.width], byteCount: s.width * s.width * 8, producer: e.writeDoubles(to:))
+        } else {
+            try b.add("sum", f64Streamed: s.sum, shape: [s.width, s.width])
+        }
         var count = Int64(s.count).littleEndian
         try b.add("count", dtype: .i64, shape: [1], bytes: withUnsafeBytes(of: &count) { Array($0) })
-        if let e = s.exact {
+        if withExact, let e = s.exact {
             try b.add(exactTensor, dtype: .i64, shape: [e.values.count, 2], byteCount: e.values.count * 16, producer: e.write(to:))
         }
         let sources: [JSONNode] = s.sources.map { src in
@@ -38,7 +43,7 @@ public enum KeyStatisticsFile {
             JSONNodeMember(key: "count", value: .int(s.count)),
             JSONNodeMember(key: "documents", value: .int(s.documents)),
         ]
-        if s.exact != nil { members.append(JSONNodeMember(key: "exact_fraction_bits", value: .int(ExactKeySum.fractionBits))) }
+        if withExact && s.exact != nil { members.append(JSONNodeMember(key: "exact_fraction_bits", value: .int(ExactKeySum.fractionBits))) }
         members += [
             JSONNodeMember(key: "layer", value: .int(s.layer)),
             JSONNodeMember(key: "model_hash", value: .string(s.modelHash)),
@@ -55,9 +60,9 @@ public enum KeyStatisticsFile {
     }
 
     /// Writes atomically (temporary file in the destination folder, then rename), streamed: no copy
-    /// of the sum in memory.
-    public static func write(_ s: KeyStatistics, to path: String, metadata: [String: String] = [:]) throws {
-        let b = try builder(s, metadata: metadata)
+    /// of the sum in memory. `withExact`: with the exact sum, when the statistics hold it.
+    public static func write(_ s: KeyStatistics, to path: String, metadata: [String: String] = [:], withExact: Bool = true) throws {
+        let b = try builder(s, metadata: metadata, withExact: withExact)
         let staged = try StagedFile(destination: path) { try b.write(to: $0) }
         try staged.commit()
     }
@@ -114,9 +119,13 @@ public enum KeyStatisticsFile {
             throw bad("tensor count must be I64 [1]")
         }
         var s = KeyStatistics(modelHash: model, layer: layer, width: width)
-        try file.withData(for: "sum") { raw in
-            for i in 0..<(width * width) {
-                s.sum[i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+        // In pieces, each piece's pages given back once copied: the file's sum is never resident
+        // beside the one read from it.
+        try s.sum.withUnsafeMutableBufferPointer { sum in
+            try file.withPieces(of: "sum") { raw, at in
+                for i in 0..<(raw.count / 8) {
+                    sum[at / 8 + i] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)))
+                }
             }
         }
         let count = try file.withData(for: "count") { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) }
@@ -165,7 +174,7 @@ public enum KeyStatisticsFile {
                   doc["exact_fraction_bits"]?.nonNegativeInt == ExactKeySum.fractionBits else {
                 throw bad("tensor \(exactTensor) must be I64 [\(n), 2] with exact_fraction_bits \(ExactKeySum.fractionBits)")
             }
-            guard let e = try file.withData(for: exactTensor, { ExactKeySum.decode(width: width, raw: $0) }) else {
+            guard let e = try ExactKeySum.decode(width: width, file: file, tensor: exactTensor) else {
                 throw bad("tensor \(exactTensor) holds a value out of range")
             }
             guard e.matches(s.sum) else { throw bad("tensor \(exactTensor) does not match the sum: damaged") }

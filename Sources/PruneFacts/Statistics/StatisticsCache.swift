@@ -98,11 +98,9 @@ public struct StatisticsCache: Sendable {
     /// that cannot be written is not an error (returns false).
     @discardableResult
     public func store(_ s: KeyStatistics, key: Key) -> Bool {
-        var s = s
-        s.exact = nil
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try KeyStatisticsFile.write(s, to: path(key), metadata: [Self.keyMetadata: key.text])
+            try KeyStatisticsFile.write(s, to: path(key), metadata: [Self.keyMetadata: key.text], withExact: false)
             return true
         } catch { return false }
     }

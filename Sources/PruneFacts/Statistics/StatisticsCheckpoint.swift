@@ -95,7 +95,7 @@ public enum StatisticsCheckpoint {
         }
         let n = expected.width * (expected.width + 1) / 2
         guard let info = file.info(named: KeyStatisticsFile.exactTensor), info.type == .safetensors(.i64), info.shape == [n, 2],
-              let exact = try file.withData(for: KeyStatisticsFile.exactTensor, { ExactKeySum.decode(width: expected.width, raw: $0) }) else {
+              let exact = try ExactKeySum.decode(width: expected.width, file: file, tensor: KeyStatisticsFile.exactTensor) else {
             throw bad("tensor \(KeyStatisticsFile.exactTensor) must be I64 [\(n), 2] with values in range")
         }
         return StatisticsComputer.Checkpoint(nextChunk: next, exact: exact, count: count, documents: documents)

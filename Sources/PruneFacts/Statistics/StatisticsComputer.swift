@@ -9,8 +9,10 @@ import PruneRuntime
 /// and keeps those they take (the non-empty ones) with their lengths. These are cut into fixed
 /// chunks of `chunkDocuments` documents; `--part K/N` runs chunks ⌊(K−1)C/N⌋ ..< ⌊KC/N⌋ of the C
 /// chunks (an empty range when C < N: a part with no documents, zero statistics). Each chunk is
-/// summed in f64 from zero, in an order fixed by the text alone, and added to an `ExactKeySum`: the
-/// total is the same for every split, so merged parts are byte-identical to the whole run.
+/// summed in f64 from zero (the upper triangle, in tiles: `TiledKeySum`), in an order fixed by the
+/// text alone, and added to an `ExactKeySum`: the total is the same for every split, so merged parts
+/// are byte-identical to the whole run. Memory: the exact sum (8·m² bytes) and the chunk's tiles
+/// (4·m²), besides the model and one round of keys.
 ///
 /// Within a chunk the documents run packed: consecutive documents fill the groups of `PackedRun`
 /// (each document attends only to itself), so that every matrix product of the forward is one large
@@ -93,13 +95,16 @@ public struct StatisticsComputer: Sendable {
 
     /// The statistics of `part` of the text. `resume`: a checkpoint of the same run to go on from;
     /// `checkpoint` is called every `checkpointEvery` chunks (0 = never) before the last, and may
-    /// throw to stop the run there. `keepExact`: return the exact sum with the statistics (for a file
-    /// that may be merged); an edit that only needs C leaves it out, and its m × m buffer with it.
+    /// throw to stop the run there. `materialize`: also make the f64 sum (m × m); without it the
+    /// statistics are held by their exact sum alone (`KeyStatistics.isExactOnly`), which is all a
+    /// file needs: it is written from it row by row.
     public func compute(text: StatisticsText, layer: Int, modelHash: String, docTokens: Int, maxTokens: Int,
                         maxDocuments: Int, part: Part = .whole, arithmetic: String = "", resume: Checkpoint? = nil,
                         checkpointEvery: Int = 0, checkpoint: ((Checkpoint) throws -> Void)? = nil,
-                        progress: ((Progress) -> Void)? = nil, keepExact: Bool = true) throws -> KeyStatistics {
+                        progress: ((Progress) -> Void)? = nil, materialize: Bool = true) throws -> KeyStatistics {
         var stats = KeyStatistics(modelHash: modelHash, layer: layer, width: model.config.ffnSize)
+        stats.sum = []
+        var chunkSum = TiledKeySum(width: stats.width)
         let name = "\(text.path) (layer \(layer))"
         let cut = docTokens > 0 ? min(docTokens, model.config.contextLength) : model.config.contextLength
         let docs = text.documents
@@ -128,7 +133,7 @@ public struct StatisticsComputer: Sendable {
             let ids = ParallelMap.map(chunk.count, threads: threads) { [self] i in
                 Array(tokenizer.encode(docs[chunk[i].document]).prefix(cut))
             }
-            stats.sum.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            chunkSum.zero()
             let groups = PackedRun.groups(ids.map(\.count), rows: PackedRun.groupRows)
             let runner = model.on(threads: groups.count == 1 ? threads : 1)
             // Rounds of `threads` groups bound the keys held at once; the sums go in group order.
@@ -139,20 +144,23 @@ public struct StatisticsComputer: Sendable {
                     try runner.run(round[i].map { ids[$0] }, through: layer).trace.mlpKey.values
                 }
                 for (group, k) in zip(round, keys) {
-                    stats.add(keys: k, tokens: group.reduce(0) { $0 + ids[$1].count }, documents: group.count,
-                              mirror: false, threads: threads)
+                    let tokens = group.reduce(0) { $0 + ids[$1].count }
+                    chunkSum.add(keys: k, rows: tokens, threads: threads)
+                    stats.count += tokens
+                    stats.documents += group.count
                 }
                 g0 += round.count
             }
-            try exact.add(chunk: stats.sum, name: name)
+            try exact.add(tiles: chunkSum, name: name)
             progress?(Progress(documents: stats.documents, documentsTotal: docsTotal, tokens: stats.count,
                                tokensTotal: tokensTotal, tokensThisRun: stats.count - resumedTokens))
             if checkpointEvery > 0, (c + 1 - first) % checkpointEvery == 0, c + 1 < range.upperBound, let save = checkpoint {
                 try save(Checkpoint(nextChunk: c + 1, exact: exact, count: stats.count, documents: stats.documents))
             }
         }
-        exact.fill(&stats.sum)
-        if keepExact { stats.exact = exact }
+        chunkSum = TiledKeySum(width: 0)
+        stats.exact = exact
+        if materialize { stats.sum = exact.doubles() }
         let sliced = part.count > 1
         stats.sources = [KeyStatistics.Source(textSHA256: text.sha256, docTokens: docTokens, maxTokens: maxTokens,
                                               maxDocuments: maxDocuments, tokens: stats.count,

@@ -77,7 +77,8 @@ public enum StatisticsJob {
         let s = try StatisticsComputer(model: fact, tokenizer: RuntimeTokenizer(tokenizer), threads: threads)
             .compute(text: text, layer: layer, modelHash: modelHash, docTokens: docTokens, maxTokens: caps.maxTokens,
                      maxDocuments: caps.maxDocuments, part: run.part, arithmetic: BLASCore.name, resume: resume,
-                     checkpointEvery: save == nil ? 0 : run.checkpointEvery, checkpoint: save, progress: progress)
+                     checkpointEvery: save == nil ? 0 : run.checkpointEvery, checkpoint: save, progress: progress,
+                     materialize: false)
         return s
     }
 
@@ -85,10 +86,14 @@ public enum StatisticsJob {
     /// its exact sum (then the same bytes whatever the split and the order), else added in f64.
     public static func merge(_ paths: [String]) throws -> KeyStatistics {
         guard let first = paths.first else { throw FactError.badStatisticsFile(path: "-", reason: "nothing to merge") }
-        var total = try KeyStatisticsFile.read(path: first, exact: true)
-        for p in paths.dropFirst() {
-            try total.merge(try KeyStatisticsFile.read(path: p, exact: true), otherName: p)
+        // Files with their exact sums are merged as exact sums alone (the f64 sum is written from the total).
+        func read(_ p: String) throws -> KeyStatistics {
+            var s = try KeyStatisticsFile.read(path: p, exact: true)
+            if s.exact != nil { s.sum = [] }
+            return s
         }
+        var total = try read(first)
+        for p in paths.dropFirst() { try total.merge(try read(p), otherName: p) }
         return total
     }
 }

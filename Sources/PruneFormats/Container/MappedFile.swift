@@ -45,6 +45,16 @@ package final class MappedFile: @unchecked Sendable {
         if let base { madvise(base, bytes.count, MADV_SEQUENTIAL) }
     }
 
+    /// Drops the pages wholly inside `range` from this process (they stay in the page cache; a later
+    /// read faults them in again): for a caller that copied them out. Nothing for a private copy.
+    package func drop(_ range: Range<Int>) {
+        guard !owned, let base else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (range.lowerBound + page - 1) / page * page, end = range.upperBound / page * page
+        guard end > start else { return }
+        madvise(base + start, end - start, MADV_DONTNEED)
+    }
+
     /// Drops the pages wholly before `offset` from this process (they stay in the page cache),
     /// so that streaming through a large file keeps the resident set bounded.
     package func release(upTo offset: Int) {

@@ -44,6 +44,25 @@ public final class ModelFile: @unchecked Sendable {
         return try body(UnsafeRawBufferPointer(rebasing: storage.bytes[start..<(start + t.byteCount)]))
     }
 
+    /// A tensor's bytes in pieces of at most `piece` bytes: `body(piece, its offset in the tensor)`.
+    /// The pages of a piece are given back once `body` returns (they stay in the page cache), so that
+    /// a large tensor copied out is never resident twice.
+    public func withPieces(of name: String, piece: Int = 4 << 20,
+                           _ body: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
+        guard let i = index[name] else {
+            throw ContainerError.tensorNotFound(path: displayName(path), name: name)
+        }
+        let t = header.tensors[i]
+        let start = header.dataStart + t.offset
+        var at = 0
+        while at < t.byteCount {
+            let n = min(piece, t.byteCount - at)
+            try body(UnsafeRawBufferPointer(rebasing: storage.bytes[(start + at)..<(start + at + n)]), at)
+            storage.drop((start + at)..<(start + at + n))
+            at += n
+        }
+    }
+
     /// A copy of a tensor's bytes.
     public func data(for name: String) throws -> [UInt8] {
         try withData(for: name) { Array($0) }

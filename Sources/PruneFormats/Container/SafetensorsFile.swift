@@ -33,6 +33,12 @@ public final class SafetensorsFile: @unchecked Sendable {
         try file.withData(for: name, body)
     }
 
+    /// A tensor's bytes in pieces, each given back once read (`ModelFile.withPieces`).
+    public func withPieces(of name: String, piece: Int = 4 << 20,
+                           _ body: (UnsafeRawBufferPointer, Int) throws -> Void) throws {
+        try file.withPieces(of: name, piece: piece, body)
+    }
+
     /// A copy of a tensor's bytes.
     public func data(for name: String) throws -> [UInt8] { try file.data(for: name) }
 

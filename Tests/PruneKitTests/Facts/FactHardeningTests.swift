@@ -235,7 +235,7 @@ import PruneTokenizers
     static func layerOneStatistics() throws -> KeyStatistics {
         try StatisticsJob.compute(model: try FactTest.fixture("gpt2-tiny", "model.safetensors"),
                                   text: try FactTest.fixture("gpt2-tiny", "heldout.txt"), layer: 1,
-                                  caps: .init(docTokens: 64, maxTokens: 1500), threads: 2)
+                                  caps: .init(docTokens: 64, maxTokens: 1500), threads: 2).materialized()
     }
 
     @Test func statisticsFilesAreChecked() throws {
@@ -296,7 +296,10 @@ import PruneTokenizers
         let dir = try FactTest.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var s = KeyStatistics(modelHash: "h", layer: 1, width: 4)
-        s.add(keys: [1, 2, 3, 4, 0, 1, 0, 1], tokens: 2)
+        for k: [Double] in [[1, 2, 3, 4], [0, 1, 0, 1]] {
+            for i in 0..<4 { for j in 0..<4 { s.sum[i * 4 + j] += k[i] * k[j] } }
+        }
+        (s.count, s.documents) = (2, 1)
         let bytes = try KeyStatisticsFile.encode(s)
         let hp = "{\(Self.quick), \"context_templates\": [\"{}\"]}"
         // Bytes flipped inside the JSON header (no longer UTF-8 there), and a file cut short.

@@ -23,7 +23,9 @@ import PruneTokenizers
         let whole = try stats(lines), a = try stats(Array(lines[0..<5])), b = try stats(Array(lines[5...]))
         try KeyStatisticsFile.write(a, to: dir + "/a.stats")
         try KeyStatisticsFile.write(b, to: dir + "/b.stats")
-        let merged = try StatisticsJob.merge([dir + "/a.stats", dir + "/b.stats"])
+        let exactOnly = try StatisticsJob.merge([dir + "/a.stats", dir + "/b.stats"])
+        #expect(exactOnly.isExactOnly)
+        let merged = exactOnly.materialized()
         #expect(merged.count == whole.count && merged.documents == whole.documents)
         let err = FactTest.relativeError(merged.sum.map(Float.init), whole.sum.map(Float.init))
         #expect(err < 1e-12 * 1e6, "relative difference \(err)")
@@ -38,25 +40,28 @@ import PruneTokenizers
     }
 
     /// An edit holds one m × m matrix of statistics: C is made in the sum's own buffer (the sum is
-    /// given up), with the bits of sum[i] · (1 / count); the exact sum is left out when asked.
+    /// given up), with the bits of sum[i] · (1 / count). Statistics held by their exact sum alone
+    /// (no f64 matrix) write the file of the materialized ones, byte for byte.
     @Test func momentTakesTheSumsBuffer() throws {
         let net = try FactTest.network("gpt2-tiny")
         let lines = try String(contentsOfFile: try FactTest.fixture("gpt2-tiny", "heldout.txt"), encoding: .utf8)
             .split(separator: "\n").prefix(6).joined(separator: "\n")
         let text = try StatisticsText.parse(bytes: Array(lines.utf8), path: "t")
         let computer = StatisticsComputer(model: net, tokenizer: PruneFactsTestTokenizer.gpt2(), threads: 2)
-        var s = try computer.compute(text: text, layer: 1, modelHash: "h", docTokens: 32, maxTokens: 0, maxDocuments: 1000,
-                                     keepExact: false)
-        #expect(s.exact == nil && s.count > 0)
-        let withExact = try computer.compute(text: text, layer: 1, modelHash: "h", docTokens: 32, maxTokens: 0, maxDocuments: 1000)
-        #expect(withExact.exact?.doubles() == s.sum && withExact.count == s.count)
+        let exactOnly = try computer.compute(text: text, layer: 1, modelHash: "h", docTokens: 32, maxTokens: 0, maxDocuments: 1000,
+                                             materialize: false)
+        #expect(exactOnly.isExactOnly && exactOnly.sum.isEmpty && exactOnly.count > 0)
+        var s = try computer.compute(text: text, layer: 1, modelHash: "h", docTokens: 32, maxTokens: 0, maxDocuments: 1000)
+        #expect(s.exact == exactOnly.exact && s.count == exactOnly.count && s.sum.count == s.width * s.width)
+        #expect(exactOnly.materialized().sum == s.sum && exactOnly.sha256 == s.sha256)
+        #expect(try KeyStatisticsFile.encode(exactOnly) == KeyStatisticsFile.encode(s))
         let expected = s.sum.map { $0 * (1 / Double(s.count)) }
         let before = s.sum.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
         let c = s.takeMoment()
         #expect(s.sum.isEmpty)
         #expect(c.storage.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == before)
         #expect(c.rows == s.width && c.cols == s.width)
-        #expect(c.storage.map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(c.storage.map { $0.bitPattern } == expected.map { $0.bitPattern })
     }
 
     /// The spectrum's eigenvalues (values only, in the scaled copy's own buffer) agree with the
