@@ -227,6 +227,17 @@ import PruneTokenizers
         // The entry was rewritten: a third run uses it.
         let third = try Self.apply("gpt2-tiny", line: Self.gpt2Line, hparams: hp, dir: dir, stats: text, tag: "c", cache: cache)
         #expect(!third.result.factWarnings.contains { $0.contains("cached statistics") })
+        // A cache that cannot be written (its folder is a file): the statistics go through a
+        // temporary file, removed after, and the edit is the same.
+        let blocked = dir + "/blocked"
+        try Data("a file".utf8).write(to: URL(fileURLWithPath: blocked))
+        let spooled = { () -> Set<String> in
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("prune-stats-") })
+        }
+        let before = spooled()
+        let fourth = try Self.apply("gpt2-tiny", line: Self.gpt2Line, hparams: hp, dir: dir, stats: text, tag: "d", cache: blocked + "/cache")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: first.out)) == Data(contentsOf: URL(fileURLWithPath: fourth.out)))
+        #expect(spooled().isSubset(of: before))
     }
 
     // MARK: 5 and 7. Statistics files given to an edit

@@ -128,19 +128,9 @@ extension Matrix {
     public func symmetricEigen() throws -> (values: [Double], vectors: Matrix) {
         precondition(rows == cols, "symmetricEigen: matrix must be square")
         let n = rows
-        guard let ln = lapackDimension(n) else {
-            throw RestraintError.invalidDimensions(tensor: "<matrix>", rows: n, cols: n)
-        }
         if n == 0 { return ([], Matrix(rows: 0, cols: 0)) }
         var a = storage
-        var w = [Double](repeating: 0, count: n)
-        let info = a.withUnsafeMutableBufferPointer { pa in
-            w.withUnsafeMutableBufferPointer { pw in
-                LAPACKE_dsyevd(LAPACK_ROW_MAJOR, Int8(UInt8(ascii: "V")), Int8(UInt8(ascii: "U")), ln,
-                               pa.baseAddress, ln, pw.baseAddress)
-            }
-        }
-        guard info == 0 else { throw RestraintError.lapackFailure(tensor: "<matrix>", routine: "dsyevd", info: Int(info)) }
+        let w = try Self.dsyevd(&a, n: n, vectors: true)
         // Reverse to descending order.
         var values = [Double](repeating: 0, count: n)
         var vectors = Matrix(rows: n, cols: n)
@@ -156,15 +146,22 @@ extension Matrix {
     /// symmetric: it is handed to LAPACK as column-major, which reads the other triangle.
     public static func symmetricEigenvalues(overwriting a: inout [Double], n: Int) throws -> [Double] {
         precondition(a.count == n * n, "symmetricEigenvalues: n × n values expected")
+        if n == 0 { return [] }
+        return try dsyevd(&a, n: n, vectors: false)
+    }
+
+    /// `dsyevd` on the upper triangle of `a` (n × n) in place: ascending eigenvalues, with the
+    /// eigenvectors written over `a` (row-major) when `vectors`. Without them `a` goes to LAPACK as
+    /// column-major, which needs no transposed copy (the matrix is symmetric).
+    private static func dsyevd(_ a: inout [Double], n: Int, vectors: Bool) throws -> [Double] {
         guard let ln = lapackDimension(n) else {
             throw RestraintError.invalidDimensions(tensor: "<matrix>", rows: n, cols: n)
         }
-        if n == 0 { return [] }
         var w = [Double](repeating: 0, count: n)
         let info = a.withUnsafeMutableBufferPointer { pa in
             w.withUnsafeMutableBufferPointer { pw in
-                LAPACKE_dsyevd(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "U")), ln,
-                               pa.baseAddress, ln, pw.baseAddress)
+                LAPACKE_dsyevd(vectors ? LAPACK_ROW_MAJOR : LAPACK_COL_MAJOR, Int8(UInt8(ascii: vectors ? "V" : "N")),
+                               Int8(UInt8(ascii: "U")), ln, pa.baseAddress, ln, pw.baseAddress)
             }
         }
         guard info == 0 else { throw RestraintError.lapackFailure(tensor: "<matrix>", routine: "dsyevd", info: Int(info)) }
