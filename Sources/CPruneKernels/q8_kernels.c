@@ -151,7 +151,8 @@ static int block_bytes32(int type) { return type == PRUNE_KT_Q8_0 ? 34 : type ==
 static void p_rows(int type, const uint8_t *row, int k, const uint8_t *xq, size_t xs, int n, float *out) {
     for (int t = 0; t < n; t++) {
         const uint8_t *x = xq + xs * (size_t)t;
-        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, macc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        // acc2: Q4_K's mins; the odd blocks of the 32-value types.
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, acc2[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         int32_t lane[8], mlane[8];
         if (is_k(type)) {
             for (int sb = 0; sb < k / KBLOCK; sb++) {
@@ -167,7 +168,7 @@ static void p_rows(int type, const uint8_t *row, int k, const uint8_t *xq, size_
                         kscale(j, b + 4, &sc, &mn);
                         mlane[j] = (int32_t)mn * ((int32_t)s16_of(xb, 2 * j) + s16_of(xb, 2 * j + 1));
                     }
-                    lanes_add(macc, half_to_float(load16(b + 2)) * xd, mlane);
+                    lanes_add(acc2, half_to_float(load16(b + 2)) * xd, mlane);
                 } else {
                     const uint8_t *b = row + 210 * (size_t)sb;
                     p_q6k(b, (const int8_t *)(xb + 4), lane);
@@ -190,10 +191,10 @@ static void p_rows(int type, const uint8_t *row, int k, const uint8_t *xq, size_
                     for (int u = 0; u < 4; u++) s += v[4 * l + u] * q[4 * l + u];
                     lane[l] = s;
                 }
-                lanes_add(acc, wd * xd_of(xb), lane);
+                lanes_add(blk & 1 ? acc2 : acc, wd * xd_of(xb), lane);
             }
         }
-        out[t] = reduce8(acc) - reduce8(macc);
+        out[t] = is_k(type) ? reduce8(acc) - reduce8(acc2) : reduce8(acc) + reduce8(acc2);
     }
 }
 
@@ -333,8 +334,8 @@ AVX2_INLINE __m256i v_unpack32(int type, const uint8_t *b) {
 }
 
 AVX2_INLINE void v_rows_32(int type, const uint8_t *row, int k, const uint8_t *xq, size_t xs, int n, float *out) {
-    __m256 acc[NR];
-    for (int t = 0; t < n; t++) acc[t] = _mm256_setzero_ps();
+    __m256 acc[2][NR];   // even blocks, odd blocks
+    for (int t = 0; t < n; t++) acc[0][t] = acc[1][t] = _mm256_setzero_ps();
     const __m256i ones = _mm256_set1_epi16(1);
     int bb = block_bytes32(type);
     for (int blk = 0; blk < k / SBLOCK; blk++) {
@@ -345,13 +346,14 @@ AVX2_INLINE void v_rows_32(int type, const uint8_t *row, int k, const uint8_t *x
             const uint8_t *xb = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk;
             __m256i x = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(xb + 4)), w);
             __m256i lanes = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, x), ones);
-            acc[t] = v_lanes_add(acc[t], wd * xd_of(xb), lanes);
+            acc[blk & 1][t] = v_lanes_add(acc[blk & 1][t], wd * xd_of(xb), lanes);
         }
     }
     for (int t = 0; t < n; t++) {
-        float a[8];
-        _mm256_storeu_ps(a, acc[t]);
-        out[t] = reduce8(a);
+        float a[8], a2[8];
+        _mm256_storeu_ps(a, acc[0][t]);
+        _mm256_storeu_ps(a2, acc[1][t]);
+        out[t] = reduce8(a) + reduce8(a2);
     }
 }
 
@@ -455,6 +457,47 @@ AVX512_INLINE void z_rows_q6k(const uint8_t *row, int k, const uint8_t *xq, size
     }
 }
 
+/// The 32-value types, blocks in pairs: the even block in lanes 0–7, the odd one in 8–15.
+AVX512_INLINE void z_rows_32(int type, const uint8_t *row, int k, const uint8_t *xq, size_t xs, int n, float *out) {
+    __m512 acc[NR];
+    for (int t = 0; t < n; t++) acc[t] = _mm512_setzero_ps();
+    int bb = block_bytes32(type), nb = k / SBLOCK, blk = 0;
+    for (; blk + 1 < nb; blk += 2) {
+        const uint8_t *b0 = row + (size_t)bb * blk, *b1 = b0 + bb;
+        __m512i w = z_pair(v_unpack32(type, b0), v_unpack32(type, b1));
+        __m512i aw = _mm512_abs_epi8(w);
+        __mmask64 neg = _mm512_movepi8_mask(w);
+        float wd0 = h2f(b0), wd1 = h2f(b1);
+        for (int t = 0; t < n; t++) {
+            const uint8_t *x0 = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk;
+            __m512i x = z_pair(_mm256_loadu_si256((const __m256i *)(x0 + 4)),
+                               _mm256_loadu_si256((const __m256i *)(x0 + SBLOCK_BYTES + 4)));
+            x = _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x);
+            __m512i lanes = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, x);
+            __m512 dd = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(wd0 * xd_of(x0))),
+                                           _mm256_set1_ps(wd1 * xd_of(x0 + SBLOCK_BYTES)), 1);
+            acc[t] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(lanes), acc[t]);
+        }
+    }
+    if (blk < nb) {   // a last even block: lanes 0–7
+        const uint8_t *b = row + (size_t)bb * blk;
+        __m256i w = v_unpack32(type, b), aw = _mm256_sign_epi8(w, w);
+        float wd = h2f(b);
+        for (int t = 0; t < n; t++) {
+            const uint8_t *xb = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk;
+            __m256i x = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(xb + 4)), w);
+            __m256i lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, x);
+            __m256 lo = v_lanes_add(_mm512_castps512_ps256(acc[t]), wd * xd_of(xb), lanes);
+            acc[t] = _mm512_insertf32x8(acc[t], lo, 0);
+        }
+    }
+    for (int t = 0; t < n; t++) {
+        float a[16];
+        _mm512_storeu_ps(a, acc[t]);
+        out[t] = reduce8(a) + reduce8(a + 8);
+    }
+}
+
 int prune_q8_avx512_usable(void) {
     if (!prune_kernels_avx2_usable() || !prune_cpu_avx512_usable() || __get_cpuid_max(0, 0) < 7) return 0;
     unsigned int a, b, c, d;
@@ -502,6 +545,15 @@ V_ROWS(z_q6k, z_rows_q6k)
 V_ROWS32(v_q8_0, PRUNE_KT_Q8_0)
 V_ROWS32(v_q4_0, PRUNE_KT_Q4_0)
 V_ROWS32(v_q5_0, PRUNE_KT_Q5_0)
+#undef AVX2
+#define AVX2 AVX512
+#define v_rows_32 z_rows_32
+V_ROWS32(z_q8_0, PRUNE_KT_Q8_0)
+V_ROWS32(z_q4_0, PRUNE_KT_Q4_0)
+V_ROWS32(z_q5_0, PRUNE_KT_Q5_0)
+#undef v_rows_32
+#undef AVX2
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
 #else
 int prune_q8_avx512_usable(void) { return 0; }
 #endif
@@ -517,9 +569,9 @@ static rows_fn row_kernel(int path, int type) {
         switch (type) {
         case PRUNE_KT_Q4_K: return z ? z_q4k : v_q4k;
         case PRUNE_KT_Q6_K: return z ? z_q6k : v_q6k;
-        case PRUNE_KT_Q8_0: return v_q8_0;
-        case PRUNE_KT_Q4_0: return v_q4_0;
-        default: return v_q5_0;
+        case PRUNE_KT_Q8_0: return z ? z_q8_0 : v_q8_0;
+        case PRUNE_KT_Q4_0: return z ? z_q4_0 : v_q4_0;
+        default: return z ? z_q5_0 : v_q5_0;
         }
     }
 #else

@@ -13,7 +13,8 @@
 // 16-value groups 2l and 2l+1, the offset of the stored values). Each lane goes into an f32 lane with
 // fmaf(d_w · d_x, (float)lane, acc_l), block after block, and the result is the 8 f32 lanes added in
 // a fixed tree. Q4_K's mins have their own 8 lanes (lane j: mn_j · (s[2j] + s[2j+1]), added with
-// dmin_w · d_x), subtracted at the end. The AVX2 path and the portable path compute the same integers
+// dmin_w · d_x), subtracted at the end. The 32-value types have two sets of 8 f32 lanes, the even
+// blocks going to the first and the odd blocks to the second, added at the end (first + second). The AVX2 path and the portable path compute the same integers
 // and the same float operations in the same order, so they give the same bits; every output depends
 // only on its weight row and activation row.
 #ifndef PRUNE_Q8_H
@@ -22,7 +23,7 @@
 #include <stddef.h>
 
 /// A third path for these kernels: AVX-512 (F, BW, VL, DQ) with VNNI, two 32-value groups per zmm
-/// register (the same integer lanes, so the same bits). Types without such a kernel take the AVX2 one.
+/// register (the same integer lanes and float operations, so the same bits).
 enum { PRUNE_Q8PATH_AVX512 = 2 };
 /// 1 when the AVX-512 VNNI path runs on this CPU.
 int prune_q8_avx512_usable(void);

@@ -12,7 +12,7 @@ package enum Q8Kernels {
         case portable
         /// AVX2 (maddubs, madd on ymm).
         case avx2
-        /// AVX-512 with VNNI (maddubs, vpdpwssd on zmm) for Q4_K and Q6_K; the AVX2 kernels otherwise.
+        /// AVX-512 with VNNI (zmm: maddubs and vpdpwssd for Q4_K and Q6_K, vpdpbusd for the 32-value types).
         case avx512
 
         var code: Int32 {
