@@ -32,7 +32,8 @@ package enum Linear {
                                 into out: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let n = w.rows, k = w.cols
         guard m > 0, n > 0 else { return }
-        if workspace.activations == .q8, let stored = w.fusedStorage, Q8Kernels.supports(stored.code, k: k) {
+        if workspace.activations == .q8, let stored = w.fusedStorage, Q8Kernels.supports(stored.code, k: k),
+           m <= fusedMaxRows || Q8Kernels.forManyRows(stored.code) {
             forwardQ8(x, rows: m, stored: stored, features: n, k: k, into: out, workspace: workspace)
             finish(out, rows: m, weight: w, bias: bias)
             return
