@@ -74,13 +74,10 @@ package enum Linear {
         finish(out, rows: m, weight: w, bias: bias)
     }
 
-    /// Bytes of stored rows in one work item of the 8-bit-activation path: they stay in the L2 cache
-    /// while the activation rows go past them.
-    static let q8BlockBytes = 256 << 10
-
-    /// `.q8` activations: the rows quantized once (`Q8Kernels`), then fixed blocks of output
-    /// features multiplied as stored (blocks of `blockRows` for few rows, up to `q8BlockBytes` of
-    /// stored rows for many). Each output depends only on its weight row and activation row.
+    /// `.q8` activations: the rows quantized once (`Q8Kernels`), then fixed blocks of `blockRows`
+    /// output features multiplied as stored, for few and many rows alike (small items keep the two
+    /// threads balanced on matrices of a few hundred rows; each item reads the quantized rows, a
+    /// small cost next to its products). Each output depends only on its weight row and activation row.
     private static func forwardQ8(_ x: UnsafePointer<Float>, rows m: Int, stored: (base: UnsafeRawPointer, code: Int32, rowBytes: Int),
                                   features n: Int, k: Int, into out: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let xs = Q8Kernels.rowBytes(stored.code, k: k)
@@ -91,10 +88,7 @@ package enum Linear {
             let i0 = c * chunk, i1 = min(m, i0 + chunk)
             Q8Kernels.quantize(stored.code, x + i0 * k, ldx: k, rows: i1 - i0, k: k, into: xq + i0 * xs)
         }
-        var size = blockRows
-        if m > fusedMaxRows {
-            size = min(forwardBlockRows(rows: m, features: n), max(16, q8BlockBytes / max(1, stored.rowBytes) / 16 * 16))
-        }
+        let size = blockRows
         Parallel.forEach(count: (n + size - 1) / size, threads: workspace.threads) { b, _ in
             let r0 = b * size, r1 = min(n, r0 + size)
             Q8Kernels.gemm(stored.code, stored.base + r0 * stored.rowBytes, rowBytes: stored.rowBytes, rows: r1 - r0, k: k,
