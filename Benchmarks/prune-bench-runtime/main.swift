@@ -12,7 +12,8 @@
 //              of a short generation must stay ≤ file size + 1.5 GiB
 //   memory-8b  the same for a Llama-3-8B shape (8.5 GB; generated, measured, then deleted unless --keep)
 //   gguf       whole processes on the GGUF files of --gguf: prune-generate of this build (beside this
-//              executable), of --before DIR's prune-generate when given, and llama.cpp
+//              executable) with f32 activations and with --activations q8, of --before DIR's
+//              prune-generate when given, and llama.cpp
 //              (bench_llamacpp.py --whole), on the same text of about 400 tokens. Prompt = wall time of
 //              a run making 1 token; generation s/token = (wall time making 1 + G tokens − that) / G,
 //              G = --gen-tokens; best of --reps after a warm-up; peak RSS of the longer run.
@@ -259,12 +260,13 @@ if opts.cases.contains("gguf") {
     defer { try? FileManager.default.removeItem(atPath: textPath) }
     let here = URL(fileURLWithPath: selfPath()).deletingLastPathComponent().path
     struct Whole { var label: String; var run: (Int) -> ChildRun }
-    func prune(_ exe: String, _ model: String) -> (Int) -> ChildRun {
-        { tokens in spawn(exe, [model, text, "--max-tokens", String(tokens), "--threads", String(opts.threads), "--json", "--top", "1"]) }
+    func prune(_ exe: String, _ model: String, _ extra: [String] = []) -> (Int) -> ChildRun {
+        { tokens in spawn(exe, [model, text, "--max-tokens", String(tokens), "--threads", String(opts.threads), "--json", "--top", "1"] + extra) }
     }
     say("\ngguf files: whole processes, \(opts.threads) threads, generation over \(opts.genTokens) tokens; \(machine)")
     for model in opts.gguf {
-        var contenders = [Whole(label: "prune (this build)", run: prune(here + "/prune-generate", model))]
+        var contenders = [Whole(label: "prune (this build)", run: prune(here + "/prune-generate", model)),
+                          Whole(label: "prune q8 (this build)", run: prune(here + "/prune-generate", model, ["--activations", "q8"]))]
         if let b = opts.before { contenders.append(Whole(label: "prune (before)", run: prune(b + "/prune-generate", model))) }
         if opts.llama {
             contenders.append(Whole(label: "llama.cpp", run: { tokens in
@@ -289,9 +291,9 @@ if opts.cases.contains("gguf") {
             // prune-generate stops at an end token: the tokens it really made.
             let gen = (bestG - best1) / Double(max(1, made - 1))
             figures[c.label] = (best1, gen)
-            say(String(format: "  %-20@ %13@ %10.2f %13.4f %7d MiB", c.label as NSString, promptTokens(warm.stdout) as NSString, best1, gen, rss / 1024))
+            say(String(format: "  %-21@ %12@ %10.2f %13.4f %7d MiB", c.label as NSString, promptTokens(warm.stdout) as NSString, best1, gen, rss / 1024))
         }
-        for ours in ["prune (this build)", "prune (before)"] {
+        for ours in ["prune (this build)", "prune q8 (this build)", "prune (before)"] {
             guard let a = figures[ours], let l = figures["llama.cpp"] else { continue }
             say(String(format: "  ratio %@ / llama.cpp: prompt %.2f×, generation %.2f× (llama.cpp's time over prune's)", ours as NSString,
                        l.prompt / a.prompt, l.gen / a.gen))

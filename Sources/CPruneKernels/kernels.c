@@ -21,37 +21,7 @@
 #include <immintrin.h>
 #endif
 
-// MARK: - Scalar pieces (shared by both paths)
-
-static inline uint16_t load16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static inline uint32_t load32(const uint8_t *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static inline float bits_to_float(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
-static inline uint32_t float_to_bits(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
-
-/// IEEE half to float, exactly (HalfFloat.toFloat): the 15 bits under an f32 exponent of 0, times 2^112.
-static inline float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t mag = h & 0x7fff;
-    if (mag >= 0x7c00) return bits_to_float(sign | 0x7f800000u | ((mag & 0x3ff) << 13));
-    float scaled = bits_to_float(mag << 13) * 0x1p112f;
-    return bits_to_float(sign | float_to_bits(scaled));
-}
-static inline float bf16_to_float(uint16_t h) { return bits_to_float((uint32_t)h << 16); }
-
-/// K-quant 6-bit scale and min j (0..7) of a Q4_K/Q5_K super-block (KScales.get).
-static inline void kscale(int j, const uint8_t *q, uint8_t *sc, uint8_t *mn) {
-    if (j < 4) { *sc = q[j] & 63; *mn = q[j + 4] & 63; }
-    else { *sc = (q[j + 4] & 0x0f) | ((q[j - 4] >> 6) << 4); *mn = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
-}
-
-/// Q3_K's 6-bit scale j (0..15), unbiased by 32 later.
-static inline int q3k_scale(int j, const uint8_t *s) {
-    int low = j < 8 ? (s[j] & 0x0f) : (s[j - 8] >> 4);
-    int high = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
-    return low | (high << 4);
-}
+#include "scalar.h"
 
 /// The 32 lanes in a fixed tree.
 static inline float reduce32(const float *a) {

@@ -4,6 +4,7 @@ import PruneEval
 import PruneFacts
 import PruneFormats
 import PruneKit
+import PruneRuntime
 
 private let evalAbstract = "Measure what editing did to a model: CounterFact metrics, perplexity, tasks, fluency, condition numbers."
 private let evalDiscussion = """
@@ -97,6 +98,8 @@ public struct EvalArguments: ParsableArguments {
     var statsText: String?
     @Option(help: "Threads for the model (default: all cores; more are capped at the cores; results do not depend on it).")
     var threads: Int?
+    @Option(help: "What the evaluated model's linear layers multiply the weights with: f32 (default, exact) or q8 (activations quantized to 8 bits per block on Q4_K, Q6_K, Q8_0, Q5_0, Q4_0 weights: faster, slightly different scores). Editing always uses f32.")
+    var activations: ActivationPrecision = .f32
     @Flag(help: "Print the result as JSON (averages, per-request rows, and with --base the base and the change).")
     var json = false
 
@@ -240,7 +243,7 @@ public struct EvalArguments: ParsableArguments {
             try paths.check(outputs: [RunPaths.Output(output, option: "--known", what: "the known requests (--known)")])
             let progress = EvalProgress(tool: "prune-eval")
             defer { progress.finish() }
-            let m = try EvaluationModelLoader.load(model, threads: ThreadCount.resolved(threads))
+            let m = try EvaluationModelLoader.load(model, threads: ThreadCount.resolved(threads), activations: activations)
             let r = try TemporaryFiles.guarded {
                 try KnownRequests(top: knownTop, chunkSize: batch).filter(path: requests, model: m, output: output) {
                     progress.callback(model: model)("known", $0, $1)
@@ -303,7 +306,7 @@ public struct EvalArguments: ParsableArguments {
             let progress = EvalProgress(tool: "prune-eval")
             defer { progress.finish() }
             func measure(_ path: String) throws -> ModelEvaluation {
-                let model = try EvaluationModelLoader.load(path, threads: ThreadCount.resolved(threads))
+                let model = try EvaluationModelLoader.load(path, threads: ThreadCount.resolved(threads), activations: activations)
                 let reader = inputs.kappaTensors.isEmpty ? nil : try ModelTensorReader(path: path)
                 return try Evaluator(inputs: inputs).evaluate(model, name: path, matrices: reader.map { r in { try r.matrix($0) } },
                                                               progress: progress.callback(model: path))

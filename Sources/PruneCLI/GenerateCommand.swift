@@ -36,6 +36,8 @@ public struct GenerateArguments: ParsableArguments {
     var json = false
     @Option(help: "Threads of the forward pass (default: every core; more are capped at the cores; the output does not depend on it).")
     var threads: Int?
+    @Option(help: "What the linear layers multiply the weights with: f32 (default, exact) or q8 (activations quantized to 8 bits per block, integer dot products on Q4_K, Q6_K, Q8_0, Q5_0, Q4_0 weights: faster, slightly different output).")
+    var activations: ActivationPrecision = .f32
 
     public init() {}
 
@@ -63,7 +65,7 @@ public struct GenerateArguments: ParsableArguments {
         BLASReexec.restartIfUseful()
         try CLIOutput.running("prune-generate") {
             try ArgumentText.refuseInvalidUTF8(prompts, what: "prompt")
-            let load = LoadOptions(threads: ThreadCount.resolved(threads), tokenizer: .required)
+            let load = LoadOptions(threads: ThreadCount.resolved(threads), tokenizer: .required, activations: activations)
             let lm = try LanguageModel.load(model, options: load)
             let tokenizer = try lm.requireTokenizer()
             let context = lm.config.contextLength

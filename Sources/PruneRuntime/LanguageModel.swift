@@ -8,6 +8,8 @@ public struct LoadOptions: Sendable {
     public var threads: Int
     /// Whether the tokenizer is loaded.
     public var tokenizer: TokenizerPolicy
+    /// What the linear layers of the forward pass multiply stored weights with (`Transformer.activations`).
+    public var activations: ActivationPrecision
 
     public enum TokenizerPolicy: Sendable {
         /// Loaded when the model has one (tokenizer.json / tokenizer.model in the folder,
@@ -19,9 +21,11 @@ public struct LoadOptions: Sendable {
         case skip
     }
 
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, tokenizer: TokenizerPolicy = .ifPresent) {
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, tokenizer: TokenizerPolicy = .ifPresent,
+                activations: ActivationPrecision = .f32) {
         self.threads = max(1, threads)
         self.tokenizer = tokenizer
+        self.activations = activations
     }
 }
 
@@ -84,7 +88,8 @@ public final class LanguageModel: @unchecked Sendable {
             tokenizer = try TokenizerLoader.load(path: source)
         }
         return LanguageModel(path: path, format: format, folder: folder,
-                             transformer: Transformer(weights: weights, threads: options.threads), tokenizer: tokenizer)
+                             transformer: Transformer(weights: weights, threads: options.threads, activations: options.activations),
+                             tokenizer: tokenizer)
     }
 
     // MARK: - Text

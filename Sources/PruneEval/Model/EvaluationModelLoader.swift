@@ -4,9 +4,10 @@ import PruneTokenizers
 /// Opens a model for evaluation on the runtime: a Hugging Face folder (or a safetensors file in
 /// one) or a GGUF file, with its own tokenizer.
 package enum EvaluationModelLoader {
-    package static func load(_ path: String, threads: Int?) throws -> RuntimeEvaluationModel {
+    package static func load(_ path: String, threads: Int?, activations: ActivationPrecision = .f32) throws -> RuntimeEvaluationModel {
         var options = threads.map { LoadOptions(threads: $0) } ?? LoadOptions()
         options.tokenizer = .required
+        options.activations = activations
         let model = try LanguageModel.load(path, options: options)
         return wrap(model.transformer, tokenizer: try model.requireTokenizer())
     }

@@ -42,11 +42,16 @@ public final class Transformer: @unchecked Sendable {
     public let weights: ModelWeights
     /// Threads the kernels use (results do not depend on it).
     public var threads: Int
+    /// What the linear layers of `forward(_:caches:…)` multiply stored weights with (`.f32`
+    /// unless asked). The other entry points (blocks from a residual stream, single blocks, the
+    /// backward passes that fact editing uses) always use `.f32`.
+    public var activations: ActivationPrecision
 
-    public init(weights: ModelWeights, threads: Int) {
+    public init(weights: ModelWeights, threads: Int, activations: ActivationPrecision = .f32) {
         self.config = weights.config
         self.weights = weights
         self.threads = max(1, threads)
+        self.activations = activations
     }
 
     // MARK: - Whole forward
@@ -74,7 +79,7 @@ public final class Transformer: @unchecked Sendable {
         }
         let layout = BatchLayout(lengths: tokens.map(\.count), past: past)
         if let caches { for (s, c) in caches.enumerated() { c.reserve(past[s] + tokens[s].count) } }
-        let workspace = Workspace(threads: threads)
+        let workspace = Workspace(threads: threads, activations: activations)
         var x = embed(tokens, layout: layout)
         try hooks?.run(.embedding, &x, cols: config.hiddenSize, layout: layout)
         let rope = config.rope.map { RopeTable(positions: layout.positions, rope: $0) }

@@ -32,6 +32,12 @@ package enum Linear {
                                 into out: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let n = w.rows, k = w.cols
         guard m > 0, n > 0 else { return }
+        if workspace.activations == .q8, let stored = w.fusedStorage, Q8Kernels.supports(stored.code, k: k),
+           m <= fusedMaxRows || Q8Kernels.forManyRows(stored.code) {
+            forwardQ8(x, rows: m, stored: stored, features: n, k: k, into: out, workspace: workspace)
+            finish(out, rows: m, weight: w, bias: bias)
+            return
+        }
         if m <= fusedMaxRows, let stored = w.fusedStorage {
             // Few rows: the fused kernels read the stored blocks once per pair of rows, no f32 copy.
             let blocks = (n + blockRows - 1) / blockRows
@@ -66,6 +72,28 @@ package enum Linear {
             }
         }
         finish(out, rows: m, weight: w, bias: bias)
+    }
+
+    /// `.q8` activations: the rows quantized once (`Q8Kernels`), then fixed blocks of `blockRows`
+    /// output features multiplied as stored, for few and many rows alike (small items keep the two
+    /// threads balanced on matrices of a few hundred rows; each item reads the quantized rows, a
+    /// small cost next to its products). Each output depends only on its weight row and activation row.
+    private static func forwardQ8(_ x: UnsafePointer<Float>, rows m: Int, stored: (base: UnsafeRawPointer, code: Int32, rowBytes: Int),
+                                  features n: Int, k: Int, into out: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let xs = Q8Kernels.rowBytes(stored.code, k: k)
+        let xq = UnsafeMutableRawPointer.allocate(byteCount: m * xs, alignment: 64)
+        defer { xq.deallocate() }
+        let chunk = 16
+        Parallel.forEach(count: (m + chunk - 1) / chunk, threads: workspace.threads) { c, _ in
+            let i0 = c * chunk, i1 = min(m, i0 + chunk)
+            Q8Kernels.quantize(stored.code, x + i0 * k, ldx: k, rows: i1 - i0, k: k, into: xq + i0 * xs)
+        }
+        let size = blockRows
+        Parallel.forEach(count: (n + size - 1) / size, threads: workspace.threads) { b, _ in
+            let r0 = b * size, r1 = min(n, r0 + size)
+            Q8Kernels.gemm(stored.code, stored.base + r0 * stored.rowBytes, rowBytes: stored.rowBytes, rows: r1 - r0, k: k,
+                           xq: xq, m: m, y: out + r0, ldy: n)
+        }
     }
 
     /// Output features back into the logical order, then the bias.

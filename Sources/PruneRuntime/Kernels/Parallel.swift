@@ -44,10 +44,15 @@ struct Unchecked<T>: @unchecked Sendable {
 /// Per-thread scratch buffers of f32, reused across the kernels of one forward.
 package final class Workspace: @unchecked Sendable {
     package let threads: Int
+    /// What the linear layers multiply stored weights with (`.f32` unless the model asks for `.q8`).
+    package let activations: ActivationPrecision
     private var buffers: [UnsafeMutablePointer<Float>] = []
     private var capacity = 0
 
-    package init(threads: Int) { self.threads = max(1, threads) }
+    package init(threads: Int, activations: ActivationPrecision = .f32) {
+        self.threads = max(1, threads)
+        self.activations = activations
+    }
 
     deinit { for b in buffers { b.deallocate() } }
 
