@@ -33,7 +33,7 @@ package enum Linear {
         let n = w.rows, k = w.cols
         guard m > 0, n > 0 else { return }
         if workspace.activations == .q8, let stored = w.fusedStorage, Q8Kernels.supports(stored.code, k: k),
-           m <= fusedMaxRows || Q8Kernels.forManyRows(stored.code) {
+           Q8Kernels.forRows(m) {
             forwardQ8(x, rows: m, stored: stored, features: n, k: k, into: out, workspace: workspace)
             finish(out, rows: m, weight: w, bias: bias)
             return
@@ -74,10 +74,10 @@ package enum Linear {
         finish(out, rows: m, weight: w, bias: bias)
     }
 
-    /// `.q8` activations: the rows quantized once (`Q8Kernels`), then fixed blocks of `blockRows`
-    /// output features multiplied as stored, for few and many rows alike (small items keep the two
-    /// threads balanced on matrices of a few hundred rows; each item reads the quantized rows, a
-    /// small cost next to its products). Each output depends only on its weight row and activation row.
+    /// `.q8` activations (few rows: `Q8Kernels.forRows`): the rows quantized once (`Q8Kernels`), then
+    /// fixed blocks of `blockRows` output features multiplied as stored (small items keep the two
+    /// threads balanced; each item reads the quantized rows, a small cost next to its products).
+    /// Each output depends only on its weight row and activation row.
     private static func forwardQ8(_ x: UnsafePointer<Float>, rows m: Int, stored: (base: UnsafeRawPointer, code: Int32, rowBytes: Int),
                                   features n: Int, k: Int, into out: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let xs = Q8Kernels.rowBytes(stored.code, k: k)

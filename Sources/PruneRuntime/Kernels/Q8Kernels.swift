@@ -47,12 +47,11 @@ package enum Q8Kernels {
         return k > 0 && k % b == 0
     }
 
-    /// Whether `.q8` multiplies many activation rows (prompts) of `code` with these kernels too. The
-    /// K-quants (256-value blocks) do; the 32-value types (Q8_0, Q5_0, Q4_0) pay a float scale per
-    /// 32 values and per activation row, slower than the decoded tiles and sgemm for many rows
-    /// (measured here, 2 threads: Gemma 3 270M's 366-token prompt 4.49 s against 2.50 s), so their
-    /// many-row products keep the f32 path.
-    package static func forManyRows(_ code: Int32) -> Bool { blockSize(code) == 256 }
+    /// `.q8` multiplies up to `Linear.fusedMaxRows` activation rows (generation) with these kernels.
+    /// More rows (prompts) keep the decoded f32 tiles and sgemm, faster on every type measured here
+    /// (2 threads, quiet machine: the 1B Q4_K_M's 580-token prompt 11.38 s against 12.85 s with the
+    /// q8 kernels; Gemma 3 270M's 366 tokens 3.19 s against 3.28 s; Q8_0, Q5_0 and Q4_0 more so).
+    package static func forRows(_ m: Int) -> Bool { m <= Linear.fusedMaxRows }
 
     /// Bytes of one quantized activation row of k values.
     package static func rowBytes(_ code: Int32, k: Int) -> Int { Int(prune_q8_row_bytes(code, Int32(k))) }

@@ -195,8 +195,8 @@ import Testing
 
     /// `Linear.forward` with `.q8` on stored matrices: the same bits with 1 and 2 threads for few
     /// and many rows, exactly the kernel's output (the rows quantized, then the stored rows) where
-    /// `.q8` applies (many rows of the 32-value types keep the f32 path), and a workspace without a
-    /// precision multiplies in f32.
+    /// `.q8` applies (few rows; many rows keep the f32 path), and a workspace without a precision
+    /// multiplies in f32.
     @Test(arguments: Q8KernelTests.types)
     func linearForwardIsThreadIndependent(type: GGMLType) throws {
         let code = try #require(StoredKernels.code(.ggml(type)))
@@ -216,12 +216,12 @@ import Testing
             let f32 = Linear.forward(x, rows: m, weight: w, bias: nil, workspace: Workspace(threads: 1))
             let f32Explicit = Linear.forward(x, rows: m, weight: w, bias: nil, workspace: Workspace(threads: 2, activations: .f32))
             #expect(zip(f32, f32Explicit).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(type) m=\(m): the f32 path moved")
-            if m <= Linear.fusedMaxRows || Q8Kernels.forManyRows(code) {
+            if Q8Kernels.forRows(m) {
                 let direct = run(code, bytes, rows: rows, k: k, x: x, m: m, path: Q8Kernels.path)
                 #expect(zip(one, direct).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(type) m=\(m): not the kernel's output")
                 #expect(zip(f32, one).contains { $0.bitPattern != $1.bitPattern }, "\(type) m=\(m): .q8 gave the f32 bits")
             } else {
-                // Many rows of a 32-value type: the f32 path.
+                // Many rows (a prompt): the f32 path.
                 #expect(zip(f32, one).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(type) m=\(m): not the f32 path")
             }
         }
