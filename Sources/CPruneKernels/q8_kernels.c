@@ -126,26 +126,6 @@ static void p_q6k(const uint8_t *b, const int8_t *q, int32_t *lane) {
         }
     }
 }
-/// A 32-value block's values as signed integers, and its scale.
-static float unpack32(int type, const uint8_t *b, int8_t *v) {
-    switch (type) {
-    case PRUNE_KT_Q8_0:
-        memcpy(v, b + 2, 32);
-        break;
-    case PRUNE_KT_Q4_0:
-        for (int l = 0; l < 16; l++) { v[l] = (int8_t)((b[2 + l] & 15) - 8); v[l + 16] = (int8_t)((b[2 + l] >> 4) - 8); }
-        break;
-    default: {   // Q5_0
-        uint32_t qh = load32(b + 2);
-        for (int l = 0; l < 16; l++) {
-            v[l] = (int8_t)(((b[6 + l] & 15) | (((qh >> l) & 1) << 4)) - 16);
-            v[l + 16] = (int8_t)(((b[6 + l] >> 4) | (((qh >> (l + 16)) & 1) << 4)) - 16);
-        }
-    }
-    }
-    return half_to_float(load16(b));
-}
-static int block_bytes32(int type) { return type == PRUNE_KT_Q8_0 ? 34 : type == PRUNE_KT_Q4_0 ? 18 : 22; }
 
 /// out[t] = row · xq[t] for t < n (activation rows xs bytes apart).
 static void p_rows(int type, const uint8_t *row, int k, const uint8_t *xq, size_t xs, int n, float *out) {
@@ -180,12 +160,12 @@ static void p_rows(int type, const uint8_t *row, int k, const uint8_t *xq, size_
                 }
             }
         } else {
-            int bb = block_bytes32(type);
+            int bb = q32_block_bytes(type);
             int8_t v[32];
             for (int blk = 0; blk < k / SBLOCK; blk++) {
                 const uint8_t *xb = x + (size_t)SBLOCK_BYTES * blk;
                 const int8_t *q = (const int8_t *)(xb + 4);
-                float wd = unpack32(type, row + (size_t)bb * blk, v);
+                float wd = q32_unpack(type, row + (size_t)bb * blk, v);
                 for (int l = 0; l < 8; l++) {
                     int32_t s = 0;
                     for (int u = 0; u < 4; u++) s += v[4 * l + u] * q[4 * l + u];
@@ -313,7 +293,7 @@ AVX2_INLINE void v_rows_q6k(const uint8_t *row, int k, const uint8_t *xq, size_t
     }
 }
 
-/// A 32-value block's signed values (as `unpack32`).
+/// A 32-value block's signed values (as `q32_unpack`).
 AVX2_INLINE __m256i v_unpack32(int type, const uint8_t *b) {
     if (type == PRUNE_KT_Q8_0) return _mm256_loadu_si256((const __m256i *)(b + 2));
     const __m256i m4 = _mm256_set1_epi8(0x0f);
@@ -337,7 +317,7 @@ AVX2_INLINE void v_rows_32(int type, const uint8_t *row, int k, const uint8_t *x
     __m256 acc[2][NR];   // even blocks, odd blocks
     for (int t = 0; t < n; t++) acc[0][t] = acc[1][t] = _mm256_setzero_ps();
     const __m256i ones = _mm256_set1_epi16(1);
-    int bb = block_bytes32(type);
+    int bb = q32_block_bytes(type);
     for (int blk = 0; blk < k / SBLOCK; blk++) {
         const uint8_t *b = row + (size_t)bb * blk;
         __m256i w = v_unpack32(type, b), aw = _mm256_sign_epi8(w, w);
@@ -461,7 +441,7 @@ AVX512_INLINE void z_rows_q6k(const uint8_t *row, int k, const uint8_t *xq, size
 AVX512_INLINE void z_rows_32(int type, const uint8_t *row, int k, const uint8_t *xq, size_t xs, int n, float *out) {
     __m512 acc[NR];
     for (int t = 0; t < n; t++) acc[t] = _mm512_setzero_ps();
-    int bb = block_bytes32(type), nb = k / SBLOCK, blk = 0;
+    int bb = q32_block_bytes(type), nb = k / SBLOCK, blk = 0;
     for (; blk + 1 < nb; blk += 2) {
         const uint8_t *b0 = row + (size_t)bb * blk, *b1 = b0 + bb;
         __m512i w = z_pair(v_unpack32(type, b0), v_unpack32(type, b1));

@@ -1,10 +1,12 @@
-// Scalar pieces shared by the kernel files (kernels.c, q8_kernels.c): little-endian loads, f16/bf16
-// to f32, the K-quant scale unpacking.
+// Scalar pieces shared by the kernel files (kernels.c, q8_kernels.c, q8_tiles.c): little-endian loads, f16/bf16
+// to f32, the K-quant scale unpacking, the 32-value blocks as integers.
 #ifndef PRUNE_KERNELS_SCALAR_H
 #define PRUNE_KERNELS_SCALAR_H
 
 #include <stdint.h>
 #include <string.h>
+
+#include "prune_kernels.h"
 
 static inline uint16_t load16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 static inline uint32_t load32(const uint8_t *p) {
@@ -35,5 +37,27 @@ static inline int q3k_scale(int j, const uint8_t *s) {
     int high = (s[8 + j % 4] >> (2 * (j / 4))) & 3;
     return low | (high << 4);
 }
+
+/// A 32-value block of Q8_0, Q4_0 or Q5_0: its values as signed integers (v[0..<32]), and its scale.
+static inline float q32_unpack(int type, const uint8_t *b, int8_t *v) {
+    switch (type) {
+    case PRUNE_KT_Q8_0:
+        memcpy(v, b + 2, 32);
+        break;
+    case PRUNE_KT_Q4_0:
+        for (int l = 0; l < 16; l++) { v[l] = (int8_t)((b[2 + l] & 15) - 8); v[l + 16] = (int8_t)((b[2 + l] >> 4) - 8); }
+        break;
+    default: {   // Q5_0
+        uint32_t qh = load32(b + 2);
+        for (int l = 0; l < 16; l++) {
+            v[l] = (int8_t)(((b[6 + l] & 15) | (((qh >> l) & 1) << 4)) - 16);
+            v[l + 16] = (int8_t)(((b[6 + l] >> 4) | (((qh >> (l + 16)) & 1) << 4)) - 16);
+        }
+    }
+    }
+    return half_to_float(load16(b));
+}
+/// Bytes of one such block.
+static inline int q32_block_bytes(int type) { return type == PRUNE_KT_Q8_0 ? 34 : type == PRUNE_KT_Q4_0 ? 18 : 22; }
 
 #endif

@@ -44,4 +44,32 @@ void prune_q8_quantize(int type, const float *x, size_t ldx, int m, int k, void 
 void prune_q8_gemm(int path, int type, const void *w, size_t row_bytes, int rows, int k,
                    const void *xq, int m, float *y, size_t ldy);
 
+// The tiled product for many activation rows (prompts), same quantized activations:
+//   - a panel holds a block of weight rows decoded once into 16-bit integers: rows in groups of 16
+//     (a multiple of 32 rows in all, the padding zero), each group block after block; a block of B
+//     values (256 for K-quants, 32 otherwise) holds B/2 pairs × 16 rows (int16 pairs: values 2t and
+//     2t + 1 of row l at pair t, lane l), then d_w of the 16 rows (f32); Q4_K adds −dmin of the 16
+//     rows (f32) and 8 pairs × 16 rows of its mins (mn_j twice, for the sums s[2j], s[2j+1]). The
+//     values carry the block's integer sub-scales and lose their offset: Q4_K sc_j·q, Q6_K
+//     sc_g·(q − 32), Q8_0 q, Q4_0 q − 8, Q5_0 q − 16.
+//   - an activation panel row holds the quantized row's values as int16 (k), its block scales d_x
+//     (f32, k/B) and for Q4_K its sums of 16 (int16, k/16).
+// Each output y[i, r] is computed whole: per block, isum = Σ v·q exactly in int32, then
+// acc = fmaf((float)isum, fl(d_w · d_x), acc) (Q4_K then acc = fmaf((float)msum, fl(−dmin · d_x), acc)
+// with msum = Σ_j mn_j·(s[2j] + s[2j+1])), blocks in order from acc = 0. So the portable, AVX2 and
+// AVX-512 paths give the same bits, and every output depends only on its weight row and activation
+// row (not the same bits as `prune_q8_gemm`, whose float sums run in lanes).
+
+/// Bytes of the panel of `rows` weight rows of k values of `type` (0 when unsupported).
+size_t prune_q8_panel_bytes(int type, int rows, int k);
+/// Decodes `rows` stored rows (row r at w + r·row_bytes) into `panel` (`prune_q8_panel_bytes`).
+void prune_q8_panel(int type, const void *w, size_t row_bytes, int rows, int k, void *panel);
+/// Bytes of one activation panel row.
+size_t prune_q8_xpanel_row_bytes(int type, int k);
+/// Widens m quantized rows (`prune_q8_quantize`) into activation panel rows at xp.
+void prune_q8_xpanel(int type, const void *xq, int m, int k, void *xp);
+/// y[i·ldy + r] = W[r,:] · x[i] for r < rows, i < m, from a panel and m activation panel rows.
+void prune_q8_gemm_panel(int path, int type, const void *panel, int rows, int k, const void *xp, int m,
+                         float *y, size_t ldy);
+
 #endif

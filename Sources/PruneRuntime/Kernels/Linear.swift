@@ -32,8 +32,7 @@ package enum Linear {
                                 into out: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let n = w.rows, k = w.cols
         guard m > 0, n > 0 else { return }
-        if workspace.activations == .q8, let stored = w.fusedStorage, Q8Kernels.supports(stored.code, k: k),
-           Q8Kernels.forRows(m) {
+        if workspace.activations == .q8, let stored = w.fusedStorage, Q8Kernels.supports(stored.code, k: k) {
             forwardQ8(x, rows: m, stored: stored, features: n, k: k, into: out, workspace: workspace)
             finish(out, rows: m, weight: w, bias: bias)
             return
@@ -74,25 +73,43 @@ package enum Linear {
         finish(out, rows: m, weight: w, bias: bias)
     }
 
-    /// `.q8` activations (few rows: `Q8Kernels.forRows`): the rows quantized once (`Q8Kernels`), then
-    /// fixed blocks of `blockRows` output features multiplied as stored (small items keep the two
-    /// threads balanced; each item reads the quantized rows, a small cost next to its products).
-    /// Each output depends only on its weight row and activation row.
+    /// `.q8` activations: the rows quantized once (`Q8Kernels`, in parallel chunks of 16 rows).
+    /// Few rows (`Q8Kernels.forRows`): fixed blocks of `blockRows` output features multiplied as stored
+    /// (small items keep the two threads balanced; each item reads the quantized rows, a small cost
+    /// next to its products). Many rows: the rows widened into activation panel rows, then fixed blocks
+    /// of `Q8Kernels.panelRows` output features, each decoded once into the worker's panel and
+    /// multiplied with every row. Each output depends only on its weight row and activation row.
     private static func forwardQ8(_ x: UnsafePointer<Float>, rows m: Int, stored: (base: UnsafeRawPointer, code: Int32, rowBytes: Int),
                                   features n: Int, k: Int, into out: UnsafeMutablePointer<Float>, workspace: Workspace) {
-        let xs = Q8Kernels.rowBytes(stored.code, k: k)
+        let code = stored.code
+        let few = Q8Kernels.forRows(m)
+        let xs = Q8Kernels.rowBytes(code, k: k), xr = few ? 0 : Q8Kernels.xpanelRowBytes(code, k: k)
         let xq = UnsafeMutableRawPointer.allocate(byteCount: m * xs, alignment: 64)
         defer { xq.deallocate() }
+        let xp = UnsafeMutableRawPointer.allocate(byteCount: max(1, m * xr), alignment: 64)
+        defer { xp.deallocate() }
         let chunk = 16
         Parallel.forEach(count: (m + chunk - 1) / chunk, threads: workspace.threads) { c, _ in
             let i0 = c * chunk, i1 = min(m, i0 + chunk)
-            Q8Kernels.quantize(stored.code, x + i0 * k, ldx: k, rows: i1 - i0, k: k, into: xq + i0 * xs)
+            Q8Kernels.quantize(code, x + i0 * k, ldx: k, rows: i1 - i0, k: k, into: xq + i0 * xs)
+            if !few { Q8Kernels.xpanel(code, xq: xq + i0 * xs, rows: i1 - i0, k: k, into: xp + i0 * xr) }
         }
-        let size = blockRows
-        Parallel.forEach(count: (n + size - 1) / size, threads: workspace.threads) { b, _ in
+        if few {
+            let size = blockRows
+            Parallel.forEach(count: (n + size - 1) / size, threads: workspace.threads) { b, _ in
+                let r0 = b * size, r1 = min(n, r0 + size)
+                Q8Kernels.gemm(code, stored.base + r0 * stored.rowBytes, rowBytes: stored.rowBytes, rows: r1 - r0, k: k,
+                               xq: xq, m: m, y: out + r0, ldy: n)
+            }
+            return
+        }
+        let size = Q8Kernels.panelRows(code, k: k)
+        workspace.reserve((Q8Kernels.panelBytes(code, rows: size, k: k) + 3) / 4)
+        Parallel.forEach(count: (n + size - 1) / size, threads: workspace.threads) { b, worker in
             let r0 = b * size, r1 = min(n, r0 + size)
-            Q8Kernels.gemm(stored.code, stored.base + r0 * stored.rowBytes, rowBytes: stored.rowBytes, rows: r1 - r0, k: k,
-                           xq: xq, m: m, y: out + r0, ldy: n)
+            let panel = UnsafeMutableRawPointer(workspace.buffer(worker))
+            Q8Kernels.panel(code, stored.base + r0 * stored.rowBytes, rowBytes: stored.rowBytes, rows: r1 - r0, k: k, into: panel)
+            Q8Kernels.gemmPanel(code, panel: panel, rows: r1 - r0, k: k, xp: xp, m: m, y: out + r0, ldy: n)
         }
     }
 

@@ -47,10 +47,9 @@ package enum Q8Kernels {
         return k > 0 && k % b == 0
     }
 
-    /// `.q8` multiplies up to `Linear.fusedMaxRows` activation rows (generation) with these kernels.
-    /// More rows (prompts) keep the decoded f32 tiles and sgemm, faster on every type measured here
-    /// (2 threads, quiet machine: the 1B Q4_K_M's 580-token prompt 11.38 s against 12.85 s with the
-    /// q8 kernels; Gemma 3 270M's 366 tokens 3.19 s against 3.28 s; Q8_0, Q5_0 and Q4_0 more so).
+    /// `.q8` multiplies up to `Linear.fusedMaxRows` activation rows (generation) with the row kernels
+    /// (`gemm`); more rows (prompts) with the panels (`panel`, `gemmPanel`): the weight rows decoded
+    /// once per block into 16-bit integers, 16 rows to a register.
     package static func forRows(_ m: Int) -> Bool { m <= Linear.fusedMaxRows }
 
     /// Bytes of one quantized activation row of k values.
@@ -67,5 +66,35 @@ package enum Q8Kernels {
                              xq: UnsafeRawPointer, m: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
                              path: Path = Q8Kernels.path) {
         prune_q8_gemm(path.code, code, w, rowBytes, Int32(rows), Int32(k), xq, Int32(m), y, ldy)
+    }
+
+    /// Bytes of the panel of `rows` weight rows of k values.
+    package static func panelBytes(_ code: Int32, rows: Int, k: Int) -> Int { Int(prune_q8_panel_bytes(code, Int32(rows), Int32(k))) }
+
+    /// Decodes `rows` stored rows at `w` (`rowBytes` apart) into `panel` (`panelBytes`).
+    package static func panel(_ code: Int32, _ w: UnsafeRawPointer, rowBytes: Int, rows: Int, k: Int, into panel: UnsafeMutableRawPointer) {
+        prune_q8_panel(code, w, rowBytes, Int32(rows), Int32(k), panel)
+    }
+
+    /// Bytes of one activation panel row of k values.
+    package static func xpanelRowBytes(_ code: Int32, k: Int) -> Int { Int(prune_q8_xpanel_row_bytes(code, Int32(k))) }
+
+    /// Widens m quantized rows (`quantize`) into activation panel rows (`xpanelRowBytes` apart).
+    package static func xpanel(_ code: Int32, xq: UnsafeRawPointer, rows m: Int, k: Int, into xp: UnsafeMutableRawPointer) {
+        prune_q8_xpanel(code, xq, Int32(m), Int32(k), xp)
+    }
+
+    /// `y[i·ldy + r] = W[r, :] · x[i]` from a panel of `rows` weight rows and m activation panel rows.
+    package static func gemmPanel(_ code: Int32, panel: UnsafeRawPointer, rows: Int, k: Int, xp: UnsafeRawPointer, m: Int,
+                                  y: UnsafeMutablePointer<Float>, ldy: Int, path: Path = Q8Kernels.path) {
+        prune_q8_gemm_panel(path.code, code, panel, Int32(rows), Int32(k), xp, Int32(m), y, ldy)
+    }
+
+    /// Weight rows per panel for rows of k values: a multiple of 32 whose panel stays within about
+    /// 512 KiB (the L2 cache of one core, with the activation rows beside it), 32 to 128. Depends
+    /// on the shape only.
+    package static func panelRows(_ code: Int32, k: Int) -> Int {
+        let perRow = max(1, panelBytes(code, rows: 32, k: k) / 32)
+        return max(32, min(128, (512 << 10) / perRow / 32 * 32))
     }
 }

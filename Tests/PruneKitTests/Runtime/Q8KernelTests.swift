@@ -6,8 +6,9 @@ import Testing
 /// The 8-bit-activation kernels (`Q8Kernels`, C in CPruneKernels/q8_kernels.c): the quantizer writes
 /// the documented blocks bit for bit; the AVX-512, AVX2 and portable paths give the same bits for every type
 /// and row count; each output is within the bound derived below of an independent f64 reference
-/// (TensorCodec's decoded weights times the dequantized activations); `Linear.forward` with `.q8`
-/// does not depend on the threads; and the default stays `.f32`, whose outputs do not change.
+/// (TensorCodec's decoded weights times the dequantized activations); the same for the tiled product
+/// of many rows (the panels, `q8_tiles.c`); `Linear.forward` with `.q8` does not depend on the
+/// threads; and the default stays `.f32`, whose outputs do not change.
 @Suite struct Q8KernelTests {
     static let types: [GGMLType] = [.q4_K, .q6_K, .q8_0, .q5_0, .q4_0]
     static let rowCounts = [1, 3, 6, 7, 64]
@@ -75,6 +76,79 @@ import Testing
             }
         }
         return y
+    }
+
+    /// The tiled product: the rows quantized, widened into activation panel rows, the weight rows
+    /// decoded into one panel, then `gemmPanel` on `path`.
+    func runTiled(_ code: Int32, _ w: [UInt8], rows: Int, k: Int, x: [Float], m: Int, path: Q8Kernels.Path) -> [Float] {
+        let xs = Q8Kernels.rowBytes(code, k: k), xr = Q8Kernels.xpanelRowBytes(code, k: k)
+        var xq = [UInt8](repeating: 0, count: m * xs), xp = [UInt8](repeating: 0, count: m * xr)
+        var panel = [UInt8](repeating: 0xa5, count: Q8Kernels.panelBytes(code, rows: rows, k: k))
+        var y = [Float](repeating: .nan, count: m * rows)
+        x.withUnsafeBufferPointer { xptr in
+            xq.withUnsafeMutableBytes { Q8Kernels.quantize(code, xptr.baseAddress!, ldx: k, rows: m, k: k, into: $0.baseAddress!) }
+        }
+        xq.withUnsafeBytes { q in xp.withUnsafeMutableBytes { Q8Kernels.xpanel(code, xq: q.baseAddress!, rows: m, k: k, into: $0.baseAddress!) } }
+        w.withUnsafeBytes { wp in
+            panel.withUnsafeMutableBytes { Q8Kernels.panel(code, wp.baseAddress!, rowBytes: w.count / rows, rows: rows, k: k, into: $0.baseAddress!) }
+        }
+        panel.withUnsafeBytes { pp in
+            xp.withUnsafeBytes { xpp in
+                y.withUnsafeMutableBufferPointer {
+                    Q8Kernels.gemmPanel(code, panel: pp.baseAddress!, rows: rows, k: k, xp: xpp.baseAddress!, m: m,
+                                        y: $0.baseAddress!, ldy: rows, path: path)
+                }
+            }
+        }
+        return y
+    }
+
+    /// The tiled product (many rows): the three paths give the same bits for 45 weight rows (a
+    /// partial second group of 16 and a partial pair of groups) and 1, 5, 13 and 70 activation rows
+    /// (every remainder of the register blocks); each row alone gives the bits it gets among m; and
+    /// each output is within the bound of the f64 reference. The bound: per block the integer sum is
+    /// exact, then fl(isum) and fl(d_w·d_x) are one rounding each and the fmaf one more, the blocks
+    /// added in sequence (two steps a block for Q4_K: its mins): γ_{2·n_b + 2}·M, M as below; the
+    /// reference's own decode and sum add γ₄·M and k·2⁻⁵²·M.
+    @Test(arguments: Q8KernelTests.types)
+    func tiledPathsAgreeAndMatchTheReference(type: GGMLType) throws {
+        let code = try #require(StoredKernels.code(.ggml(type)))
+        let bs = try #require(Q8Kernels.blockSize(code))
+        let rows = 45, k = bs == 256 ? 512 : 544
+        for (label, w) in try Self.matrices(type, rows: rows, cols: k, seed: UInt64(type.rawValue) + 40) {
+            let decoded = try w.withUnsafeBytes { try TensorCodec.decode($0, as: .ggml(type), count: rows * k) }
+            let parts = Self.parts(type, w, rows: rows, k: k)
+            for m in [1, 5, 13, 70] {
+                let x = Self.activations(rows: m, cols: k, seed: UInt64(m) + 9)
+                let portable = runTiled(code, w, rows: rows, k: k, x: x, m: m, path: .portable)
+                for path in Q8Kernels.usablePaths where path != .portable {
+                    let simd = runTiled(code, w, rows: rows, k: k, x: x, m: m, path: path)
+                    let first = simd.indices.first { simd[$0].bitPattern != portable[$0].bitPattern }
+                    #expect(first == nil, "\(type) \(label) m=\(m): tiled \(path) and portable differ at output \(first ?? 0)")
+                }
+                let last = runTiled(code, w, rows: rows, k: k, x: Array(x[((m - 1) * k)...]), m: 1, path: Q8Kernels.path)
+                #expect(zip(last, portable[((m - 1) * rows)...]).allSatisfy { $0.bitPattern == $1.bitPattern },
+                        "\(type) \(label) m=\(m): the last row alone differs")
+                let blocks = k / bs
+                let factor = Self.gamma(2 * blocks + 2) + Self.gamma(4) + Double(k) * 0x1p-52
+                for i in 0..<m {
+                    var xhat = [Double](repeating: 0, count: k)
+                    for b in 0..<blocks {
+                        let (d, q) = Self.quantize(x[(i * k + b * bs)..<(i * k + (b + 1) * bs)])
+                        for c in 0..<bs { xhat[b * bs + c] = Double(d) * Double(q[c]) }
+                    }
+                    for r in 0..<rows {
+                        var dot = 0.0, magnitude = 0.0
+                        for c in 0..<k {
+                            dot += Double(decoded[r * k + c]) * xhat[c]
+                            magnitude += parts[r * k + c] * abs(xhat[c])
+                        }
+                        let err = abs(Double(portable[i * rows + r]) - dot)
+                        #expect(err <= factor * magnitude, "\(type) \(label) m=\(m) row \(r) act \(i): tiled |y − ref| = \(err) > \(factor * magnitude)")
+                    }
+                }
+            }
+        }
     }
 
     /// The quantizer writes {f32 d, i8 q[B]} (+ i16 sums of 16 for K-quants) as documented.
@@ -194,9 +268,8 @@ import Testing
     }
 
     /// `Linear.forward` with `.q8` on stored matrices: the same bits with 1 and 2 threads for few
-    /// and many rows, exactly the kernel's output (the rows quantized, then the stored rows) where
-    /// `.q8` applies (few rows; many rows keep the f32 path), and a workspace without a precision
-    /// multiplies in f32.
+    /// and many rows, exactly the kernels' output (the row kernels for few rows, the panels for many:
+    /// 300 rows span three panels), and a workspace without a precision multiplies in f32.
     @Test(arguments: Q8KernelTests.types)
     func linearForwardIsThreadIndependent(type: GGMLType) throws {
         let code = try #require(StoredKernels.code(.ggml(type)))
@@ -216,14 +289,11 @@ import Testing
             let f32 = Linear.forward(x, rows: m, weight: w, bias: nil, workspace: Workspace(threads: 1))
             let f32Explicit = Linear.forward(x, rows: m, weight: w, bias: nil, workspace: Workspace(threads: 2, activations: .f32))
             #expect(zip(f32, f32Explicit).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(type) m=\(m): the f32 path moved")
-            if Q8Kernels.forRows(m) {
-                let direct = run(code, bytes, rows: rows, k: k, x: x, m: m, path: Q8Kernels.path)
-                #expect(zip(one, direct).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(type) m=\(m): not the kernel's output")
-                #expect(zip(f32, one).contains { $0.bitPattern != $1.bitPattern }, "\(type) m=\(m): .q8 gave the f32 bits")
-            } else {
-                // Many rows (a prompt): the f32 path.
-                #expect(zip(f32, one).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(type) m=\(m): not the f32 path")
-            }
+            // Few rows: the row kernels; many rows (a prompt): the panels.
+            let direct = Q8Kernels.forRows(m) ? run(code, bytes, rows: rows, k: k, x: x, m: m, path: Q8Kernels.path)
+                : runTiled(code, bytes, rows: rows, k: k, x: x, m: m, path: Q8Kernels.path)
+            #expect(zip(one, direct).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(type) m=\(m): not the kernel's output")
+            #expect(zip(f32, one).contains { $0.bitPattern != $1.bitPattern }, "\(type) m=\(m): .q8 gave the f32 bits")
         }
     }
 
