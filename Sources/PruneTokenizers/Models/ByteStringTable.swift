@@ -1,7 +1,8 @@
 import Foundation
 
 /// An immutable hash map from byte strings to ids, looked up with a slice of a buffer (no
-/// allocation per lookup): the whole-word table of `ignore_merges`.
+/// allocation per lookup): the whole-word table of `ignore_merges`, SentencePiece's pieces and
+/// merge candidates.
 struct ByteStringTable: Sendable {
     private let storage: [UInt8]
     private let starts: [Int]
@@ -53,8 +54,15 @@ struct ByteStringTable: Sendable {
             let e = Int(slots[i])
             if e < 0 { return nil }
             let s = starts[e], n = starts[e + 1] - s
-            if n == key.count && storage.withUnsafeBufferPointer({ memcmp($0.baseAddress! + s, key.baseAddress!, n) == 0 }) { return values[e] }
+            if n == key.count && (n == 0 || storage.withUnsafeBufferPointer({ memcmp($0.baseAddress! + s, key.baseAddress!, n) == 0 })) {
+                return values[e]
+            }
             i = (i + 1) & mask
         }
+    }
+
+    /// The value of a whole key.
+    func value(_ key: [UInt8]) -> Int32? {
+        key.withUnsafeBufferPointer { value($0, 0..<$0.count) }
     }
 }
