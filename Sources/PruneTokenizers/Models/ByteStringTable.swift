@@ -1,68 +1,96 @@
 import Foundation
 
-/// An immutable hash map from byte strings to ids, looked up with a slice of a buffer (no
-/// allocation per lookup): the whole-word table of `ignore_merges`, SentencePiece's pieces and
-/// merge candidates.
+/// A hash map from byte strings to ids, looked up with a slice of a buffer (no allocation per
+/// lookup or insert): the keys live end to end in one byte array, the slots are open addressing
+/// with linear probing. The whole-word table of `ignore_merges`, SentencePiece's pieces and merge
+/// candidates, and `PieceIndex` (a vocabulary's piece → id).
 struct ByteStringTable: Sendable {
-    private let storage: [UInt8]
-    private let starts: [Int]
-    private let values: [Int32]
-    private let slots: [Int32]
-    private let mask: Int
+    private var storage: [UInt8] = []
+    private var starts: [Int] = [0]
+    private var values: [Int32] = []
+    private var slots: [Int32]
+    private var mask: Int
+
+    /// Keys held.
+    var count: Int { values.count }
+
+    init(minimumCapacity: Int = 0) {
+        var capacity = 16
+        while capacity < minimumCapacity * 2 + 1 { capacity <<= 1 }
+        slots = [Int32](repeating: -1, count: capacity)
+        mask = capacity - 1
+        values.reserveCapacity(minimumCapacity)
+        starts.reserveCapacity(minimumCapacity + 1)
+    }
 
     /// Entries in order; a repeated key keeps its first value.
     init(_ entries: [([UInt8], Int32)]) {
-        var capacity = 16
-        while capacity < entries.count * 2 + 1 { capacity <<= 1 }
-        var slots = [Int32](repeating: -1, count: capacity)
-        var storage: [UInt8] = []
-        var starts: [Int] = [0]
-        var values: [Int32] = []
-        let mask = capacity - 1
+        self.init(minimumCapacity: entries.count)
         for (key, value) in entries {
-            var i = Int(truncatingIfNeeded: Self.hash(key)) & mask
-            var duplicate = false
-            while slots[i] >= 0 {
-                let e = Int(slots[i])
-                if storage[starts[e]..<starts[e + 1]].elementsEqual(key) { duplicate = true; break }
-                i = (i + 1) & mask
-            }
-            if duplicate { continue }
-            slots[i] = Int32(values.count)
-            storage += key
-            starts.append(storage.count)
-            values.append(value)
+            key.withUnsafeBufferPointer { insert($0, value, replacing: false) }
         }
-        self.storage = storage
-        self.starts = starts
-        self.values = values
-        self.slots = slots
-        self.mask = mask
     }
 
     @inline(__always)
-    static func hash<S: Sequence>(_ bytes: S) -> UInt64 where S.Element == UInt8 {
+    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
         return h ^ (h >> 29)
     }
 
-    func value(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int32? {
-        let key = UnsafeBufferPointer(rebasing: b[r])
+    /// The slot of `key`: its entry (≥ 0) or the empty slot where it would go (entry -1).
+    @inline(__always)
+    private func find(_ key: UnsafeBufferPointer<UInt8>) -> (slot: Int, entry: Int) {
         var i = Int(truncatingIfNeeded: Self.hash(key)) & mask
-        while true {
-            let e = Int(slots[i])
-            if e < 0 { return nil }
-            let s = starts[e], n = starts[e + 1] - s
-            if n == key.count && (n == 0 || storage.withUnsafeBufferPointer({ memcmp($0.baseAddress! + s, key.baseAddress!, n) == 0 })) {
-                return values[e]
+        return storage.withUnsafeBufferPointer { st in
+            while true {
+                let e = Int(slots[i])
+                if e < 0 { return (i, -1) }
+                let s = starts[e], n = starts[e + 1] - s
+                if n == key.count && (n == 0 || memcmp(st.baseAddress! + s, key.baseAddress!, n) == 0) { return (i, e) }
+                i = (i + 1) & mask
             }
-            i = (i + 1) & mask
         }
+    }
+
+    func value(_ b: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Int32? {
+        let e = find(UnsafeBufferPointer(rebasing: b[r])).entry
+        return e < 0 ? nil : values[e]
     }
 
     /// The value of a whole key.
     func value(_ key: [UInt8]) -> Int32? {
         key.withUnsafeBufferPointer { value($0, 0..<$0.count) }
+    }
+
+    /// Adds `key` → `value`; an existing key keeps its value unless `replacing`.
+    mutating func insert(_ key: UnsafeBufferPointer<UInt8>, _ value: Int32, replacing: Bool) {
+        let (slot, e) = find(key)
+        if e >= 0 {
+            if replacing { values[e] = value }
+            return
+        }
+        slots[slot] = Int32(values.count)
+        storage.append(contentsOf: key)
+        starts.append(storage.count)
+        values.append(value)
+        if values.count * 2 > slots.count { grow() }
+    }
+
+    /// Twice the slots, every key placed again.
+    private mutating func grow() {
+        let capacity = slots.count * 2
+        var fresh = [Int32](repeating: -1, count: capacity)
+        let m = capacity - 1
+        storage.withUnsafeBufferPointer { st in
+            for e in 0..<values.count {
+                let key = UnsafeBufferPointer(rebasing: st[starts[e]..<starts[e + 1]])
+                var i = Int(truncatingIfNeeded: Self.hash(key)) & m
+                while fresh[i] >= 0 { i = (i + 1) & m }
+                fresh[i] = Int32(e)
+            }
+        }
+        slots = fresh
+        mask = m
     }
 }
