@@ -9,6 +9,11 @@ struct PairTable: Sendable {
     static let empty = UInt64.max
 
     init(_ entries: [UInt64: UInt64]) {
+        self.init(entries.map { ($0.key, $0.value) })
+    }
+
+    /// Entries in order; a repeated key keeps its last value.
+    init(_ entries: [(UInt64, UInt64)]) {
         var capacity = 16
         while capacity < entries.count * 2 + 1 { capacity <<= 1 }
         var k = [UInt64](repeating: Self.empty, count: capacity)
@@ -18,7 +23,7 @@ struct PairTable: Sendable {
         let mask = capacity - 1
         for (key, value) in entries where key != Self.empty {
             var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
-            while k[i] != Self.empty { i = (i + 1) & mask }
+            while k[i] != Self.empty && k[i] != key { i = (i + 1) & mask }
             k[i] = key
             v[i] = value
         }

@@ -42,13 +42,14 @@ struct SentencePieceBPE: Sendable {
             if s.count == 1, let v = s.first?.value, Array(String(decoding: p, as: UTF8.self).utf8) == p { scalarIDs[v] = Int32(i) }
         }
         let cands = ByteStringTable(pieces.indices.filter { candidate($0) && pieces[$0].count > 1 }.map { (pieces[$0], Int32($0)) })
-        var pairs: [UInt64: UInt64] = [:]
+        // Each candidate text once (its first occurrence), so each pair of ids once.
+        var pairs: [(UInt64, UInt64)] = []
         for (i, p) in pieces.enumerated() where p.count > 1 && cands.value(p) == Int32(i) {
             let priority = Self.priority(scores[i])
             p.withUnsafeBufferPointer { b in
                 for k in 1..<b.count where b[k] & 0xC0 != 0x80 {
                     if let a = ids.value(b, 0..<k), let c = ids.value(b, k..<b.count) {
-                        pairs[BPEModel.key(a, c)] = UInt64(priority) << 32 | UInt64(UInt32(i))
+                        pairs.append((BPEModel.key(a, c), UInt64(priority) << 32 | UInt64(UInt32(i))))
                     }
                 }
             }
