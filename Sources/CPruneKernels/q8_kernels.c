@@ -57,15 +57,54 @@ static void quantize_block(const float *x, int n, uint8_t *blk) {
     }
 }
 
-void prune_q8_quantize(int type, const float *x, size_t ldx, int m, int k, void *xq) {
+#if PRUNE_X86
+/// `quantize_block` on AVX2, the same bits: max |x| ignores NaN as the scalar loop does (max_ps
+/// returns its second operand on NaN), x · id rounds to nearest even, and the clamp sends NaN to −127.
+__attribute__((target("avx2,fma,f16c"))) static void v_quantize_block(const float *x, int n, uint8_t *blk) {
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 mx = _mm256_setzero_ps();
+    for (int c = 0; c < n; c += 8) mx = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + c), abs_mask), mx);
+    float lanes[8], amax = 0;
+    _mm256_storeu_ps(lanes, mx);
+    for (int l = 0; l < 8; l++) if (lanes[l] > amax) amax = lanes[l];
+    float d = amax / 127.0f, id = amax != 0 ? 127.0f / amax : 0.0f;
+    memcpy(blk, &d, 4);
+    const __m256 vid = _mm256_set1_ps(id), hi = _mm256_set1_ps(127.0f), lo = _mm256_set1_ps(-127.0f);
+    int8_t *q = (int8_t *)(blk + 4);
+    for (int c = 0; c < n; c += 32) {
+        __m256i v[4];
+        for (int u = 0; u < 4; u++) {
+            __m256 r = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + c + 8 * u), vid), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            r = _mm256_max_ps(_mm256_min_ps(hi, r), lo);
+            v[u] = _mm256_cvtps_epi32(r);
+        }
+        // packs interleave 128-bit lanes: 0 1 4 5 2 3 6 7 (dwords of 4 bytes), put back in order.
+        __m256i p16a = _mm256_packs_epi32(v[0], v[1]), p16b = _mm256_packs_epi32(v[2], v[3]);
+        __m256i p8 = _mm256_packs_epi16(p16a, p16b);
+        p8 = _mm256_permutevar8x32_epi32(p8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(q + c), p8);
+    }
+}
+#endif
+
+void prune_q8_quantize(int path, int type, const float *x, size_t ldx, int m, int k, void *xq) {
     size_t rb = prune_q8_row_bytes(type, k);
     int bs = prune_q8_block_size(type), bb = is_k(type) ? KBLOCK_BYTES : SBLOCK_BYTES;
+#if PRUNE_X86
+    int simd = path != PRUNE_KPATH_PORTABLE;
+#else
+    (void)path;
+#endif
     for (int i = 0; i < m; i++) {
         const float *xi = x + ldx * (size_t)i;
         uint8_t *row = (uint8_t *)xq + rb * (size_t)i;
         for (int b = 0; b < k / bs; b++) {
             uint8_t *blk = row + (size_t)bb * b;
-            quantize_block(xi + (size_t)bs * b, bs, blk);
+#if PRUNE_X86
+            if (simd) v_quantize_block(xi + (size_t)bs * b, bs, blk);
+            else
+#endif
+                quantize_block(xi + (size_t)bs * b, bs, blk);
             if (is_k(type)) {
                 const int8_t *q = (const int8_t *)(blk + 4);
                 for (int g = 0; g < 16; g++) {

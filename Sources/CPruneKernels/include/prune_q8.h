@@ -5,7 +5,8 @@
 //     (292 bytes), s[g] = Σ q[16g ..< 16g+16];
 //   - 32-value weights (Q8_0, Q5_0, Q4_0): blocks of 32 values, stored as {f32 d; i8 q[32]} (36 bytes).
 // A block x[0..<B] gives amax = max |x_c|, d = amax / 127, and q_c = clamp(rint(x_c · (127 / amax)),
-// −127, 127) (0 when amax is 0), every operation in f32, rounding to nearest even.
+// −127, 127) (0 when amax is 0), every operation in f32, rounding to nearest even (amax ignores
+// NaN; a NaN product quantizes to −127).
 //
 // A weight row times a quantized activation row: in every (super-)block, the integer products are
 // summed exactly into 8 lanes: lane l takes the values 32j + 4l ..< 32j + 4l + 4 of each 32-value
@@ -36,7 +37,8 @@ int prune_q8_block_size(int type);
 size_t prune_q8_row_bytes(int type, int k);
 
 /// Quantizes rows x[i·ldx ..< i·ldx + k] (i < m) for weights of `type`; row i goes to xq + i·row_bytes.
-void prune_q8_quantize(int type, const float *x, size_t ldx, int m, int k, void *xq);
+/// `path` as for `prune_q8_gemm` (the AVX paths share one AVX2 quantizer); every path gives the same bytes.
+void prune_q8_quantize(int path, int type, const float *x, size_t ldx, int m, int k, void *xq);
 
 /// y[i·ldy + r] = W[r,:] · xq[i] for r < rows, i < m; row r of W at w + r·row_bytes in `type`.
 /// `path`: PRUNE_KPATH_PORTABLE, PRUNE_KPATH_AVX2 (where prune_kernels_avx2_usable) or

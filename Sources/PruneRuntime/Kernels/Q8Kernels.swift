@@ -57,8 +57,8 @@ package enum Q8Kernels {
 
     /// Quantizes m rows of k values (`ldx` apart) into `xq` (`rowBytes` apart).
     package static func quantize(_ code: Int32, _ x: UnsafePointer<Float>, ldx: Int, rows m: Int, k: Int,
-                                 into xq: UnsafeMutableRawPointer) {
-        prune_q8_quantize(code, x, ldx, Int32(m), Int32(k), xq)
+                                 into xq: UnsafeMutableRawPointer, path: Path = Q8Kernels.path) {
+        prune_q8_quantize(path.code, code, x, ldx, Int32(m), Int32(k), xq)
     }
 
     /// `y[i·ldy + r] = W[r, :] · xq[i]` for `rows` stored rows at `w` and m quantized rows.

@@ -53,11 +53,14 @@ import Testing
     }
 
     /// The documented quantization, written here independently: per block, d = amax / 127 and
-    /// q = clamp(rint(x · (127 / amax)), −127, 127), all in f32.
+    /// q = clamp(rint(x · (127 / amax)), −127, 127), all in f32 (amax ignores NaN; NaN → −127).
     static func quantize(_ x: ArraySlice<Float>) -> (d: Float, q: [Int8]) {
         let amax = x.reduce(Float(0)) { max($0, abs($1)) }
         let d = amax / 127, id: Float = amax != 0 ? 127 / amax : 0
-        return (d, x.map { v in Int8(max(-127, min(127, (v * id).rounded(.toNearestOrEven)))) })
+        return (d, x.map { v in
+            let r = (v * id).rounded(.toNearestOrEven)
+            return r.isNaN ? -127 : Int8(max(-127, min(127, r)))
+        })
     }
 
     func run(_ code: Int32, _ w: [UInt8], rows: Int, k: Int, x: [Float], m: Int, path: Q8Kernels.Path) -> [Float] {
@@ -157,11 +160,24 @@ import Testing
         let code = try #require(StoredKernels.code(.ggml(type)))
         let bs = try #require(Q8Kernels.blockSize(code))
         let k = 512, m = 3
-        let x = Self.activations(rows: m, cols: k, seed: 5)
+        var x = Self.activations(rows: m, cols: k, seed: 5)
+        // Non-finite values: a NaN (ignored by the maximum, quantized to −127) and an infinity
+        // (amax = ∞, so 127/amax = 0: the infinity itself gives ∞ · 0 = NaN → −127, the others 0).
+        x[k + 300] = .nan
+        x[2 * k + 5] = .infinity
         let xs = Q8Kernels.rowBytes(code, k: k)
         var xq = [UInt8](repeating: 0, count: m * xs)
         x.withUnsafeBufferPointer { xp in
-            xq.withUnsafeMutableBytes { Q8Kernels.quantize(code, xp.baseAddress!, ldx: k, rows: m, k: k, into: $0.baseAddress!) }
+            xq.withUnsafeMutableBytes { Q8Kernels.quantize(code, xp.baseAddress!, ldx: k, rows: m, k: k, into: $0.baseAddress!, path: .portable) }
+        }
+        // Every path writes the portable path's bytes.
+        for path in Q8Kernels.usablePaths where path != .portable {
+            var other = [UInt8](repeating: 0, count: m * xs)
+            x.withUnsafeBufferPointer { xp in
+                other.withUnsafeMutableBytes { Q8Kernels.quantize(code, xp.baseAddress!, ldx: k, rows: m, k: k, into: $0.baseAddress!, path: path) }
+            }
+            let first = other.indices.first { other[$0] != xq[$0] }
+            #expect(first == nil, "\(type): the \(path) quantizer differs at byte \(first ?? 0)")
         }
         let blockBytes = bs == 256 ? 4 + 256 + 32 : 4 + 32
         #expect(xs == k / bs * blockBytes)
