@@ -9,5 +9,11 @@
 int prune_cpu_avx512_usable(void);
 /// 1 when AVX2 and FMA run here (CPUID bits, OSXSAVE, XCR0 enabling SSE and AVX); 0 otherwise.
 int prune_cpu_avx2_fma_usable(void);
+/// A spin-wait hint (PAUSE on x86): a thread polling a flag yields the core's resources meanwhile.
+static inline void prune_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
 
 #endif
