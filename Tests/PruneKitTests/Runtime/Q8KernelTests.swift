@@ -134,22 +134,8 @@ import Testing
                         "\(type) \(label) m=\(m): the last row alone differs")
                 let blocks = k / bs
                 let factor = Self.gamma(2 * blocks + 2) + Self.gamma(4) + Double(k) * 0x1p-52
-                for i in 0..<m {
-                    var xhat = [Double](repeating: 0, count: k)
-                    for b in 0..<blocks {
-                        let (d, q) = Self.quantize(x[(i * k + b * bs)..<(i * k + (b + 1) * bs)])
-                        for c in 0..<bs { xhat[b * bs + c] = Double(d) * Double(q[c]) }
-                    }
-                    for r in 0..<rows {
-                        var dot = 0.0, magnitude = 0.0
-                        for c in 0..<k {
-                            dot += Double(decoded[r * k + c]) * xhat[c]
-                            magnitude += parts[r * k + c] * abs(xhat[c])
-                        }
-                        let err = abs(Double(portable[i * rows + r]) - dot)
-                        #expect(err <= factor * magnitude, "\(type) \(label) m=\(m) row \(r) act \(i): tiled |y − ref| = \(err) > \(factor * magnitude)")
-                    }
-                }
+                Self.expectWithinBound(portable, decoded: decoded, parts: parts, x: x, rows: rows, k: k, m: m, blockSize: bs,
+                                       factor: factor, "\(type) \(label) m=\(m) tiled")
             }
         }
     }
@@ -233,22 +219,30 @@ import Testing
                 // sum adds k·2⁻⁵² relative.
                 let blocks = k / bs
                 let factor = Self.gamma(blocks + 6) + Self.gamma(4) + Double(k) * 0x1p-52
-                for i in 0..<m {
-                    var xhat = [Double](repeating: 0, count: k)
-                    for b in 0..<blocks {
-                        let (d, q) = Self.quantize(x[(i * k + b * bs)..<(i * k + (b + 1) * bs)])
-                        for c in 0..<bs { xhat[b * bs + c] = Double(d) * Double(q[c]) }
-                    }
-                    for r in 0..<rows {
-                        var dot = 0.0, magnitude = 0.0
-                        for c in 0..<k {
-                            dot += Double(decoded[r * k + c]) * xhat[c]
-                            magnitude += parts[r * k + c] * abs(xhat[c])
-                        }
-                        let err = abs(Double(portable[i * rows + r]) - dot)
-                        #expect(err <= factor * magnitude, "\(type) \(label) m=\(m) row \(r) act \(i): |y − ref| = \(err) > \(factor * magnitude)")
-                    }
+                Self.expectWithinBound(portable, decoded: decoded, parts: parts, x: x, rows: rows, k: k, m: m, blockSize: bs,
+                                       factor: factor, "\(type) \(label) m=\(m)")
+            }
+        }
+    }
+
+    /// Each output y[i, r] within factor·M of the f64 reference Σ_c w_c·x̂_c (w: TensorCodec's
+    /// decode; x̂: the activations quantized as documented, dequantized; M = Σ_c parts_c·|x̂_c|).
+    static func expectWithinBound(_ y: [Float], decoded: [Float], parts: [Double], x: [Float], rows: Int, k: Int, m: Int,
+                                  blockSize bs: Int, factor: Double, _ label: String) {
+        for i in 0..<m {
+            var xhat = [Double](repeating: 0, count: k)
+            for b in 0..<(k / bs) {
+                let (d, q) = quantize(x[(i * k + b * bs)..<(i * k + (b + 1) * bs)])
+                for c in 0..<bs { xhat[b * bs + c] = Double(d) * Double(q[c]) }
+            }
+            for r in 0..<rows {
+                var dot = 0.0, magnitude = 0.0
+                for c in 0..<k {
+                    dot += Double(decoded[r * k + c]) * xhat[c]
+                    magnitude += parts[r * k + c] * abs(xhat[c])
                 }
+                let err = abs(Double(y[i * rows + r]) - dot)
+                #expect(err <= factor * magnitude, "\(label) row \(r) act \(i): |y − ref| = \(err) > \(factor * magnitude)")
             }
         }
     }
