@@ -129,23 +129,29 @@ public struct ExactKeySum: Sendable, Equatable {
     public func fill(_ out: inout [Double]) {
         let m = width
         precondition(out.count == m * m)
+        let live = liveColumns()
         out.withUnsafeMutableBufferPointer { d in
-            for i in 0..<m { row(i, into: UnsafeMutableBufferPointer(rebasing: d[i * m ..< (i + 1) * m])) }
+            for i in 0..<m { row(i, into: UnsafeMutableBufferPointer(rebasing: d[i * m ..< (i + 1) * m]), live: live) }
         }
     }
 
+    /// Whether each row and column is live (a non-zero diagonal entry), found once per matrix.
+    func liveColumns() -> [Bool] {
+        values.withUnsafeBufferPointer { v in (0..<width).map { v[Self.index($0, $0, width: width)] != 0 } }
+    }
+
     /// Row i of `doubles()` (m values): (j, i) of the triangle for j < i, (i, j) from i on; zero in a
-    /// dead row or column (a zero diagonal entry).
-    func row(_ i: Int, into d: UnsafeMutableBufferPointer<Double>) {
+    /// dead row or column (`live`: `liveColumns()`).
+    func row(_ i: Int, into d: UnsafeMutableBufferPointer<Double>, live: [Bool]) {
         let m = width
         values.withUnsafeBufferPointer { v in
-            guard v[Self.index(i, i, width: m)] != 0 else { d.update(repeating: 0); return }
+            guard live[i] else { d.update(repeating: 0); return }
             for j in 0..<i {
-                d[j] = v[Self.index(j, j, width: m)] == 0 ? 0 : Double(v[Self.index(j, i, width: m)]) / Self.scale
+                d[j] = live[j] ? Double(v[Self.index(j, i, width: m)]) / Self.scale : 0
             }
             let k0 = Self.index(i, i, width: m)
             for j in i..<m {
-                d[j] = v[Self.index(j, j, width: m)] == 0 ? 0 : Double(v[k0 + j - i]) / Self.scale
+                d[j] = live[j] ? Double(v[k0 + j - i]) / Self.scale : 0
             }
         }
     }
@@ -155,9 +161,10 @@ public struct ExactKeySum: Sendable, Equatable {
     public func writeDoubles(to sink: SafetensorsBuilder.Sink) throws {
         let m = width
         var buffer = [Double](repeating: 0, count: m)
+        let live = liveColumns()
         try buffer.withUnsafeMutableBufferPointer { d in
             for i in 0..<m {
-                row(i, into: d)
+                row(i, into: d, live: live)
                 #if !_endian(little)
                 for j in 0..<m { d[j] = Double(bitPattern: d[j].bitPattern.littleEndian) }
                 #endif
@@ -189,10 +196,11 @@ public struct ExactKeySum: Sendable, Equatable {
         let m = width
         guard sum.count == m * m else { return false }
         var buffer = [Double](repeating: 0, count: m)
+        let live = liveColumns()
         return buffer.withUnsafeMutableBufferPointer { d in
             sum.withUnsafeBufferPointer { s in
                 for i in 0..<m {
-                    row(i, into: d)
+                    row(i, into: d, live: live)
                     for j in 0..<m where s[i * m + j] != d[j] { return false }
                 }
                 return true

@@ -20,12 +20,13 @@ public struct SafetensorsBuilder {
         let producer: Producer?
         let stored: [UInt8]
 
-        /// The tensor's bytes (a produced tensor's, produced in full).
-        public var bytes: [UInt8] {
-            guard let producer else { return stored }
+        /// The tensor's bytes (a produced tensor's, produced in full); a producer's error, or a count
+        /// other than the declared one, is thrown.
+        public func bytes() throws -> [UInt8] {
+            guard producer != nil else { return stored }
             var out = [UInt8]()
             out.reserveCapacity(byteCount)
-            try? producer { out.append(contentsOf: $0) }
+            try write { out.append(contentsOf: $0) }
             return out
         }
 
@@ -174,16 +175,26 @@ public struct SafetensorsBuilder {
 
     /// The complete file.
     public func build() throws -> [UInt8] {
+        let header = paddedHeader()
         var out = [UInt8]()
-        out.reserveCapacity(entries.reduce(8 + headerJSON().count + 8) { $0 + $1.byteCount })
-        try write { out.append(contentsOf: $0) }
+        out.reserveCapacity(entries.reduce(8 + header.count) { $0 + $1.byteCount })
+        try write(header: header) { out.append(contentsOf: $0) }
         return out
     }
 
     /// Writes the file to `sink` in pieces: the length and header, then each tensor's bytes.
     public func write(to sink: Sink) throws {
+        try write(header: paddedHeader(), to: sink)
+    }
+
+    /// The header JSON padded with spaces to a multiple of 8 bytes.
+    private func paddedHeader() -> [UInt8] {
         var header = headerJSON()
         while header.count % 8 != 0 { header.append(0x20) }
+        return header
+    }
+
+    private func write(header: [UInt8], to sink: Sink) throws {
         try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try sink($0) }
         try header.withUnsafeBytes { try sink($0) }
         for e in entries { try e.write(to: sink) }

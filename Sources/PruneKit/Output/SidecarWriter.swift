@@ -65,7 +65,7 @@ public enum SidecarWriter {
                 forwardResidual: forward))
         }
         var manifests: [SidecarDocument.ManifestDoc] = []
-        let quotable = b.entries.filter { $0.dtype == .f32 && $0.name.contains(".term.") }.map { (name: $0.name, bytes: $0.bytes) }
+        let quotable = try b.entries.filter { $0.dtype == .f32 && $0.name.contains(".term.") }.map { (name: $0.name, bytes: try $0.bytes()) }
         let byName = Dictionary(quotable.map { ($0.name, $0.bytes) }, uniquingKeysWith: { a, _ in a })
         for (m, man) in sidecar.manifests.enumerated() {
             let key = "manifest.\(m)"
@@ -98,7 +98,7 @@ public enum SidecarWriter {
         }
         // The parts' hashes, in parallel (each is independent; the result does not depend on the order).
         let entries = b.entries
-        let contents = entries.map(\.bytes)
+        let contents = try entries.map { try $0.bytes() }
         let digests = ParallelMap.map(contents.count, threads: threads) { SHA256Hasher.hex(contents[$0]) }
         var parts: [String: String] = [:]
         for (e, h) in zip(entries, digests) { parts[e.name] = h }

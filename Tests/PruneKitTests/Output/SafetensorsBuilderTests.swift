@@ -67,4 +67,17 @@ import Testing
         var wrong = SafetensorsBuilder()
         #expect(throws: SidecarError.self) { try wrong.add("y", dtype: .f32, shape: [3], byteCount: 8) { _ in } }
     }
+
+    /// An entry's bytes in full (what the sidecar hashes): a producer's error, or a count other than
+    /// the declared one, is thrown, never an empty or short array.
+    @Test func entryBytesThrowForABrokenProducer() throws {
+        struct Broken: Error {}
+        var b = SafetensorsBuilder()
+        try b.add("ok", dtype: .u8, shape: [4], byteCount: 4) { sink in try [UInt8](repeating: 9, count: 4).withUnsafeBytes { try sink($0) } }
+        try b.add("fails", dtype: .u8, shape: [4], byteCount: 4) { _ in throw Broken() }
+        try b.add("short", dtype: .u8, shape: [4], byteCount: 4) { sink in try [UInt8](repeating: 1, count: 2).withUnsafeBytes { try sink($0) } }
+        #expect(try b.entries[0].bytes() == [9, 9, 9, 9])
+        #expect(throws: Broken.self) { _ = try b.entries[1].bytes() }
+        #expect(throws: SidecarError.self) { _ = try b.entries[2].bytes() }
+    }
 }
