@@ -352,26 +352,45 @@ AVX2_INLINE __m256i v_unpack32(int type, const uint8_t *b) {
     return _mm256_sub_epi8(_mm256_or_si256(v, h), _mm256_set1_epi8(16));
 }
 
+/// fl(d_w · d_x) in all 8 lanes: the same product as the scalar one.
+AVX2_INLINE __m256 v_dd(const uint8_t *wb, const uint8_t *xb) {
+    return _mm256_mul_ps(_mm256_cvtph_ps(_mm_set1_epi16((short)load16(wb))), _mm256_broadcast_ss((const float *)xb));
+}
+
+/// One 32-value block of a weight row times activation block xb: its 8 exact integer lanes.
+AVX2_INLINE __m256i v_lanes32(__m256i w, __m256i aw, const uint8_t *xb) {
+    __m256i x = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(xb + 4)), w);
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(aw, x), _mm256_set1_epi16(1));
+}
+
+/// Blocks in pairs (the even one into acc0, the odd one into acc1), so both accumulators stay in
+/// registers.
 AVX2_INLINE void v_rows_32(int type, const uint8_t *row, int k, const uint8_t *xq, size_t xs, int n, float *out) {
-    __m256 acc[2][NR];   // even blocks, odd blocks
-    for (int t = 0; t < n; t++) acc[0][t] = acc[1][t] = _mm256_setzero_ps();
-    const __m256i ones = _mm256_set1_epi16(1);
-    int bb = q32_block_bytes(type);
-    for (int blk = 0; blk < k / SBLOCK; blk++) {
-        const uint8_t *b = row + (size_t)bb * blk;
-        __m256i w = v_unpack32(type, b), aw = _mm256_sign_epi8(w, w);
-        float wd = h2f(b);
+    __m256 acc0[NR], acc1[NR];
+    for (int t = 0; t < n; t++) acc0[t] = acc1[t] = _mm256_setzero_ps();
+    int bb = q32_block_bytes(type), nb = k / SBLOCK, blk = 0;
+    for (; blk + 1 < nb; blk += 2) {
+        const uint8_t *b0 = row + (size_t)bb * blk, *b1 = b0 + bb;
+        __m256i w0 = v_unpack32(type, b0), w1 = v_unpack32(type, b1);
+        __m256i aw0 = _mm256_sign_epi8(w0, w0), aw1 = _mm256_sign_epi8(w1, w1);
         for (int t = 0; t < n; t++) {
-            const uint8_t *xb = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk;
-            __m256i x = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(xb + 4)), w);
-            __m256i lanes = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, x), ones);
-            acc[blk & 1][t] = v_lanes_add(acc[blk & 1][t], wd * xd_of(xb), lanes);
+            const uint8_t *x0 = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk, *x1 = x0 + SBLOCK_BYTES;
+            acc0[t] = _mm256_fmadd_ps(v_dd(b0, x0), _mm256_cvtepi32_ps(v_lanes32(w0, aw0, x0)), acc0[t]);
+            acc1[t] = _mm256_fmadd_ps(v_dd(b1, x1), _mm256_cvtepi32_ps(v_lanes32(w1, aw1, x1)), acc1[t]);
+        }
+    }
+    if (blk < nb) {   // a last even block
+        const uint8_t *b0 = row + (size_t)bb * blk;
+        __m256i w0 = v_unpack32(type, b0), aw0 = _mm256_sign_epi8(w0, w0);
+        for (int t = 0; t < n; t++) {
+            const uint8_t *x0 = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk;
+            acc0[t] = _mm256_fmadd_ps(v_dd(b0, x0), _mm256_cvtepi32_ps(v_lanes32(w0, aw0, x0)), acc0[t]);
         }
     }
     for (int t = 0; t < n; t++) {
         float a[8], a2[8];
-        _mm256_storeu_ps(a, acc[0][t]);
-        _mm256_storeu_ps(a2, acc[1][t]);
+        _mm256_storeu_ps(a, acc0[t]);
+        _mm256_storeu_ps(a2, acc1[t]);
         out[t] = reduce8(a) + reduce8(a2);
     }
 }
@@ -395,17 +414,24 @@ AVX512_INLINE void z_rows_q4k(const uint8_t *row, int k, const uint8_t *xq, size
         kscales8(b + 4, sc, mn);
         __m128i mn8 = _mm_loadl_epi64((const __m128i *)mn);
         __m256i mn16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8));
-        __m512i isum[NR];
-        for (int t = 0; t < n; t++) isum[t] = _mm512_setzero_si512();
+        __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_loadl_epi64((const __m128i *)sc)));
+        // Two chains of vpdpwssd (pairs 0, 2 and 1, 3), added at the end: the integer sum is exact
+        // in any order, and the shorter dependency chain lets blocks overlap.
+        __m512i isum[NR], isum2[NR];
+        for (int t = 0; t < n; t++) isum[t] = isum2[t] = _mm512_setzero_si512();
         for (int p = 0; p < 4; p++) {
             __m256i raw = _mm256_loadu_si256((const __m256i *)(b + 16 + 32 * p));
             __m512i w = z_pair(_mm256_and_si256(raw, m4), _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4));
-            __m512i s = z_pair(_mm256_set1_epi16(sc[2 * p]), _mm256_set1_epi16(sc[2 * p + 1]));
+            // sc[2p] in the low 16 words, sc[2p + 1] in the high 16
+            __m512i s = _mm512_permutexvar_epi16(_mm512_set1_epi16((short)(2 * p)), sc16);
+            s = _mm512_mask_permutexvar_epi16(s, 0xffff0000u, _mm512_set1_epi16((short)(2 * p + 1)), sc16);
             for (int t = 0; t < n; t++) {
                 __m512i x = _mm512_loadu_si512((const void *)(xb0 + xs * (size_t)t + 4 + 64 * p));
-                isum[t] = _mm512_dpwssd_epi32(isum[t], _mm512_maddubs_epi16(w, x), s);
+                if (p & 1) isum2[t] = _mm512_dpwssd_epi32(isum2[t], _mm512_maddubs_epi16(w, x), s);
+                else isum[t] = _mm512_dpwssd_epi32(isum[t], _mm512_maddubs_epi16(w, x), s);
             }
         }
+        for (int t = 0; t < n; t++) isum[t] = _mm512_add_epi32(isum[t], isum2[t]);
         float wd = h2f(b), wm = h2f(b + 2);
         for (int t = 0; t < n; t++) {
             const uint8_t *xb = xb0 + xs * (size_t)t;
@@ -476,37 +502,55 @@ AVX512_INLINE void z_rows_q6k(const uint8_t *row, int k, const uint8_t *xq, size
     }
 }
 
-/// The 32-value types, blocks in pairs: the even block in lanes 0–7, the odd one in 8–15.
+/// A 32-value block's stored values as unsigned bytes: Q8_0 q + 128 (q ^ 0x80), Q4_0 its nibbles,
+/// Q5_0 its five bits; the signed value is this less `q32_offset`.
+AVX512_INLINE __m256i z_stored32(int type, const uint8_t *b) {
+    if (type == PRUNE_KT_Q8_0)
+        return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b + 2)), _mm256_set1_epi8((char)0x80));
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    if (type == PRUNE_KT_Q4_0) {
+        __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
+        return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), m4);
+    }
+    __m128i q = _mm_loadu_si128((const __m128i *)(b + 6));
+    __m256i v = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), m4);
+    __m256i qh = _mm256_set1_epi32((int)load32(b + 2));
+    qh = _mm256_shuffle_epi8(qh, _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                  2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    return _mm256_or_si256(v, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bits), bits), _mm256_set1_epi8(16)));
+}
+static inline int q32_offset(int type) { return type == PRUNE_KT_Q8_0 ? 128 : type == PRUNE_KT_Q4_0 ? 8 : 16; }
+
+/// The 32-value types, blocks in pairs: the even block in lanes 0–7, the odd one in 8–15. The exact
+/// lanes Σ (u − o)·x come from one vpdpbusd on the unsigned stored values u, its accumulator
+/// starting at −o·Σ x (another vpdpbusd); the scales fl(d_w · d_x) are multiplied in vectors (the
+/// same products as the scalar ones).
 AVX512_INLINE void z_rows_32(int type, const uint8_t *row, int k, const uint8_t *xq, size_t xs, int n, float *out) {
     __m512 acc[NR];
     for (int t = 0; t < n; t++) acc[t] = _mm512_setzero_ps();
     int bb = q32_block_bytes(type), nb = k / SBLOCK, blk = 0;
+    const __m512i o8 = _mm512_set1_epi8((char)q32_offset(type));
     for (; blk + 1 < nb; blk += 2) {
         const uint8_t *b0 = row + (size_t)bb * blk, *b1 = b0 + bb;
-        __m512i w = z_pair(v_unpack32(type, b0), v_unpack32(type, b1));
-        __m512i aw = _mm512_abs_epi8(w);
-        __mmask64 neg = _mm512_movepi8_mask(w);
-        float wd0 = h2f(b0), wd1 = h2f(b1);
+        __m512i u = z_pair(z_stored32(type, b0), z_stored32(type, b1));
+        __m512 wd = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)load16(b1)), _mm_set1_epi16((short)load16(b0))));
         for (int t = 0; t < n; t++) {
-            const uint8_t *x0 = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk;
-            __m512i x = z_pair(_mm256_loadu_si256((const __m256i *)(x0 + 4)),
-                               _mm256_loadu_si256((const __m256i *)(x0 + SBLOCK_BYTES + 4)));
-            x = _mm512_mask_sub_epi8(x, neg, _mm512_setzero_si512(), x);
-            __m512i lanes = _mm512_dpbusd_epi32(_mm512_setzero_si512(), aw, x);
-            __m512 dd = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(wd0 * xd_of(x0))),
-                                           _mm256_set1_ps(wd1 * xd_of(x0 + SBLOCK_BYTES)), 1);
-            acc[t] = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(lanes), acc[t]);
+            const uint8_t *x0 = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk, *x1 = x0 + SBLOCK_BYTES;
+            __m512i x = z_pair(_mm256_loadu_si256((const __m256i *)(x0 + 4)), _mm256_loadu_si256((const __m256i *)(x1 + 4)));
+            __m512i off = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), o8, x));
+            __m512i lanes = _mm512_dpbusd_epi32(off, u, x);
+            __m512 xd = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_broadcast_ss((const float *)x0)),
+                                           _mm256_broadcast_ss((const float *)x1), 1);
+            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(wd, xd), _mm512_cvtepi32_ps(lanes), acc[t]);
         }
     }
     if (blk < nb) {   // a last even block: lanes 0–7
         const uint8_t *b = row + (size_t)bb * blk;
         __m256i w = v_unpack32(type, b), aw = _mm256_sign_epi8(w, w);
-        float wd = h2f(b);
         for (int t = 0; t < n; t++) {
             const uint8_t *xb = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk;
-            __m256i x = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(xb + 4)), w);
-            __m256i lanes = _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, x);
-            __m256 lo = v_lanes_add(_mm512_castps512_ps256(acc[t]), wd * xd_of(xb), lanes);
+            __m256 lo = _mm256_fmadd_ps(v_dd(b, xb), _mm256_cvtepi32_ps(v_lanes32(w, aw, xb)), _mm512_castps512_ps256(acc[t]));
             acc[t] = _mm512_insertf32x8(acc[t], lo, 0);
         }
     }
