@@ -335,8 +335,10 @@ VIA_SCALAR(a_q2_k, g_q2_k)
 VIA_SCALAR(a_q3_k, g_q3_k)
 
 /// One type's AVX2 gemv and decoder. Rows are done one at a time, activation rows in pairs
-/// (one decode, two sets of four accumulators).
-#define AVX2_KERNELS(T, GROUP) \
+/// (one decode, two sets of four accumulators). STEP groups are unrolled together (a K-quant
+/// super-block's 8: each group's place in its super-block is then a constant, and the block's scales
+/// are read once).
+#define AVX2_KERNELS(T, GROUP, STEP) \
     AVX2 static void gemv_avx2_##T(int type, const uint8_t *w, size_t rb, int rows, int k, const float *x, size_t ldx, \
                                    int m, float *y, size_t ldy) { \
         int groups = k / 32; \
@@ -347,7 +349,8 @@ VIA_SCALAR(a_q3_k, g_q3_k)
             for (; i + 1 < m; i += 2) { \
                 const float *x0 = x + ldx * (size_t)i, *x1 = x0 + ldx; \
                 __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0; \
-                for (int g = 0; g < groups; g++) { \
+                for (int sb = 0; sb < groups / STEP; sb++) _Pragma("clang loop unroll(full)") for (int u = 0; u < STEP; u++) { \
+                    int g = STEP * sb + u; \
                     __m256 v[4]; \
                     GROUP(row, g, v); \
                     const float *p = x0 + 32 * (size_t)g, *q = x1 + 32 * (size_t)g; \
@@ -374,7 +377,8 @@ VIA_SCALAR(a_q3_k, g_q3_k)
             if (i < m) { \
                 const float *x0 = x + ldx * (size_t)i; \
                 __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0; \
-                for (int g = 0; g < groups; g++) { \
+                for (int sb = 0; sb < groups / STEP; sb++) _Pragma("clang loop unroll(full)") for (int u = 0; u < STEP; u++) { \
+                    int g = STEP * sb + u; \
                     __m256 v[4]; \
                     GROUP(row, g, v); \
                     const float *p = x0 + 32 * (size_t)g; \
@@ -404,18 +408,18 @@ VIA_SCALAR(a_q3_k, g_q3_k)
         } \
     }
 
-AVX2_KERNELS(f16, a_f16)
-AVX2_KERNELS(bf16, a_bf16)
-AVX2_KERNELS(q8_0, a_q8_0)
-AVX2_KERNELS(q4_0, a_q4_0)
-AVX2_KERNELS(q4_1, a_q4_1)
-AVX2_KERNELS(q5_0, a_q5_0)
-AVX2_KERNELS(q5_1, a_q5_1)
-AVX2_KERNELS(q2_k, a_q2_k)
-AVX2_KERNELS(q3_k, a_q3_k)
-AVX2_KERNELS(q4_k, a_q4_k)
-AVX2_KERNELS(q5_k, a_q5_k)
-AVX2_KERNELS(q6_k, a_q6_k)
+AVX2_KERNELS(f16, a_f16, 1)
+AVX2_KERNELS(bf16, a_bf16, 1)
+AVX2_KERNELS(q8_0, a_q8_0, 1)
+AVX2_KERNELS(q4_0, a_q4_0, 1)
+AVX2_KERNELS(q4_1, a_q4_1, 1)
+AVX2_KERNELS(q5_0, a_q5_0, 1)
+AVX2_KERNELS(q5_1, a_q5_1, 1)
+AVX2_KERNELS(q2_k, a_q2_k, 8)
+AVX2_KERNELS(q3_k, a_q3_k, 8)
+AVX2_KERNELS(q4_k, a_q4_k, 8)
+AVX2_KERNELS(q5_k, a_q5_k, 8)
+AVX2_KERNELS(q6_k, a_q6_k, 8)
 
 typedef void (*gemv_fn)(int, const uint8_t *, size_t, int, int, const float *, size_t, int, float *, size_t);
 typedef void (*decode_fn)(int, const uint8_t *, size_t, int, int, float *, size_t);
