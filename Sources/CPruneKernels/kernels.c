@@ -421,6 +421,115 @@ AVX2_KERNELS(q4_k, a_q4_k, 8)
 AVX2_KERNELS(q5_k, a_q5_k, 8)
 AVX2_KERNELS(q6_k, a_q6_k, 8)
 
+// MARK: - AVX-512 path (gemv only)
+
+#define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")))
+#define AVX512_INLINE __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq"), always_inline)) static inline
+
+/// (float)(q + base) for q = 0..15: the values a 4-bit block's table is made from.
+AVX512_INLINE __m512 z_iota(int base) {
+    return _mm512_cvtepi32_ps(_mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                               _mm512_set1_epi32(base)));
+}
+/// 32 nibbles (bytes 0..15) looked up in a 16-entry table: v[0] values 0..15, v[1] values 16..31.
+AVX512_INLINE void z_lookup(__m256i q, __m512 table, __m512 *v) {
+    v[0] = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm256_castsi256_si128(q)), table);
+    v[1] = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(_mm256_extracti128_si256(q, 1)), table);
+}
+/// 32 signed bytes as floats times s0 (values 0..15) and s1 (16..31).
+AVX512_INLINE void z_scaled_i8(__m256i q, __m512 s0, __m512 s1, __m512 *v) {
+    v[0] = _mm512_mul_ps(s0, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(q))));
+    v[1] = _mm512_mul_ps(s1, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1))));
+}
+/// The nibbles of 16 packed bytes: low ones first, then high ones (Q4_0, Q4_1 order).
+AVX512_INLINE __m256i z_nibbles16(const uint8_t *p) {
+    __m128i q = _mm_loadu_si128((const __m128i *)p), m4 = _mm_set1_epi8(0x0f);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
+}
+
+// Each group decodes to the values of `a_<type>` (same products and sums): a table entry holds the
+// value of its nibble computed as the AVX2 decoder computes it.
+AVX512_INLINE void z_q4_0(const uint8_t *row, int g, __m512 *v) {
+    const uint8_t *b = row + 18 * (size_t)g;
+    z_lookup(z_nibbles16(b + 2), _mm512_mul_ps(z_iota(-8), _mm512_set1_ps(h2f(b))), v);
+}
+AVX512_INLINE void z_q4_1(const uint8_t *row, int g, __m512 *v) {
+    const uint8_t *b = row + 20 * (size_t)g;
+    __m512 table = _mm512_add_ps(_mm512_mul_ps(z_iota(0), _mm512_set1_ps(h2f(b))), _mm512_set1_ps(h2f(b + 2)));
+    z_lookup(z_nibbles16(b + 4), table, v);
+}
+AVX512_INLINE void z_q4_k(const uint8_t *row, int g, __m512 *v) {
+    const uint8_t *b = row + 144 * (size_t)(g >> 3);
+    int gb = g & 7;
+    uint8_t sc, mn;
+    kscale(gb, b + 4, &sc, &mn);
+    __m512 dl = _mm512_set1_ps(h2f(b) * (float)sc), ml = _mm512_set1_ps(h2f(b + 2) * (float)mn);
+    z_lookup(k_nibbles(b + 16, gb), _mm512_sub_ps(_mm512_mul_ps(dl, z_iota(0)), ml), v);
+}
+AVX512_INLINE void z_q6_k(const uint8_t *row, int g, __m512 *v) {
+    const uint8_t *b = row + 210 * (size_t)(g >> 3);
+    int gb = g & 7, half = gb >> 2, sub = gb & 3;
+    const int8_t *sc = (const int8_t *)(b + 192) + 8 * half;
+    float d = h2f(b + 208);
+    __m256i ql = _mm256_loadu_si256((const __m256i *)(b + 64 * half + 32 * (sub & 1)));
+    __m256i qh = _mm256_loadu_si256((const __m256i *)(b + 128 + 32 * half));
+    if (sub >= 2) ql = _mm256_srli_epi16(ql, 4);
+    ql = _mm256_and_si256(ql, _mm256_set1_epi8(0x0f));
+    qh = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * sub)), _mm256_set1_epi8(3));
+    __m256i q = _mm256_sub_epi8(_mm256_or_si256(ql, _mm256_slli_epi16(qh, 4)), _mm256_set1_epi8(32));
+    z_scaled_i8(q, _mm512_set1_ps(d * (float)sc[2 * sub]), _mm512_set1_ps(d * (float)sc[2 * sub + 1]), v);
+}
+
+/// One type's AVX-512 gemv: as `AVX2_KERNELS`, each set of 32 lanes in two 16-wide accumulators.
+#define AVX512_GEMV(T, GROUP, STEP) \
+    AVX512 static void gemv_avx512_##T(int type, const uint8_t *w, size_t rb, int rows, int k, const float *x, size_t ldx, \
+                                       int m, float *y, size_t ldy) { \
+        (void)type; \
+        int groups = k / 32; \
+        float lanes[32] __attribute__((aligned(64))), lanes2[32] __attribute__((aligned(64))); \
+        for (int r = 0; r < rows; r++) { \
+            const uint8_t *row = w + rb * (size_t)r; \
+            int i = 0; \
+            for (; i + 1 < m; i += 2) { \
+                const float *x0 = x + ldx * (size_t)i, *x1 = x0 + ldx; \
+                __m512 a0 = _mm512_setzero_ps(), a1 = a0, b0 = a0, b1 = a0; \
+                for (int sb = 0; sb < groups / STEP; sb++) _Pragma("clang loop unroll(full)") for (int u = 0; u < STEP; u++) { \
+                    int g = STEP * sb + u; \
+                    __m512 v[2]; \
+                    GROUP(row, g, v); \
+                    const float *p = x0 + 32 * (size_t)g, *q = x1 + 32 * (size_t)g; \
+                    a0 = _mm512_fmadd_ps(v[0], _mm512_loadu_ps(p), a0); \
+                    a1 = _mm512_fmadd_ps(v[1], _mm512_loadu_ps(p + 16), a1); \
+                    b0 = _mm512_fmadd_ps(v[0], _mm512_loadu_ps(q), b0); \
+                    b1 = _mm512_fmadd_ps(v[1], _mm512_loadu_ps(q + 16), b1); \
+                } \
+                _mm512_store_ps(lanes, a0); _mm512_store_ps(lanes + 16, a1); \
+                _mm512_store_ps(lanes2, b0); _mm512_store_ps(lanes2 + 16, b1); \
+                y[ldy * (size_t)i + r] = reduce32(lanes); \
+                y[ldy * (size_t)(i + 1) + r] = reduce32(lanes2); \
+            } \
+            if (i < m) { \
+                const float *x0 = x + ldx * (size_t)i; \
+                __m512 a0 = _mm512_setzero_ps(), a1 = a0; \
+                for (int sb = 0; sb < groups / STEP; sb++) _Pragma("clang loop unroll(full)") for (int u = 0; u < STEP; u++) { \
+                    int g = STEP * sb + u; \
+                    __m512 v[2]; \
+                    GROUP(row, g, v); \
+                    const float *p = x0 + 32 * (size_t)g; \
+                    a0 = _mm512_fmadd_ps(v[0], _mm512_loadu_ps(p), a0); \
+                    a1 = _mm512_fmadd_ps(v[1], _mm512_loadu_ps(p + 16), a1); \
+                } \
+                _mm512_store_ps(lanes, a0); _mm512_store_ps(lanes + 16, a1); \
+                y[ldy * (size_t)i + r] = reduce32(lanes); \
+            } \
+        } \
+    }
+
+AVX512_GEMV(q4_0, z_q4_0, 1)
+AVX512_GEMV(q4_1, z_q4_1, 1)
+AVX512_GEMV(q4_k, z_q4_k, 8)
+AVX512_GEMV(q6_k, z_q6_k, 8)
+
 typedef void (*gemv_fn)(int, const uint8_t *, size_t, int, int, const float *, size_t, int, float *, size_t);
 typedef void (*decode_fn)(int, const uint8_t *, size_t, int, int, float *, size_t);
 
@@ -439,6 +548,16 @@ static gemv_fn avx2_gemv(int type) {
     case PRUNE_KT_Q5_K: return gemv_avx2_q5_k;
     case PRUNE_KT_Q6_K: return gemv_avx2_q6_k;
     default: return 0;
+    }
+}
+/// The AVX-512 gemv of `type`, or the AVX2 one where it has none.
+static gemv_fn avx512_gemv(int type) {
+    switch (type) {
+    case PRUNE_KT_Q4_0: return gemv_avx512_q4_0;
+    case PRUNE_KT_Q4_1: return gemv_avx512_q4_1;
+    case PRUNE_KT_Q4_K: return gemv_avx512_q4_k;
+    case PRUNE_KT_Q6_K: return gemv_avx512_q6_k;
+    default: return avx2_gemv(type);
     }
 }
 static decode_fn avx2_decode(int type) {
@@ -465,16 +584,19 @@ int prune_kernels_avx2_usable(void) {
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
     return (c & (1u << 29)) != 0;   // F16C
 }
+int prune_kernels_avx512_usable(void) { return prune_kernels_avx2_usable() && prune_cpu_avx512_usable(); }
 #else
 int prune_kernels_avx2_usable(void) { return 0; }
+int prune_kernels_avx512_usable(void) { return 0; }
 #endif
 
 void prune_kernels_gemv(int path, int type, const void *w, size_t row_bytes, int rows, int k,
                         const float *x, size_t ldx, int m, float *y, size_t ldy) {
     if (rows <= 0 || m <= 0) return;
 #if PRUNE_X86
-    if (path == PRUNE_KPATH_AVX2) {
-        avx2_gemv(type)(type, (const uint8_t *)w, row_bytes, rows, k, x, ldx, m, y, ldy);
+    if (path == PRUNE_KPATH_AVX2 || path == PRUNE_KPATH_AVX512) {
+        gemv_fn f = path == PRUNE_KPATH_AVX512 ? avx512_gemv(type) : avx2_gemv(type);
+        f(type, (const uint8_t *)w, row_bytes, rows, k, x, ldx, m, y, ldy);
         return;
     }
 #endif
@@ -484,7 +606,7 @@ void prune_kernels_gemv(int path, int type, const void *w, size_t row_bytes, int
 void prune_kernels_decode(int path, int type, const void *w, size_t row_bytes, int rows, int k, float *dst, size_t ldd) {
     if (rows <= 0) return;
 #if PRUNE_X86
-    if (path == PRUNE_KPATH_AVX2) {
+    if (path == PRUNE_KPATH_AVX2 || path == PRUNE_KPATH_AVX512) {
         avx2_decode(type)(type, (const uint8_t *)w, row_bytes, rows, k, dst, ldd);
         return;
     }

@@ -7,21 +7,36 @@ import PruneFormats
 ///
 /// Types: F16, BF16 (ggml and safetensors), Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K,
 /// Q6_K. Any other type TensorCodec decodes (F64, the F8/F4 safetensors types, IQ…) keeps the
-/// TensorCodec decode + BLAS path. Both paths (AVX2+FMA+F16C, portable C) give the same bits; the
-/// AVX2 one is chosen when the CPU runs it, unless `PRUNE_KERNELS=portable` is set.
+/// TensorCodec decode + BLAS path. The three paths (AVX-512, AVX2+FMA+F16C, portable C) give the
+/// same bits; the widest the CPU runs is chosen, unless `PRUNE_KERNELS=portable` is set. The AVX-512
+/// path has gemv kernels of its own for Q4_0, Q4_1, Q4_K and Q6_K and runs the AVX2 ones otherwise.
 package enum StoredKernels {
     package enum Path: Sendable {
-        case portable, avx2
-        var code: Int32 { self == .portable ? Int32(PRUNE_KPATH_PORTABLE) : Int32(PRUNE_KPATH_AVX2) }
+        case portable, avx2, avx512
+        var code: Int32 {
+            switch self {
+            case .portable: Int32(PRUNE_KPATH_PORTABLE)
+            case .avx2: Int32(PRUNE_KPATH_AVX2)
+            case .avx512: Int32(PRUNE_KPATH_AVX512)
+            }
+        }
     }
 
     /// Whether the AVX2 path runs on this CPU.
     package static let avx2Usable: Bool = prune_kernels_avx2_usable() != 0
 
-    /// The path the runtime uses: AVX2 where it runs, unless the environment asks for the portable one.
+    /// The paths this CPU runs, narrowest first.
+    package static let usablePaths: [Path] = {
+        var p: [Path] = [.portable]
+        if avx2Usable { p.append(.avx2) }
+        if prune_kernels_avx512_usable() != 0 { p.append(.avx512) }
+        return p
+    }()
+
+    /// The path the runtime uses: the widest this CPU runs, unless the environment asks for the portable one.
     package static let path: Path = {
         if ProcessInfo.processInfo.environment["PRUNE_KERNELS"] == "portable" { return .portable }
-        return avx2Usable ? .avx2 : .portable
+        return usablePaths.last!
     }()
 
     /// The kernels' code for `type`, nil when it has no kernel.

@@ -5,15 +5,16 @@ import Testing
 
 /// The kernels on weights as stored (`StoredKernels`, C in CPruneKernels): the row decoder gives
 /// TensorCodec's bits; the fused dequantize-and-multiply is within the rounding bound of its fixed
-/// summation of the exact f64 dot of the decoded values; the AVX2 and portable paths give the same
-/// bits; `Linear.forward` and `Linear.backwardInput` on stored matrices do not depend on the threads.
+/// summation of the exact f64 dot of the decoded values; the AVX-512, AVX2 and portable paths (those
+/// the CPU runs) give the same bits; `Linear.forward` and `Linear.backwardInput` on stored matrices
+/// do not depend on the threads.
 /// Blocks come from the fixtures' GGUFs (F16, Q8_0, Q4_K_M: Q4_K, Q6_K and their fallbacks) and from
 /// prune's encoder for every type the kernels read.
 @Suite struct StoredKernelTests {
     static let types: [GGMLType] = [.f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
 
     /// The paths this CPU runs.
-    static var paths: [StoredKernels.Path] { StoredKernels.avx2Usable ? [.portable, .avx2] : [.portable] }
+    static var paths: [StoredKernels.Path] { StoredKernels.usablePaths }
 
     /// γₙ = n·u/(1 − n·u) (Higham, Accuracy and Stability of Numerical Algorithms, §3.1), u = 2⁻²⁴.
     static func gamma(_ n: Int) -> Double {
@@ -31,7 +32,7 @@ import Testing
         let rowBytes: Int
     }
 
-    /// Decoder and fused kernel on one matrix, both paths, against TensorCodec and an f64 dot.
+    /// Decoder and fused kernel on one matrix, every path, against TensorCodec and an f64 dot.
     func check(_ s: Stored, seed: UInt64) throws {
         let code = try #require(StoredKernels.code(s.type), "\(s.label): no kernel for \(s.type)")
         let n = s.rows * s.cols
@@ -87,9 +88,9 @@ import Testing
             #expect(zip(single, y[(2 * s.rows)...]).allSatisfy { $0.bitPattern == $1.bitPattern },
                     "\(s.label) \(s.type) \(path): one activation row differs from the same row in a batch of 3")
         }
-        if results.count == 2 {
-            let first = results[0].indices.first { results[0][$0].bitPattern != results[1][$0].bitPattern }
-            #expect(first == nil, "\(s.label) \(s.type): the AVX2 and portable paths differ at output \(first ?? 0)")
+        for (path, y) in zip(Self.paths, results).dropFirst() {
+            let first = y.indices.first { y[$0].bitPattern != results[0][$0].bitPattern }
+            #expect(first == nil, "\(s.label) \(s.type): the \(path) and portable paths differ at output \(first ?? 0)")
         }
     }
 
