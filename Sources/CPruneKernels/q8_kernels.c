@@ -28,7 +28,7 @@ static int is_k(int type) { return type == PRUNE_KT_Q4_K || type == PRUNE_KT_Q6_
 
 int prune_q8_supports(int type) {
     return type == PRUNE_KT_Q4_K || type == PRUNE_KT_Q6_K || type == PRUNE_KT_Q8_0 || type == PRUNE_KT_Q5_0 ||
-           type == PRUNE_KT_Q4_0;
+           type == PRUNE_KT_Q4_0 || type == PRUNE_KT_Q4_1 || type == PRUNE_KT_Q5_1;
 }
 int prune_q8_block_size(int type) { return prune_q8_supports(type) ? (is_k(type) ? KBLOCK : SBLOCK) : 0; }
 size_t prune_q8_row_bytes(int type, int k) {
@@ -201,16 +201,31 @@ static void p_rows(int type, const uint8_t *row, int k, const uint8_t *xq, size_
         } else {
             int bb = q32_block_bytes(type);
             int8_t v[32];
+            uint8_t u[32];
             for (int blk = 0; blk < k / SBLOCK; blk++) {
                 const uint8_t *xb = x + (size_t)SBLOCK_BYTES * blk;
                 const int8_t *q = (const int8_t *)(xb + 4);
+                float *a = blk & 1 ? acc2 : acc;
+                if (q32_has_min(type)) {
+                    // The stored values, then the min with the lane sums of the activations.
+                    float wm, wd = q32m_unpack(type, row + (size_t)bb * blk, u, &wm);
+                    for (int l = 0; l < 8; l++) {
+                        int32_t s = 0, xs = 0;
+                        for (int c = 0; c < 4; c++) { s += u[4 * l + c] * q[4 * l + c]; xs += q[4 * l + c]; }
+                        lane[l] = s;
+                        mlane[l] = xs;
+                    }
+                    lanes_add(a, wd * xd_of(xb), lane);
+                    lanes_add(a, wm * xd_of(xb), mlane);
+                    continue;
+                }
                 float wd = q32_unpack(type, row + (size_t)bb * blk, v);
                 for (int l = 0; l < 8; l++) {
                     int32_t s = 0;
-                    for (int u = 0; u < 4; u++) s += v[4 * l + u] * q[4 * l + u];
+                    for (int c = 0; c < 4; c++) s += v[4 * l + c] * q[4 * l + c];
                     lane[l] = s;
                 }
-                lanes_add(blk & 1 ? acc2 : acc, wd * xd_of(xb), lane);
+                lanes_add(a, wd * xd_of(xb), lane);
             }
         }
         out[t] = is_k(type) ? reduce8(acc) - reduce8(acc2) : reduce8(acc) + reduce8(acc2);
@@ -332,35 +347,72 @@ AVX2_INLINE void v_rows_q6k(const uint8_t *row, int k, const uint8_t *xq, size_t
     }
 }
 
-/// A 32-value block's signed values (as `q32_unpack`).
-AVX2_INLINE __m256i v_unpack32(int type, const uint8_t *b) {
-    if (type == PRUNE_KT_Q8_0) return _mm256_loadu_si256((const __m256i *)(b + 2));
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
-    if (type == PRUNE_KT_Q4_0) {
-        __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
-        __m256i v = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), m4);
-        return _mm256_sub_epi8(v, _mm256_set1_epi8(8));
-    }
-    // Q5_0: bit c of qh is the fifth bit of value c.
-    __m128i q = _mm_loadu_si128((const __m128i *)(b + 6));
-    __m256i v = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), m4);
-    __m256i qh = _mm256_set1_epi32((int)load32(b + 2));
-    qh = _mm256_shuffle_epi8(qh, _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                                                  2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-    const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ull);
-    __m256i h = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bits), bits), _mm256_set1_epi8(16));
-    return _mm256_sub_epi8(_mm256_or_si256(v, h), _mm256_set1_epi8(16));
-}
-
 /// fl(d_w · d_x) in all 8 lanes: the same product as the scalar one.
 AVX2_INLINE __m256 v_dd(const uint8_t *wb, const uint8_t *xb) {
     return _mm256_mul_ps(_mm256_cvtph_ps(_mm_set1_epi16((short)load16(wb))), _mm256_broadcast_ss((const float *)xb));
+}
+
+/// A 32-value block's stored values as unsigned bytes: Q8_0 q + 128 (q ^ 0x80), Q4_0 its nibbles,
+/// Q5_0 its five bits, the signed value being this less `q32_offset`; Q4_1 and Q5_1 their stored
+/// values (the value is d·u + m).
+AVX2_INLINE __m256i v_stored32(int type, const uint8_t *b) {
+    if (type == PRUNE_KT_Q8_0)
+        return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b + 2)), _mm256_set1_epi8((char)0x80));
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    if (type == PRUNE_KT_Q4_0 || type == PRUNE_KT_Q4_1) {
+        __m128i q = _mm_loadu_si128((const __m128i *)(b + (type == PRUNE_KT_Q4_0 ? 2 : 4)));
+        return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), m4);
+    }
+    // Q5_0 (qh at 2) and Q5_1 (qh at 4): bit c of qh is the fifth bit of value c.
+    int h5 = type == PRUNE_KT_Q5_0 ? 2 : 4;
+    __m128i q = _mm_loadu_si128((const __m128i *)(b + h5 + 4));
+    __m256i v = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), m4);
+    __m256i qh = _mm256_set1_epi32((int)load32(b + h5));
+    qh = _mm256_shuffle_epi8(qh, _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                                  2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    return _mm256_or_si256(v, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bits), bits), _mm256_set1_epi8(16)));
+}
+/// What `v_stored32` adds to the signed values of Q8_0, Q4_0 and Q5_0.
+static inline int q32_offset(int type) { return type == PRUNE_KT_Q8_0 ? 128 : type == PRUNE_KT_Q4_0 ? 8 : 16; }
+/// A 32-value block's signed values (as `q32_unpack`).
+AVX2_INLINE __m256i v_unpack32(int type, const uint8_t *b) {
+    if (type == PRUNE_KT_Q8_0) return _mm256_loadu_si256((const __m256i *)(b + 2));
+    return _mm256_sub_epi8(v_stored32(type, b), _mm256_set1_epi8((char)q32_offset(type)));
 }
 
 /// One 32-value block of a weight row times activation block xb: its 8 exact integer lanes.
 AVX2_INLINE __m256i v_lanes32(__m256i w, __m256i aw, const uint8_t *xb) {
     __m256i x = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(xb + 4)), w);
     return _mm256_madd_epi16(_mm256_maddubs_epi16(aw, x), _mm256_set1_epi16(1));
+}
+/// The same for unsigned stored values u (at most 31, so maddubs cannot saturate).
+AVX2_INLINE __m256i v_lanes32u(__m256i u, const uint8_t *xb) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, _mm256_loadu_si256((const __m256i *)(xb + 4))), _mm256_set1_epi16(1));
+}
+/// The lane sums of activation block xb (4 values each).
+AVX2_INLINE __m256i v_sums32(const uint8_t *xb) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), _mm256_loadu_si256((const __m256i *)(xb + 4))),
+                             _mm256_set1_epi16(1));
+}
+/// fl(m_w · d_x) in all 8 lanes (Q4_1, Q5_1: the min at b + 2).
+AVX2_INLINE __m256 v_md(const uint8_t *wb, const uint8_t *xb) { return v_dd(wb + 2, xb); }
+
+/// One block into 8 f32 lanes: acc + fl(d_w·d_x)·lanes (one fma each), and for the types with a min
+/// then + fl(m_w·d_x)·sums. w, aw: the signed values and their magnitudes; u: the stored values.
+AVX2_INLINE __m256 v_block32(int type, const uint8_t *b, __m256i w, __m256i aw, __m256i u, const uint8_t *xb, __m256 acc) {
+    if (q32_has_min(type)) {
+        acc = _mm256_fmadd_ps(v_dd(b, xb), _mm256_cvtepi32_ps(v_lanes32u(u, xb)), acc);
+        return _mm256_fmadd_ps(v_md(b, xb), _mm256_cvtepi32_ps(v_sums32(xb)), acc);
+    }
+    return _mm256_fmadd_ps(v_dd(b, xb), _mm256_cvtepi32_ps(v_lanes32(w, aw, xb)), acc);
+}
+/// A block's weight side for `v_block32`.
+AVX2_INLINE void v_weights32(int type, const uint8_t *b, __m256i *w, __m256i *aw, __m256i *u) {
+    if (q32_has_min(type)) { *u = v_stored32(type, b); *w = *aw = _mm256_setzero_si256(); return; }
+    *w = v_unpack32(type, b);
+    *aw = _mm256_sign_epi8(*w, *w);
+    *u = _mm256_setzero_si256();
 }
 
 /// Blocks in pairs (the even one into acc0, the odd one into acc1), so both accumulators stay in
@@ -371,21 +423,21 @@ AVX2_INLINE void v_rows_32(int type, const uint8_t *row, int k, const uint8_t *x
     int bb = q32_block_bytes(type), nb = k / SBLOCK, blk = 0;
     for (; blk + 1 < nb; blk += 2) {
         const uint8_t *b0 = row + (size_t)bb * blk, *b1 = b0 + bb;
-        __m256i w0 = v_unpack32(type, b0), w1 = v_unpack32(type, b1);
-        __m256i aw0 = _mm256_sign_epi8(w0, w0), aw1 = _mm256_sign_epi8(w1, w1);
+        __m256i w0, aw0, u0, w1, aw1, u1;
+        v_weights32(type, b0, &w0, &aw0, &u0);
+        v_weights32(type, b1, &w1, &aw1, &u1);
         for (int t = 0; t < n; t++) {
             const uint8_t *x0 = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk, *x1 = x0 + SBLOCK_BYTES;
-            acc0[t] = _mm256_fmadd_ps(v_dd(b0, x0), _mm256_cvtepi32_ps(v_lanes32(w0, aw0, x0)), acc0[t]);
-            acc1[t] = _mm256_fmadd_ps(v_dd(b1, x1), _mm256_cvtepi32_ps(v_lanes32(w1, aw1, x1)), acc1[t]);
+            acc0[t] = v_block32(type, b0, w0, aw0, u0, x0, acc0[t]);
+            acc1[t] = v_block32(type, b1, w1, aw1, u1, x1, acc1[t]);
         }
     }
     if (blk < nb) {   // a last even block
         const uint8_t *b0 = row + (size_t)bb * blk;
-        __m256i w0 = v_unpack32(type, b0), aw0 = _mm256_sign_epi8(w0, w0);
-        for (int t = 0; t < n; t++) {
-            const uint8_t *x0 = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk;
-            acc0[t] = _mm256_fmadd_ps(v_dd(b0, x0), _mm256_cvtepi32_ps(v_lanes32(w0, aw0, x0)), acc0[t]);
-        }
+        __m256i w0, aw0, u0;
+        v_weights32(type, b0, &w0, &aw0, &u0);
+        for (int t = 0; t < n; t++)
+            acc0[t] = v_block32(type, b0, w0, aw0, u0, xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk, acc0[t]);
     }
     for (int t = 0; t < n; t++) {
         float a[8], a2[8];
@@ -502,56 +554,46 @@ AVX512_INLINE void z_rows_q6k(const uint8_t *row, int k, const uint8_t *xq, size
     }
 }
 
-/// A 32-value block's stored values as unsigned bytes: Q8_0 q + 128 (q ^ 0x80), Q4_0 its nibbles,
-/// Q5_0 its five bits; the signed value is this less `q32_offset`.
-AVX512_INLINE __m256i z_stored32(int type, const uint8_t *b) {
-    if (type == PRUNE_KT_Q8_0)
-        return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(b + 2)), _mm256_set1_epi8((char)0x80));
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
-    if (type == PRUNE_KT_Q4_0) {
-        __m128i q = _mm_loadu_si128((const __m128i *)(b + 2));
-        return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), m4);
-    }
-    __m128i q = _mm_loadu_si128((const __m128i *)(b + 6));
-    __m256i v = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), m4);
-    __m256i qh = _mm256_set1_epi32((int)load32(b + 2));
-    qh = _mm256_shuffle_epi8(qh, _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                                                  2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-    const __m256i bits = _mm256_set1_epi64x((long long)0x8040201008040201ull);
-    return _mm256_or_si256(v, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bits), bits), _mm256_set1_epi8(16)));
-}
-static inline int q32_offset(int type) { return type == PRUNE_KT_Q8_0 ? 128 : type == PRUNE_KT_Q4_0 ? 8 : 16; }
 
 /// The 32-value types, blocks in pairs: the even block in lanes 0–7, the odd one in 8–15. The exact
-/// lanes Σ (u − o)·x come from one vpdpbusd on the unsigned stored values u, its accumulator
-/// starting at −o·Σ x (another vpdpbusd); the scales fl(d_w · d_x) are multiplied in vectors (the
-/// same products as the scalar ones).
+/// lanes come from vpdpbusd on the unsigned stored values u: Σ (u − o)·x with the accumulator
+/// starting at −o·Σ x (another vpdpbusd, on o), or for the types with a min Σ u·x, then the min's
+/// step with the lane sums Σ x (vpdpbusd on ones). The scales fl(d_w · d_x), fl(m_w · d_x) are
+/// multiplied in vectors (the same products as the scalar ones).
 AVX512_INLINE void z_rows_32(int type, const uint8_t *row, int k, const uint8_t *xq, size_t xs, int n, float *out) {
     __m512 acc[NR];
     for (int t = 0; t < n; t++) acc[t] = _mm512_setzero_ps();
-    int bb = q32_block_bytes(type), nb = k / SBLOCK, blk = 0;
-    const __m512i o8 = _mm512_set1_epi8((char)q32_offset(type));
+    int bb = q32_block_bytes(type), nb = k / SBLOCK, blk = 0, mn = q32_has_min(type);
+    const __m512i o8 = _mm512_set1_epi8((char)(mn ? 1 : q32_offset(type)));
     for (; blk + 1 < nb; blk += 2) {
         const uint8_t *b0 = row + (size_t)bb * blk, *b1 = b0 + bb;
-        __m512i u = z_pair(z_stored32(type, b0), z_stored32(type, b1));
+        __m512i u = z_pair(v_stored32(type, b0), v_stored32(type, b1));
         __m512 wd = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)load16(b1)), _mm_set1_epi16((short)load16(b0))));
+        __m512 wm = _mm512_setzero_ps();
+        if (mn) wm = _mm512_cvtph_ps(_mm256_set_m128i(_mm_set1_epi16((short)load16(b1 + 2)), _mm_set1_epi16((short)load16(b0 + 2))));
         for (int t = 0; t < n; t++) {
             const uint8_t *x0 = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk, *x1 = x0 + SBLOCK_BYTES;
             __m512i x = z_pair(_mm256_loadu_si256((const __m256i *)(x0 + 4)), _mm256_loadu_si256((const __m256i *)(x1 + 4)));
-            __m512i off = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), o8, x));
-            __m512i lanes = _mm512_dpbusd_epi32(off, u, x);
+            __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), o8, x);
             __m512 xd = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_broadcast_ss((const float *)x0)),
                                            _mm256_broadcast_ss((const float *)x1), 1);
-            acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(wd, xd), _mm512_cvtepi32_ps(lanes), acc[t]);
+            if (mn) {
+                __m512i lanes = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, x);
+                acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(wd, xd), _mm512_cvtepi32_ps(lanes), acc[t]);
+                acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(wm, xd), _mm512_cvtepi32_ps(sums), acc[t]);
+            } else {
+                __m512i lanes = _mm512_dpbusd_epi32(_mm512_sub_epi32(_mm512_setzero_si512(), sums), u, x);
+                acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(wd, xd), _mm512_cvtepi32_ps(lanes), acc[t]);
+            }
         }
     }
     if (blk < nb) {   // a last even block: lanes 0–7
         const uint8_t *b = row + (size_t)bb * blk;
-        __m256i w = v_unpack32(type, b), aw = _mm256_sign_epi8(w, w);
+        __m256i w, aw, u;
+        v_weights32(type, b, &w, &aw, &u);
         for (int t = 0; t < n; t++) {
             const uint8_t *xb = xq + xs * (size_t)t + (size_t)SBLOCK_BYTES * blk;
-            __m256 lo = _mm256_fmadd_ps(v_dd(b, xb), _mm256_cvtepi32_ps(v_lanes32(w, aw, xb)), _mm512_castps512_ps256(acc[t]));
-            acc[t] = _mm512_insertf32x8(acc[t], lo, 0);
+            acc[t] = _mm512_insertf32x8(acc[t], v_block32(type, b, w, aw, u, xb, _mm512_castps512_ps256(acc[t])), 0);
         }
     }
     for (int t = 0; t < n; t++) {
@@ -608,12 +650,16 @@ V_ROWS(z_q6k, z_rows_q6k)
 V_ROWS32(v_q8_0, PRUNE_KT_Q8_0)
 V_ROWS32(v_q4_0, PRUNE_KT_Q4_0)
 V_ROWS32(v_q5_0, PRUNE_KT_Q5_0)
+V_ROWS32(v_q4_1, PRUNE_KT_Q4_1)
+V_ROWS32(v_q5_1, PRUNE_KT_Q5_1)
 #undef AVX2
 #define AVX2 AVX512
 #define v_rows_32 z_rows_32
 V_ROWS32(z_q8_0, PRUNE_KT_Q8_0)
 V_ROWS32(z_q4_0, PRUNE_KT_Q4_0)
 V_ROWS32(z_q5_0, PRUNE_KT_Q5_0)
+V_ROWS32(z_q4_1, PRUNE_KT_Q4_1)
+V_ROWS32(z_q5_1, PRUNE_KT_Q5_1)
 #undef v_rows_32
 #undef AVX2
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
@@ -634,6 +680,8 @@ static rows_fn row_kernel(int path, int type) {
         case PRUNE_KT_Q6_K: return z ? z_q6k : v_q6k;
         case PRUNE_KT_Q8_0: return z ? z_q8_0 : v_q8_0;
         case PRUNE_KT_Q4_0: return z ? z_q4_0 : v_q4_0;
+        case PRUNE_KT_Q4_1: return z ? z_q4_1 : v_q4_1;
+        case PRUNE_KT_Q5_1: return z ? z_q5_1 : v_q5_1;
         default: return z ? z_q5_0 : v_q5_0;
         }
     }

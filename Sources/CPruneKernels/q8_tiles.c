@@ -26,11 +26,11 @@
 enum { LANES = 16, KB = 256, KB_BYTES = 4 + 256 + 32, SB_BYTES = 4 + 32 };
 
 static int is_k(int type) { return type == PRUNE_KT_Q4_K || type == PRUNE_KT_Q6_K; }
-static int has_min(int type) { return type == PRUNE_KT_Q4_K; }
+static int has_min(int type) { return type == PRUNE_KT_Q4_K || q32_has_min(type); }
 static int block_of(int type) { return is_k(type) ? KB : 32; }
 
 /// Bytes of one block of one 16-row group: B/2 pairs × 16 lanes (int32), d_w × 16 (f32), and for
-/// Q4_K dm × 16 (f32) and B/32 min pairs × 16 lanes (int32).
+/// the types with a min dm × 16 (f32) and B/32 min pairs × 16 lanes (int32).
 static size_t block_stride(int type) {
     size_t b = (size_t)block_of(type);
     return b * 32 + 64 + (has_min(type) ? 64 + b * 2 : 0);
@@ -50,7 +50,8 @@ size_t prune_q8_xpanel_row_bytes(int type, int k) {
 // MARK: - Decoding into panels
 
 /// Block `blk` (B values) of a stored row: the 16-bit values v (sub-block scales folded in, offsets
-/// removed), the float scale, and for Q4_K the negated min scale and the 8 mins (one per 32 values).
+/// removed), the float scale, and for Q4_K the negated min scale and the 8 mins (one per 32 values);
+/// for Q4_1 and Q5_1 the min m_w and an integer min of 1 (the min's step is then m_w·d_x·Σ x).
 static void decode_block(int type, const uint8_t *row, int blk, int16_t *v, float *dw, float *dm, int16_t *mc) {
     switch (type) {
     case PRUNE_KT_Q4_K: {
@@ -80,6 +81,14 @@ static void decode_block(int type, const uint8_t *row, int blk, int16_t *v, floa
             }
         }
         *dw = half_to_float(load16(b + 208));
+        return;
+    }
+    case PRUNE_KT_Q4_1:
+    case PRUNE_KT_Q5_1: {
+        uint8_t u[32];
+        *dw = q32m_unpack(type, row + (size_t)q32_block_bytes(type) * blk, u, dm);
+        for (int c = 0; c < 32; c++) v[c] = u[c];
+        mc[0] = 1;
         return;
     }
     default: {
@@ -142,7 +151,13 @@ void prune_q8_xpanel(int type, const void *xq, int m, int k, void *xp) {
             memcpy(dx + blk, b, 4);
             const int8_t *q = (const int8_t *)(b + 4);
             for (int c = 0; c < B; c++) pairs[B * blk + c] = q[c];
-            if (has_min(type)) memcpy(bs + 16 * blk, b + 4 + KB, 32);
+            if (type == PRUNE_KT_Q4_K) memcpy(bs + 16 * blk, b + 4 + KB, 32);
+            else if (has_min(type)) {   // the two sums of 16 of a 32-value block
+                int s0 = 0, s1 = 0;
+                for (int c = 0; c < 16; c++) { s0 += q[c]; s1 += q[16 + c]; }
+                bs[2 * blk] = (int16_t)s0;
+                bs[2 * blk + 1] = (int16_t)s1;
+            }
         }
     }
 }
@@ -275,6 +290,7 @@ AVX2_INLINE void v_tile(const int B, const int mn, const int MR, const uint8_t *
 V_TILES(v_tiles_q4k, 256, 1)
 V_TILES(v_tiles_k, 256, 0)
 V_TILES(v_tiles_32, 32, 0)
+V_TILES(v_tiles_32m, 32, 1)
 
 // MARK: - AVX-512 VNNI path
 
@@ -359,6 +375,7 @@ AVX512_INLINE void z_tile(const int B, const int mn, const int MR, const uint8_t
 Z_TILES(z_tiles_q4k, 256, 1)
 Z_TILES(z_tiles_k, 256, 0)
 Z_TILES(z_tiles_32, 32, 0)
+Z_TILES(z_tiles_32m, 32, 1)
 #endif
 
 // MARK: - Driver
@@ -383,10 +400,10 @@ void prune_q8_gemm_panel(int path, int type, const void *panel, int rows, int k,
     tiles_fn f = NULL;
 #if PRUNE_X86
     if (path == PRUNE_Q8PATH_AVX512) {
-        f = type == PRUNE_KT_Q4_K ? z_tiles_q4k : is_k(type) ? z_tiles_k : z_tiles_32;
+        f = type == PRUNE_KT_Q4_K ? z_tiles_q4k : is_k(type) ? z_tiles_k : has_min(type) ? z_tiles_32m : z_tiles_32;
         mr_max = 4;
     } else if (path == PRUNE_KPATH_AVX2) {
-        f = type == PRUNE_KT_Q4_K ? v_tiles_q4k : is_k(type) ? v_tiles_k : v_tiles_32;
+        f = type == PRUNE_KT_Q4_K ? v_tiles_q4k : is_k(type) ? v_tiles_k : has_min(type) ? v_tiles_32m : v_tiles_32;
         mr_max = 3;
     }
 #else

@@ -57,7 +57,32 @@ static inline float q32_unpack(int type, const uint8_t *b, int8_t *v) {
     }
     return half_to_float(load16(b));
 }
-/// Bytes of one such block.
-static inline int q32_block_bytes(int type) { return type == PRUNE_KT_Q8_0 ? 34 : type == PRUNE_KT_Q4_0 ? 18 : 22; }
+/// Q4_1 and Q5_1, the 32-value blocks with a min (value = d·v + m): the stored values v (0..15 or
+/// 0..31) into v[0..<32], the min into *m, and the scale d returned.
+static inline float q32m_unpack(int type, const uint8_t *b, uint8_t *v, float *m) {
+    if (type == PRUNE_KT_Q4_1) {
+        for (int l = 0; l < 16; l++) { v[l] = b[4 + l] & 15; v[l + 16] = b[4 + l] >> 4; }
+    } else {   // Q5_1: bit c of qh is the fifth bit of value c
+        uint32_t qh = load32(b + 4);
+        for (int l = 0; l < 16; l++) {
+            v[l] = (uint8_t)((b[8 + l] & 15) | (((qh >> l) & 1) << 4));
+            v[l + 16] = (uint8_t)((b[8 + l] >> 4) | (((qh >> (l + 16)) & 1) << 4));
+        }
+    }
+    *m = half_to_float(load16(b + 2));
+    return half_to_float(load16(b));
+}
+/// Whether a 32-value type has a min (Q4_1, Q5_1).
+static inline int q32_has_min(int type) { return type == PRUNE_KT_Q4_1 || type == PRUNE_KT_Q5_1; }
+/// Bytes of one 32-value block (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1).
+static inline int q32_block_bytes(int type) {
+    switch (type) {
+    case PRUNE_KT_Q8_0: return 34;
+    case PRUNE_KT_Q4_0: return 18;
+    case PRUNE_KT_Q4_1: return 20;
+    case PRUNE_KT_Q5_1: return 24;
+    default: return 22;   // Q5_0
+    }
+}
 
 #endif

@@ -98,7 +98,7 @@ public struct EvalArguments: ParsableArguments {
     var statsText: String?
     @Option(help: "Threads for the model (default: all cores; more are capped at the cores; results do not depend on it).")
     var threads: Int?
-    @Option(help: "What the evaluated model's linear layers multiply the weights with: f32 (default, exact) or q8 (activations quantized to 8 bits per block on Q4_K, Q6_K, Q8_0, Q5_0, Q4_0 weights: faster, slightly different scores). Editing always uses f32.")
+    @Option(help: "What the evaluated model's linear layers multiply the weights with: f32 (default, exact) or q8 (activations quantized to 8 bits per block on Q4_K, Q6_K, Q8_0, Q5_0, Q4_0, Q4_1, Q5_1 weights: faster, slightly different scores). Editing always uses f32.")
     var activations: ActivationPrecision = .f32
     @Flag(help: "Print the result as JSON (averages, per-request rows, and with --base the base and the change).")
     var json = false

@@ -36,7 +36,7 @@ public struct GenerateArguments: ParsableArguments {
     var json = false
     @Option(help: "Threads of the forward pass (default: every core; more are capped at the cores; the output does not depend on it).")
     var threads: Int?
-    @Option(help: "What the linear layers multiply the weights with: f32 (default, exact) or q8 (activations quantized to 8 bits per block, integer dot products on Q4_K, Q6_K, Q8_0, Q5_0, Q4_0 weights: faster, slightly different output).")
+    @Option(help: "What the linear layers multiply the weights with: f32 (default, exact) or q8 (activations quantized to 8 bits per block, integer dot products on Q4_K, Q6_K, Q8_0, Q5_0, Q4_0, Q4_1, Q5_1 weights: faster, slightly different output).")
     var activations: ActivationPrecision = .f32
 
     public init() {}

@@ -10,7 +10,7 @@ import Testing
 /// of many rows (the panels, `q8_tiles.c`); `Linear.forward` with `.q8` does not depend on the
 /// threads; and the default stays `.f32`, whose outputs do not change.
 @Suite struct Q8KernelTests {
-    static let types: [GGMLType] = [.q4_K, .q6_K, .q8_0, .q5_0, .q4_0]
+    static let types: [GGMLType] = [.q4_K, .q6_K, .q8_0, .q5_0, .q4_0, .q4_1, .q5_1]
     static let rowCounts = [1, 3, 6, 7, 64]
 
     /// γₙ = n·u/(1 − n·u) with u = 2⁻²⁴ (Higham, §3.1).
@@ -29,7 +29,7 @@ import Testing
         // The f16 fields of each block: a finite value of either sign, magnitude 2⁻¹⁰ … 2⁻³.
         let blockBytes = encoded.count / (rows * cols / type.blockSize)
         let halves: [Int] = switch type {
-        case .q4_K: [0, 2]
+        case .q4_K, .q4_1, .q5_1: [0, 2]
         case .q6_K: [208]
         default: [0]
         }
@@ -247,8 +247,9 @@ import Testing
         }
     }
 
-    /// |d·sc·q_c| + |dmin·mn_c| for Q4_K (read here from the block layout, in f64), |w_c| (1 + γ₂)
-    /// for the types with one scale (their decoded value is the exact one within two roundings).
+    /// |d·sc·q_c| + |dmin·mn_c| for Q4_K and |d·u_c| + |m| for Q4_1 and Q5_1 (read here from the
+    /// block layout, in f64), |w_c| (1 + γ₂) for the types with one scale (their decoded value is the
+    /// exact one within two roundings).
     static func parts(_ type: GGMLType, _ w: [UInt8], rows: Int, k: Int) -> [Double] {
         var out = [Double](repeating: 0, count: rows * k)
         let rowBytes = w.count / rows
@@ -267,6 +268,22 @@ import Testing
                             let q = j % 2 == 0 ? Int(byte & 0x0f) : Int(byte >> 4)
                             out[r * k + 256 * sb + 32 * j + l] = abs(d * Double(sc * q)) + abs(dmin * Double(mn))
                         }
+                    }
+                }
+            }
+            return out
+        }
+        if type == .q4_1 || type == .q5_1 {
+            let bytes = type == .q4_1 ? 20 : 24, qs = type == .q4_1 ? 4 : 8
+            for r in 0..<rows {
+                for blk in 0..<(k / 32) {
+                    let b = r * rowBytes + bytes * blk
+                    let d = half(b), m = half(b + 2)
+                    let qh = type == .q5_1 ? (0..<4).reduce(UInt32(0)) { $0 | UInt32(w[b + 4 + $1]) << (8 * $1) } : 0
+                    for c in 0..<32 {
+                        let byte = w[b + qs + c % 16]
+                        let u = Int(c < 16 ? byte & 0x0f : byte >> 4) | Int((qh >> UInt32(c)) & 1) << 4
+                        out[r * k + 32 * blk + c] = abs(d * Double(u)) + abs(m)
                     }
                 }
             }
