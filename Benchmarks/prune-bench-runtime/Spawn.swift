@@ -1,11 +1,12 @@
 import Foundation
 
-/// A finished child process: wall seconds, peak RSS (ru_maxrss) and exit status.
+/// A finished child process: wall seconds, peak RSS (ru_maxrss), exit status, and what it wrote.
 struct ChildRun {
     var seconds: Double
     var maxRSSKiB: Int
     var status: Int32
     var stdout: String
+    var stderr: String
 }
 
 func fail(_ message: String) -> Never {
@@ -22,16 +23,18 @@ func note(_ message: String) {
     FileHandle.standardError.write(Data("  \(message)\n".utf8))
 }
 
-/// Runs `exe args` (posix_spawnp + wait4, so the peak RSS is the child's own); stdout is captured
-/// through a file, stderr passes through.
+/// Runs `exe args` (posix_spawnp + wait4, so the peak RSS is the child's own); stdout and stderr
+/// are captured through files (stderr is passed on when the child fails).
 func spawn(_ exe: String, _ args: [String], environment: [String: String] = [:]) -> ChildRun {
     let out = FileManager.default.temporaryDirectory.appendingPathComponent("prune-bench-runtime-\(UUID().uuidString).out").path
-    defer { try? FileManager.default.removeItem(atPath: out) }
+    let errPath = out + ".err"
+    defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: errPath) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     let all = [exe] + args
     var cargs: [UnsafeMutablePointer<CChar>?] = all.map { strdup($0) } + [nil]
     defer { for p in cargs { free(p) } }
@@ -48,7 +51,9 @@ func spawn(_ exe: String, _ args: [String], environment: [String: String] = [:])
     _ = wait4(pid, &status, 0, &usage)
     let t1 = DispatchTime.now().uptimeNanoseconds
     let text = String(decoding: FileManager.default.contents(atPath: out) ?? Data(), as: UTF8.self)
-    return ChildRun(seconds: Double(t1 - t0) / 1e9, maxRSSKiB: usage.ru_maxrss, status: status, stdout: text)
+    let errText = String(decoding: FileManager.default.contents(atPath: errPath) ?? Data(), as: UTF8.self)
+    if status != 0 { FileHandle.standardError.write(Data(errText.utf8)) }
+    return ChildRun(seconds: Double(t1 - t0) / 1e9, maxRSSKiB: usage.ru_maxrss, status: status, stdout: text, stderr: errText)
 }
 
 func selfPath() -> String {

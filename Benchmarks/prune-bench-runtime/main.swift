@@ -15,8 +15,10 @@
 //              executable) with f32 activations and with --activations q8, of --before DIR's
 //              prune-generate when given, and llama.cpp
 //              (bench_llamacpp.py --whole), on the same text of about 400 tokens. Prompt = wall time of
-//              a run making 1 token; generation s/token = (wall time making 1 + G tokens − that) / G,
-//              G = --gen-tokens; best of --reps after a warm-up; peak RSS of the longer run.
+//              a run making 1 token; generation s/token = the G tokens after the first of a run making
+//              1 + G (G = --gen-tokens), timed in the process (prune-generate --timings, the script's
+//              gen_seconds; for --before, the difference of the two wall times); best of --reps after a
+//              warm-up; peak RSS of the longer run.
 //
 // Speed: prompt processing = one forward pass over 16 prompts × 32 tokens (logits of each last
 // position); generation = greedy tokens/s of one sequence with the KV cache after a 32-token prompt.
@@ -265,8 +267,8 @@ if opts.cases.contains("gguf") {
     }
     say("\ngguf files: whole processes, \(opts.threads) threads, generation over \(opts.genTokens) tokens; \(machine)")
     for model in opts.gguf {
-        var contenders = [Whole(label: "prune (this build)", run: prune(here + "/prune-generate", model)),
-                          Whole(label: "prune q8 (this build)", run: prune(here + "/prune-generate", model, ["--activations", "q8"]))]
+        var contenders = [Whole(label: "prune (this build)", run: prune(here + "/prune-generate", model, ["--timings"])),
+                          Whole(label: "prune q8 (this build)", run: prune(here + "/prune-generate", model, ["--activations", "q8", "--timings"]))]
         if let b = opts.before { contenders.append(Whole(label: "prune (before)", run: prune(b + "/prune-generate", model))) }
         if opts.llama {
             contenders.append(Whole(label: "llama.cpp", run: { tokens in
@@ -280,16 +282,21 @@ if opts.cases.contains("gguf") {
         for c in contenders {
             let warm = c.run(1)
             guard warm.status == 0 else { note("\(c.label) failed on \(model) (status \(warm.status))"); continue }
-            var best1 = Double.infinity, bestG = Double.infinity, rss = 0, made = 1 + opts.genTokens
+            var best1 = Double.infinity, gen = Double.infinity, rss = 0
+            var walls: [(seconds: Double, steps: Int)] = []
             for _ in 0..<opts.reps {
                 best1 = min(best1, c.run(1).seconds)
                 let g = c.run(1 + opts.genTokens)
-                bestG = min(bestG, g.seconds)
                 rss = max(rss, g.maxRSSKiB)
-                made = newTokens(g.stdout) ?? made
+                // Timed in the process (prune-generate --timings, bench_llamacpp.py's gen_seconds): the
+                // steps after the prompt's pass (prune-generate stops at an end token: its own count).
+                if let (steps, seconds) = generationTiming(g), steps > 0 { gen = min(gen, seconds / Double(steps)) }
+                else { walls.append((g.seconds, (newTokens(g.stdout) ?? 1 + opts.genTokens) - 1)) }
             }
-            // prune-generate stops at an end token: the tokens it really made.
-            let gen = (bestG - best1) / Double(max(1, made - 1))
+            // A contender that does not time itself (an older prune-generate): the difference of wall times.
+            if gen == .infinity, let w = walls.min(by: { $0.seconds < $1.seconds }), w.steps > 0 {
+                gen = (w.seconds - best1) / Double(w.steps)
+            }
             figures[c.label] = (best1, gen)
             say(String(format: "  %-21@ %12@ %10.2f %13.4f %7d MiB", c.label as NSString, promptTokens(warm.stdout) as NSString, best1, gen, rss / 1024))
         }
@@ -302,12 +309,26 @@ if opts.cases.contains("gguf") {
     }
 }
 
-/// New tokens made, from prune-generate --json or bench_llamacpp.py --whole.
+/// New tokens made, from prune-generate --json.
 func newTokens(_ stdout: String) -> Int? {
     guard let line = stdout.split(separator: "\n").last,
           let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
-    if let n = obj["new_tokens"] as? Int { return n }
     return ((obj["prompts"] as? [[String: Any]])?.first?["steps"] as? [Any])?.count
+}
+
+/// The generation steps after the prompt's pass and their seconds, timed in the process: from
+/// bench_llamacpp.py --whole ({"new_tokens", "gen_seconds"}) or prune-generate --timings (its
+/// standard error line "…; generation: N tokens in S s …").
+func generationTiming(_ run: ChildRun) -> (steps: Int, seconds: Double)? {
+    if let line = run.stdout.split(separator: "\n").last,
+       let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+       let n = obj["new_tokens"] as? Int, let s = obj["gen_seconds"] as? Double {
+        return (n - 1, s)
+    }
+    guard let range = run.stderr.range(of: "generation: ") else { return nil }
+    let words = run.stderr[range.upperBound...].split(separator: " ")
+    guard words.count >= 4, words[1] == "tokens", words[2] == "in", let n = Int(words[0]), let s = Double(words[3]) else { return nil }
+    return (n, s)
 }
 
 /// The prompt's token count from prune-generate --json or bench_llamacpp.py --whole.

@@ -11,7 +11,9 @@ Prints one JSON object with best-of-reps seconds and the generated ids.
 
 The whole-process case (as prune-generate runs): load, tokenize the text (BOS as the model adds it),
 one llama_decode of the prompt, then NEW_TOKENS − 1 greedy tokens one at a time (end tokens do not
-stop it). Prints {"prompt_tokens", "new_tokens"}; the caller times the process.
+stop it). Prints {"prompt_tokens", "new_tokens", "gen_seconds"} (gen_seconds: the NEW_TOKENS − 1
+steps after the prompt's pass, timed in the process, as prune-generate --timings reports them); the
+caller times the whole process for the prompt figure.
 """
 import ctypes
 import json
@@ -150,9 +152,11 @@ def whole(path, text_path, new_tokens, threads):
         return int(row.argmax())
 
     token = run([ids[i] for i in range(n)], 0)
+    t0 = time.perf_counter()
     for k in range(new_tokens - 1):
         token = run([token], n + k)
-    print(json.dumps({"prompt_tokens": n, "new_tokens": new_tokens}))
+    gen = time.perf_counter() - t0
+    print(json.dumps({"prompt_tokens": n, "new_tokens": new_tokens, "gen_seconds": gen}))
 
 
 if __name__ == "__main__":

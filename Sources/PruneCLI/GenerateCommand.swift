@@ -39,6 +39,9 @@ public struct GenerateArguments: ParsableArguments {
     @Option(help: "What the linear layers multiply the weights with: f32 (default, exact) or q8 (activations quantized to 8 bits per block, integer dot products on Q4_K, Q6_K, Q8_0, Q5_0, Q4_0, Q4_1, Q5_1 weights: faster, slightly different output).")
     var activations: ActivationPrecision = .f32
 
+    @Flag(help: "When done, print to standard error the load time, the prompts' passes (up to each first new token) and the time per generated token after that; the output does not change.")
+    var timings = false
+
     public init() {}
 
     public func validate() throws {
@@ -65,6 +68,7 @@ public struct GenerateArguments: ParsableArguments {
         BLASReexec.restartIfUseful()
         try CLIOutput.running("prune-generate") {
             try ArgumentText.refuseInvalidUTF8(prompts, what: "prompt")
+            var clock = GenerationClock()
             let load = LoadOptions(threads: ThreadCount.resolved(threads), tokenizer: .required, activations: activations)
             let lm = try LanguageModel.load(model, options: load)
             let tokenizer = try lm.requireTokenizer()
@@ -80,10 +84,16 @@ public struct GenerateArguments: ParsableArguments {
             }
             let options = GenerationOptions(maxNewTokens: maxTokens, sampling: sampling, stopTokens: lm.stopTokens,
                                             topLogprobs: json ? (top ?? 5) : 0)
+            clock.loaded()
             /// Prompt `i` (0-based) continued; logits that are not finite name the model and the prompt.
             func generate(_ i: Int, onStep: ((Int, GeneratedStep) -> Void)? = nil) throws -> Generation {
+                clock.promptStarts(tokens: encoded[i].count)
+                defer { clock.promptEnds() }
                 do {
-                    return try lm.transformer.generate([encoded[i]], options: options, onStep: onStep)[0]
+                    return try lm.transformer.generate([encoded[i]], options: options) { s, step in
+                        clock.step()
+                        onStep?(s, step)
+                    }[0]
                 } catch RuntimeError.nonFiniteLogits(_, let position) {
                     throw GenerateError.nonFiniteLogits(model: model, prompt: i + 1, position: position)
                 }
@@ -92,6 +102,7 @@ public struct GenerateArguments: ParsableArguments {
                 var results: [(prompt: String, generation: Generation)] = []
                 for (i, text) in prompts.enumerated() { results.append((prompt: text, generation: try generate(i))) }
                 CLIOutput.out(GenerationJSON.document(results, tokenizer: tokenizer).serialized() + "\n")
+                if timings { CLIOutput.err("prune-generate: " + clock.line) }
                 return
             }
             let streaming = CLIOutput.isTerminal(1)
@@ -110,6 +121,7 @@ public struct GenerateArguments: ParsableArguments {
                     CLIOutput.out(out + whole.finish() + "\n")
                 }
             }
+            if timings { CLIOutput.err("prune-generate: " + clock.line) }
         }
     }
 }

@@ -194,6 +194,30 @@ import Testing
         #expect(z.status == 0 && z.stdout == "Souxror Rourkfex lives in the city of\n")
     }
 
+    @Test("--timings: one line on stderr counting the prompts' tokens and the steps after each first token; stdout unchanged")
+    func timings() throws {
+        let model = try Self.path("llama-tiny", "")
+        let prompts = ["Souxror Rourkfex lives in the city of", "The capital of France is"]
+        let reference = try Self.expected("llama-tiny", "")
+        let ids = try prompts.map { p in try #require(reference.first { $0.text == p }?.ids) }
+        for extra in [["--json"], []] {
+            let plain = try ReportTest.run(try tool, [model] + prompts + ["--max-tokens", "4"] + extra)
+            let timed = try ReportTest.run(try tool, [model] + prompts + ["--max-tokens", "4", "--timings"] + extra)
+            #expect(plain.status == 0 && timed.status == 0 && plain.stderr.isEmpty, "\(timed.stderr)")
+            #expect(timed.stdout == plain.stdout, "--timings changed the output")
+            let line = timed.stderr
+            #expect(line.hasPrefix("prune-generate: load ") && line.filter { $0 == "\n" }.count == 1 && line.hasSuffix("\n"), "\(line)")
+            // Both prompts' tokens; 4 new tokens each, the first of each ending its prompt's pass
+            // (the fixture's continuations of these prompts run past 4 tokens).
+            #expect(line.contains("prompts: \(ids.joined().count) tokens in "), "\(line)")
+            #expect(line.contains("; generation: 6 tokens in "), "\(line)")
+        }
+        // No new token: the prompts' passes alone.
+        let none = try ReportTest.run(try tool, [model, prompts[0], "--max-tokens", "0", "--timings"])
+        #expect(none.status == 0 && none.stderr.contains("prompts: \(ids[0].count) tokens in ")
+                && none.stderr.contains("generation: no token after the first"), "\(none.stderr)")
+    }
+
     /// Exit 1 (64 for usage), one line on stderr that names `mentions`, nothing on stdout.
     func expectFailure(_ args: [String], status: Int32 = 1, _ mentions: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
         let r = try ReportTest.run(try tool, args)
