@@ -554,7 +554,6 @@ AVX512_INLINE void z_rows_q6k(const uint8_t *row, int k, const uint8_t *xq, size
     }
 }
 
-
 /// The 32-value types, blocks in pairs: the even block in lanes 0–7, the odd one in 8–15. The exact
 /// lanes come from vpdpbusd on the unsigned stored values u: Σ (u − o)·x with the accumulator
 /// starting at −o·Σ x (another vpdpbusd, on o), or for the types with a min Σ u·x, then the min's
