@@ -86,7 +86,7 @@ let package = Package(
                           path: "Benchmarks/prune-bench-facts"),
         .executableTarget(name: "prune-bench-sidecar", dependencies: ["BenchSupport", "PruneFormats", "PruneKit"],
                           path: "Benchmarks/prune-bench-sidecar"),
-        .executableTarget(name: "prune-bench-runtime", dependencies: ["PruneRuntime"], path: "Benchmarks/prune-bench-runtime"),
+        .executableTarget(name: "prune-bench-runtime", dependencies: ["BenchSupport", "PruneRuntime"], path: "Benchmarks/prune-bench-runtime"),
         .executableTarget(name: "prune-bench-tokenize", dependencies: ["PruneTokenizers"], path: "Benchmarks/prune-bench-tokenize"),
         .executableTarget(name: "prune-fuzz", dependencies: ["PruneFormats", "PruneKit", "CZstd"], path: "Benchmarks/prune-fuzz"),
     ]
