@@ -4,8 +4,8 @@ import PruneFormats
 
 /// The integer kernels on 8-bit activations (`prune_q8.h`): activation rows quantized per block,
 /// multiplied with weights as stored (Q4_K, Q6_K, Q8_0, Q5_0, Q4_0, Q4_1, Q5_1). Opt-in (`ActivationPrecision.q8`).
-/// Both paths (AVX2, portable C) give the same bits, and every output depends only on its weight row
-/// and activation row.
+/// The three paths (AVX-512 VNNI, AVX2, portable C) give the same bits, and every output depends
+/// only on its weight row and activation row.
 package enum Q8Kernels {
     package enum Path: Sendable, CaseIterable {
         /// Plain C, any CPU.
